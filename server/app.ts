@@ -1,0 +1,149 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { sql } from 'drizzle-orm';
+import { WebSocketServer } from 'ws';
+import { appRouter } from './router';
+import { createContextInner, type Deps } from './trpc';
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  wsUrl: string;
+  port: number;
+  /** Stops accepting, tells socket clients to reconnect elsewhere, drains, then resolves. */
+  close(): Promise<void>;
+}
+
+export type RouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+) => Promise<boolean> | boolean;
+
+function bearer(req: IncomingMessage): string | null {
+  const header = req.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  return match?.[1]?.trim() ?? null;
+}
+
+function clientIp(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * One HTTP server: tRPC over HTTP under /trpc, tRPC over WebSocket on the same port, /health,
+ * and whatever extra routes the caller adds (webhooks, widgets, console).
+ */
+export async function startServer(
+  deps: Deps,
+  options: { port?: number; host?: string; routes?: RouteHandler[] } = {},
+): Promise<RunningServer> {
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: '/trpc/',
+    createContext: ({ req }) => createContextInner(deps, { token: bearer(req), ip: clientIp(req) }),
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR')
+        deps.log.error({ err: error.cause ?? error, path }, 'procedure failed');
+    },
+  });
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    try {
+      if (url.pathname === '/health') {
+        try {
+          await deps.db.execute(sql`select 1`);
+          return sendJson(res, 200, { ok: true, db: 'ok', bus: deps.bus.kind });
+        } catch {
+          return sendJson(res, 503, { ok: false, db: 'unreachable' });
+        }
+      }
+      if (url.pathname.startsWith('/trpc/')) {
+        res.setHeader('access-control-allow-origin', '*');
+        res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept');
+        res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+        if (req.method === 'OPTIONS') {
+          res.writeHead(204).end();
+          return;
+        }
+        return trpcHandler(req, res);
+      }
+      for (const route of options.routes ?? []) {
+        if (await route(req, res, url)) return;
+      }
+      sendJson(res, 404, { error: 'Not found' });
+    } catch (error) {
+      deps.log.error({ err: error, path: url.pathname }, 'request failed');
+      if (!res.headersSent)
+        sendJson(res, 500, { error: 'Something went wrong on our side. Please try again.' });
+      else res.end();
+    }
+  });
+  server.keepAliveTimeout = 5000;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: ({ req, info }) => {
+      const token = info.connectionParams?.token ?? null;
+      return createContextInner(deps, { token, ip: clientIp(req) });
+    },
+    keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 10_000 },
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR')
+        deps.log.error({ err: error.cause ?? error, path }, 'socket procedure failed');
+    },
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    if (path !== '/trpc' && path !== '/trpc/') {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+  let closing: Promise<void> | null = null;
+
+  return {
+    server,
+    port,
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}/trpc`,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        wsHandler.broadcastReconnectNotification();
+        for (const client of wss.clients) client.close(1001, 'server shutting down');
+        wss.close();
+        server.closeIdleConnections();
+        const drained = await Promise.race([
+          stopped.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref()),
+        ]);
+        if (!drained) server.closeAllConnections();
+        for (const client of wss.clients) client.terminate();
+      })();
+      return closing;
+    },
+  };
+}

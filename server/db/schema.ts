@@ -1,0 +1,202 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    handle: text('handle').notNull(),
+    displayName: text('display_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    sendReceipts: boolean('send_receipts').notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('users_handle_lower_idx').on(sql`lower(${t.handle})`)],
+);
+
+/** Only the SHA-256 of a session token is stored; the token itself lives with the client. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+export const invites = pgTable('invites', {
+  code: text('code').primaryKey(),
+  inviterId: uuid('inviter_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  maxUses: integer('max_uses').notNull().default(1),
+  uses: integer('uses').notNull().default(0),
+  createdAt: createdAt(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+/** A friendship is stored once in each direction, so "my friends" is a single indexed lookup. */
+export const friendships = pgTable(
+  'friendships',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    friendId: uuid('friend_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.friendId] })],
+);
+
+export const blocks = pgTable(
+  'blocks',
+  {
+    blockerId: uuid('blocker_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    blockedId: uuid('blocked_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.blockerId, t.blockedId] })],
+);
+
+export type GroupKind = 'group' | 'direct' | 'brand';
+
+export const groups = pgTable('groups', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  kind: text('kind').$type<GroupKind>().notNull(),
+  name: text('name').notNull(),
+  /** For direct threads: the two user ids, sorted and joined, so one pair has one thread. */
+  directKey: text('direct_key').unique(),
+  /** Highest message seq handed out; bumped under the group's row lock. */
+  lastSeq: integer('last_seq').notNull().default(0),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: createdAt(),
+  archivedAt: timestamp('archived_at', { withTimezone: true }),
+});
+
+export type MemberRole = 'owner' | 'admin' | 'member';
+
+export const groupMembers = pgTable(
+  'group_members',
+  {
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').$type<MemberRole>().notNull().default('member'),
+    lastReadSeq: integer('last_read_seq').notNull().default(0),
+    muted: boolean('muted').notNull().default(false),
+    /** Events before this id belong to the time before the user joined and are not theirs to see. */
+    joinedEventId: bigint('joined_event_id', { mode: 'number' }).notNull().default(0),
+    joinedAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.groupId, t.userId] }),
+    index('group_members_user_idx').on(t.userId),
+  ],
+);
+
+export const clips = pgTable(
+  'clips',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    site: text('site').notNull(),
+    clipId: text('clip_id').notNull(),
+    url: text('url').notNull(),
+    title: text('title'),
+    thumbnailUrl: text('thumbnail_url'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('clips_site_clip_idx').on(t.site, t.clipId)],
+);
+
+export type MessageKind = 'text' | 'clip' | 'product' | 'system';
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    senderId: uuid('sender_id').references(() => users.id, { onDelete: 'set null' }),
+    clientId: text('client_id').notNull(),
+    kind: text('kind').$type<MessageKind>().notNull().default('text'),
+    body: text('body'),
+    clipRef: uuid('clip_ref').references(() => clips.id),
+    atSeconds: real('at_seconds'),
+    productId: uuid('product_id'),
+    replyTo: uuid('reply_to'),
+    createdAt: createdAt(),
+    editedAt: timestamp('edited_at', { withTimezone: true }),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('messages_group_seq_idx').on(t.groupId, t.seq),
+    uniqueIndex('messages_sender_client_idx').on(t.senderId, t.clientId),
+    index('messages_group_clip_idx').on(t.groupId, t.clipRef),
+  ],
+);
+
+export const reactions = pgTable(
+  'reactions',
+  {
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    emoji: text('emoji').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.userId, t.emoji] })],
+);
+
+/**
+ * Everything `sync.events` replays. Ids are handed out under one advisory lock held until
+ * commit, so id order is commit order and "everything after id N" never skips a late commit.
+ */
+export const events = pgTable(
+  'events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    /** Set when an event is about one user (member removed, read receipt), for filtering. */
+    userId: uuid('user_id'),
+    payload: jsonb('payload').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('events_group_id_idx').on(t.groupId, t.id)],
+);

@@ -1,0 +1,69 @@
+import path from 'node:path';
+import pino from 'pino';
+import { startServer } from './app';
+import { type Bus, createMemoryBus, createRedisBus } from './bus';
+import { openDatabase } from './db/client';
+import { EnvError, parseEnv } from './env';
+import { createLimits } from './limits';
+
+async function main() {
+  let env: ReturnType<typeof parseEnv>;
+  try {
+    env = parseEnv();
+  } catch (error) {
+    if (error instanceof EnvError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = pino({ level: env.LOG_LEVEL });
+  const dataDir = path.resolve(env.DATA_DIR, 'pglite');
+  log.info(
+    env.DATABASE_URL
+      ? 'opening PostgreSQL and applying migrations'
+      : `opening embedded database in ${dataDir}`,
+  );
+  const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir });
+  const bus: Bus = env.REDIS_URL
+    ? createRedisBus(env.REDIS_URL, {
+        onError: (err) => log.warn({ err: err.message }, 'redis bus error'),
+      })
+    : createMemoryBus();
+  const deps = { db: database.db, bus, env, log, limits: createLimits() };
+  const running = await startServer(deps, { port: env.PORT, host: env.HOST });
+
+  const base = env.PUBLIC_URL;
+  console.log(
+    [
+      '',
+      `Kith is running at ${base}`,
+      `  API (HTTP)       ${base}/trpc`,
+      `  API (WebSocket)  ${base.replace(/^http/, 'ws')}/trpc`,
+      `  Health           ${base}/health`,
+      `  Database         ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${dataDir}`}`,
+      `  Fan-out          ${bus.kind === 'redis' ? 'Redis (REDIS_URL)' : 'in-process'}`,
+      '',
+      'Press Ctrl+C to stop.',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: no new connections, draining');
+    await running.close();
+    await bus.close();
+    await database.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error('Kith could not start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

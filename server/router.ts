@@ -1,0 +1,14 @@
+import { authRouter } from './routers/auth';
+import { friendsRouter } from './routers/friends';
+import { groupsRouter } from './routers/groups';
+import { messagesRouter } from './routers/messages';
+import { router } from './trpc';
+
+export const appRouter = router({
+  auth: authRouter,
+  friends: friendsRouter,
+  groups: groupsRouter,
+  messages: messagesRouter,
+});
+
+export type AppRouter = typeof appRouter;

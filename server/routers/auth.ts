@@ -1,0 +1,94 @@
+import { TRPCError } from '@trpc/server';
+import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { DUMMY_HASH, hashPassword, hashToken, newToken, verifyPassword } from '../auth/password';
+import { sessions, users } from '../db/schema';
+import { authedProcedure, type Context, publicProcedure, router } from '../trpc';
+
+export const SESSION_DAYS = 30;
+
+export const handleSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9_]{3,24}$/, 'Handles are 3–24 characters: letters, digits and _');
+const passwordSchema = z
+  .string()
+  .min(8, 'Passwords need at least 8 characters')
+  .max(200, 'Passwords can be at most 200 characters');
+export const displayNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'Display name cannot be empty')
+  .max(60, 'Display names can be at most 60 characters');
+
+/** The public face of a user: never a hash, never a token. */
+export const publicUserColumns = {
+  id: users.id,
+  handle: users.handle,
+  displayName: users.displayName,
+};
+
+async function startSession(ctx: Context, userId: string) {
+  const token = newToken();
+  const expiresAt = new Date(Date.now() + SESSION_DAYS * 24 * 3600 * 1000);
+  await ctx.db.insert(sessions).values({ tokenHash: hashToken(token), userId, expiresAt });
+  return { token, expiresAt: expiresAt.toISOString() };
+}
+
+export const authRouter = router({
+  register: publicProcedure
+    .input(
+      z.object({
+        handle: handleSchema,
+        password: passwordSchema,
+        displayName: displayNameSchema.optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const passwordHash = await hashPassword(input.password);
+      const [user] = await ctx.db
+        .insert(users)
+        .values({
+          handle: input.handle,
+          displayName: input.displayName ?? input.handle,
+          passwordHash,
+        })
+        .onConflictDoNothing()
+        .returning(publicUserColumns);
+      if (!user) {
+        throw new TRPCError({
+          code: 'CONFLICT',
+          message: `The handle "${input.handle}" is taken. Pick another.`,
+        });
+      }
+      return { ...(await startSession(ctx, user.id)), user };
+    }),
+
+  login: publicProcedure
+    .input(z.object({ handle: handleSchema, password: z.string().min(1).max(200) }))
+    .mutation(async ({ ctx, input }) => {
+      const keys = [`handle:${input.handle}`, `ip:${ctx.ip}:${input.handle}`];
+      for (const key of keys) await ctx.limits.assertLoginAllowed(key);
+      const [row] = await ctx.db
+        .select({ ...publicUserColumns, passwordHash: users.passwordHash })
+        .from(users)
+        .where(eq(sql`lower(${users.handle})`, input.handle))
+        .limit(1);
+      const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH);
+      if (!row || !ok) {
+        for (const key of keys) await ctx.limits.recordLoginFailure(key);
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong handle or password.' });
+      }
+      for (const key of keys) await ctx.limits.clearLoginFailures(key);
+      const { passwordHash: _omit, ...user } = row;
+      return { ...(await startSession(ctx, user.id)), user };
+    }),
+
+  me: authedProcedure.query(({ ctx }) => ctx.user),
+
+  logout: authedProcedure.mutation(async ({ ctx }) => {
+    await ctx.db.delete(sessions).where(eq(sessions.tokenHash, ctx.tokenHash));
+    return { ok: true as const };
+  }),
+});

@@ -1,0 +1,432 @@
+import { TRPCError } from '@trpc/server';
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import {
+  areFriends,
+  groupNotFound,
+  isBlockedEitherWay,
+  refuseDirect,
+  requireManager,
+  requireMember,
+  requireUser,
+} from '../access';
+import type { DbOrTx, Tx } from '../db/client';
+import { friendships, groupMembers, groups, type MemberRole, users } from '../db/schema';
+import { type Emit, transact } from '../events';
+import { authedProcedure, router } from '../trpc';
+
+export const MAX_GROUP_MEMBERS = 32;
+
+const groupIdInput = z.object({ groupId: z.uuid('groupId must be a group id') });
+const groupName = z
+  .string()
+  .trim()
+  .min(1, 'Group name cannot be empty')
+  .max(80, 'Group names can be at most 80 characters');
+const userIds = z
+  .array(z.uuid('each member must be a user id'))
+  .max(MAX_GROUP_MEMBERS - 1, `A group has at most ${MAX_GROUP_MEMBERS} members`)
+  .transform((ids) => [...new Set(ids)]);
+
+async function memberList(db: DbOrTx, groupId: string) {
+  const rows = await db
+    .select({
+      id: users.id,
+      handle: users.handle,
+      displayName: users.displayName,
+      role: groupMembers.role,
+      joinedAt: groupMembers.joinedAt,
+    })
+    .from(groupMembers)
+    .innerJoin(users, eq(users.id, groupMembers.userId))
+    .where(eq(groupMembers.groupId, groupId))
+    .orderBy(asc(groupMembers.joinedAt), asc(users.handle));
+  return rows.map((r) => ({ ...r, joinedAt: r.joinedAt.toISOString() }));
+}
+
+/** The full view of a group for one of its members. */
+export async function loadGroup(db: DbOrTx, groupId: string, userId: string) {
+  const me = await requireMember(db, groupId, userId);
+  const members = await memberList(db, groupId);
+  return {
+    id: groupId,
+    kind: me.kind,
+    name: me.name,
+    role: me.role,
+    muted: me.muted,
+    lastSeq: me.lastSeq,
+    lastReadSeq: me.lastReadSeq,
+    members,
+  };
+}
+
+/** Rejects ids that are not the adder's friends, naming how many were refused. */
+async function assertAllFriends(db: DbOrTx, userId: string, ids: string[]) {
+  if (ids.length === 0) return;
+  const rows = await db
+    .select({ id: friendships.friendId })
+    .from(friendships)
+    .where(and(eq(friendships.userId, userId), inArray(friendships.friendId, ids)));
+  const friends = new Set(rows.map((r) => r.id));
+  const strangers = ids.filter((id) => !friends.has(id));
+  if (strangers.length > 0) {
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message: `You can only add your friends to a group (${strangers.length} of the people chosen ${strangers.length === 1 ? 'is' : 'are'} not).`,
+    });
+  }
+}
+
+async function addMemberRows(
+  tx: Tx,
+  emit: Emit,
+  groupId: string,
+  ids: string[],
+  role: MemberRole,
+  by: string,
+) {
+  for (const id of ids) {
+    await tx.insert(groupMembers).values({ groupId, userId: id, role });
+    emit({
+      groupId,
+      type: 'member.added',
+      userId: id,
+      payload: { groupId, user: await requireUser(tx, id), role, by },
+      // Events from this one on are the new member's to see.
+      onId: (eventId, t) =>
+        t
+          .update(groupMembers)
+          .set({ joinedEventId: eventId })
+          .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, id))),
+    });
+  }
+}
+
+export const groupsRouter = router({
+  create: authedProcedure
+    .input(z.object({ name: groupName, memberIds: userIds }))
+    .mutation(async ({ ctx, input }) => {
+      const memberIds = input.memberIds.filter((id) => id !== ctx.user.id);
+      await assertAllFriends(ctx.db, ctx.user.id, memberIds);
+      const groupId = await transact(ctx, async (tx, emit) => {
+        const [group] = await tx
+          .insert(groups)
+          .values({ kind: 'group', name: input.name, createdBy: ctx.user.id })
+          .returning({ id: groups.id });
+        if (!group) throw new Error('group insert returned nothing');
+        await addMemberRows(tx, emit, group.id, [ctx.user.id], 'owner', ctx.user.id);
+        await addMemberRows(tx, emit, group.id, memberIds, 'member', ctx.user.id);
+        return group.id;
+      });
+      return loadGroup(ctx.db, groupId, ctx.user.id);
+    }),
+
+  list: authedProcedure.query(async ({ ctx }) => {
+    const me = ctx.user.id;
+    const result = await ctx.db.execute<{
+      id: string;
+      kind: string;
+      name: string;
+      role: string;
+      muted: boolean;
+      last_seq: number;
+      last_read_seq: number;
+      member_count: number;
+      unread: number;
+      peer_id: string | null;
+      peer_handle: string | null;
+      peer_name: string | null;
+      last_id: string | null;
+      last_body: string | null;
+      last_kind: string | null;
+      last_seq_msg: number | null;
+      last_sender: string | null;
+      last_deleted: boolean | null;
+      last_at: Date | string | null;
+      created_at: Date | string;
+    }>(sql`
+      select g.id, g.kind, g.name, gm.role, gm.muted, g.last_seq, gm.last_read_seq, g.created_at,
+        (select count(*)::int from group_members c where c.group_id = g.id) as member_count,
+        (select count(*)::int from messages m
+          where m.group_id = g.id and m.seq > gm.last_read_seq and m.deleted_at is null
+            and m.sender_id is distinct from ${me}) as unread,
+        peer.id as peer_id, peer.handle as peer_handle, peer.display_name as peer_name,
+        lm.id as last_id, lm.body as last_body, lm.kind as last_kind, lm.seq as last_seq_msg,
+        lm.sender_id as last_sender, (lm.deleted_at is not null) as last_deleted, lm.created_at as last_at
+      from group_members gm
+      join groups g on g.id = gm.group_id and g.archived_at is null
+      left join lateral (
+        select u.id, u.handle, u.display_name from group_members o join users u on u.id = o.user_id
+        where g.kind = 'direct' and o.group_id = g.id and o.user_id <> ${me} limit 1
+      ) peer on true
+      left join lateral (
+        select * from messages m where m.group_id = g.id order by m.seq desc limit 1
+      ) lm on true
+      where gm.user_id = ${me}
+      order by coalesce(lm.created_at, g.created_at) desc
+    `);
+    const iso = (v: Date | string) => new Date(v).toISOString();
+    return result.rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      name: r.kind === 'direct' ? (r.peer_name ?? r.name) : r.name,
+      role: r.role,
+      muted: r.muted,
+      lastSeq: Number(r.last_seq),
+      lastReadSeq: Number(r.last_read_seq),
+      memberCount: Number(r.member_count),
+      unread: Number(r.unread),
+      peer: r.peer_id
+        ? { id: r.peer_id, handle: r.peer_handle ?? '', displayName: r.peer_name ?? '' }
+        : null,
+      lastMessage: r.last_id
+        ? {
+            id: r.last_id,
+            seq: Number(r.last_seq_msg),
+            kind: r.last_kind,
+            senderId: r.last_sender,
+            body: r.last_deleted ? null : r.last_body,
+            deleted: Boolean(r.last_deleted),
+            createdAt: iso(r.last_at ?? r.created_at),
+          }
+        : null,
+      createdAt: iso(r.created_at),
+    }));
+  }),
+
+  get: authedProcedure
+    .input(groupIdInput)
+    .query(({ ctx, input }) => loadGroup(ctx.db, input.groupId, ctx.user.id)),
+
+  addMembers: authedProcedure
+    .input(
+      groupIdInput.extend({
+        userIds: userIds.pipe(z.array(z.string()).min(1, 'Choose at least one person')),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      await transact(ctx, async (tx, emit) => {
+        const me = await requireMember(tx, input.groupId, ctx.user.id, true);
+        refuseDirect(me, 'Adding people');
+        requireManager(me);
+        const existing = await tx
+          .select({ id: groupMembers.userId })
+          .from(groupMembers)
+          .where(eq(groupMembers.groupId, input.groupId));
+        const present = new Set(existing.map((r) => r.id));
+        const fresh = input.userIds.filter((id) => !present.has(id));
+        await assertAllFriends(tx, ctx.user.id, fresh);
+        if (present.size + fresh.length > MAX_GROUP_MEMBERS) {
+          throw new TRPCError({
+            code: 'BAD_REQUEST',
+            message: `A group has at most ${MAX_GROUP_MEMBERS} members; there is room for ${MAX_GROUP_MEMBERS - present.size} more.`,
+          });
+        }
+        await addMemberRows(tx, emit, input.groupId, fresh, 'member', ctx.user.id);
+      });
+      return loadGroup(ctx.db, input.groupId, ctx.user.id);
+    }),
+
+  removeMember: authedProcedure
+    .input(groupIdInput.extend({ userId: z.uuid('userId must be a user id') }))
+    .mutation(async ({ ctx, input }) => {
+      if (input.userId === ctx.user.id) {
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: 'To remove yourself, leave the group instead.',
+        });
+      }
+      await transact(ctx, async (tx, emit) => {
+        const me = await requireMember(tx, input.groupId, ctx.user.id, true);
+        refuseDirect(me, 'Removing people');
+        requireManager(me);
+        const [target] = await tx
+          .select({ role: groupMembers.role })
+          .from(groupMembers)
+          .where(
+            and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, input.userId)),
+          );
+        if (!target)
+          throw new TRPCError({ code: 'NOT_FOUND', message: 'That person is not in this group.' });
+        if (target.role === 'owner' || (target.role === 'admin' && me.role !== 'owner')) {
+          throw new TRPCError({
+            code: 'FORBIDDEN',
+            message: 'Only the owner can remove an admin, and nobody can remove the owner.',
+          });
+        }
+        await tx
+          .delete(groupMembers)
+          .where(
+            and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, input.userId)),
+          );
+        emit({
+          groupId: input.groupId,
+          type: 'member.removed',
+          userId: input.userId,
+          payload: { groupId: input.groupId, userId: input.userId, by: ctx.user.id },
+        });
+      });
+      return loadGroup(ctx.db, input.groupId, ctx.user.id);
+    }),
+
+  leave: authedProcedure.input(groupIdInput).mutation(async ({ ctx, input }) => {
+    return transact(ctx, async (tx, emit) => {
+      const me = await requireMember(tx, input.groupId, ctx.user.id, true);
+      refuseDirect(me, 'Leaving');
+      await tx
+        .delete(groupMembers)
+        .where(and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, ctx.user.id)));
+      emit({
+        groupId: input.groupId,
+        type: 'member.left',
+        userId: ctx.user.id,
+        payload: { groupId: input.groupId, userId: ctx.user.id },
+      });
+      const rest = await tx
+        .select({ userId: groupMembers.userId, role: groupMembers.role })
+        .from(groupMembers)
+        .where(eq(groupMembers.groupId, input.groupId))
+        .orderBy(
+          sql`case ${groupMembers.role} when 'admin' then 0 else 1 end`,
+          asc(groupMembers.joinedAt),
+        );
+      if (rest.length === 0) {
+        await tx.update(groups).set({ archivedAt: new Date() }).where(eq(groups.id, input.groupId));
+        emit({
+          groupId: input.groupId,
+          type: 'group.archived',
+          payload: { groupId: input.groupId },
+        });
+        return { ok: true as const, archived: true, newOwnerId: null };
+      }
+      let newOwnerId: string | null = null;
+      const heir = rest[0];
+      if (me.role === 'owner' && heir) {
+        newOwnerId = heir.userId;
+        await tx
+          .update(groupMembers)
+          .set({ role: 'owner' })
+          .where(
+            and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, heir.userId)),
+          );
+        emit({
+          groupId: input.groupId,
+          type: 'member.role',
+          userId: heir.userId,
+          payload: { groupId: input.groupId, userId: heir.userId, role: 'owner' },
+        });
+      }
+      return { ok: true as const, archived: false, newOwnerId };
+    });
+  }),
+
+  rename: authedProcedure
+    .input(groupIdInput.extend({ name: groupName }))
+    .mutation(async ({ ctx, input }) => {
+      await transact(ctx, async (tx, emit) => {
+        const me = await requireMember(tx, input.groupId, ctx.user.id, true);
+        refuseDirect(me, 'Renaming');
+        requireManager(me);
+        await tx.update(groups).set({ name: input.name }).where(eq(groups.id, input.groupId));
+        emit({
+          groupId: input.groupId,
+          type: 'group.renamed',
+          payload: { groupId: input.groupId, name: input.name, by: ctx.user.id },
+        });
+      });
+      return loadGroup(ctx.db, input.groupId, ctx.user.id);
+    }),
+
+  setRole: authedProcedure
+    .input(groupIdInput.extend({ userId: z.uuid(), role: z.enum(['admin', 'member']) }))
+    .mutation(async ({ ctx, input }) => {
+      await transact(ctx, async (tx, emit) => {
+        const me = await requireMember(tx, input.groupId, ctx.user.id, true);
+        refuseDirect(me, 'Changing roles');
+        if (me.role !== 'owner')
+          throw new TRPCError({
+            code: 'FORBIDDEN',
+            message: 'Only the group owner can change roles.',
+          });
+        const updated = await tx
+          .update(groupMembers)
+          .set({ role: input.role })
+          .where(
+            and(
+              eq(groupMembers.groupId, input.groupId),
+              eq(groupMembers.userId, input.userId),
+              ne(groupMembers.role, 'owner'),
+            ),
+          )
+          .returning({ id: groupMembers.userId });
+        if (updated.length === 0)
+          throw new TRPCError({
+            code: 'NOT_FOUND',
+            message: 'That person is not a member whose role can change.',
+          });
+        emit({
+          groupId: input.groupId,
+          type: 'member.role',
+          userId: input.userId,
+          payload: { groupId: input.groupId, userId: input.userId, role: input.role },
+        });
+      });
+      return loadGroup(ctx.db, input.groupId, ctx.user.id);
+    }),
+
+  mute: authedProcedure
+    .input(groupIdInput.extend({ muted: z.boolean() }))
+    .mutation(async ({ ctx, input }) => {
+      await requireMember(ctx.db, input.groupId, ctx.user.id);
+      await ctx.db
+        .update(groupMembers)
+        .set({ muted: input.muted })
+        .where(and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, ctx.user.id)));
+      return { groupId: input.groupId, muted: input.muted };
+    }),
+
+  openDirect: authedProcedure
+    .input(z.object({ userId: z.uuid('userId must be a user id') }))
+    .mutation(async ({ ctx, input }) => {
+      if (input.userId === ctx.user.id) {
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: 'A direct thread needs another person.',
+        });
+      }
+      const peer = await requireUser(ctx.db, input.userId);
+      if (await isBlockedEitherWay(ctx.db, ctx.user.id, input.userId)) {
+        throw new TRPCError({ code: 'FORBIDDEN', message: 'You cannot message this person.' });
+      }
+      const directKey = [ctx.user.id, input.userId].sort().join(':');
+      const [existing] = await ctx.db
+        .select({ id: groups.id })
+        .from(groups)
+        .where(eq(groups.directKey, directKey));
+      if (existing) return loadGroup(ctx.db, existing.id, ctx.user.id);
+      if (!(await areFriends(ctx.db, ctx.user.id, input.userId))) {
+        throw new TRPCError({
+          code: 'FORBIDDEN',
+          message: 'You can only message your friends directly. Send them an invite first.',
+        });
+      }
+      const groupId = await transact(ctx, async (tx, emit) => {
+        const [group] = await tx
+          .insert(groups)
+          .values({ kind: 'direct', name: '', directKey, createdBy: ctx.user.id })
+          .onConflictDoNothing()
+          .returning({ id: groups.id });
+        // Both people opened the thread at once: the other insert won, use its thread.
+        if (!group) return null;
+        await addMemberRows(tx, emit, group.id, [ctx.user.id, peer.id], 'member', ctx.user.id);
+        return group.id;
+      });
+      if (groupId) return loadGroup(ctx.db, groupId, ctx.user.id);
+      const [winner] = await ctx.db
+        .select({ id: groups.id })
+        .from(groups)
+        .where(eq(groups.directKey, directKey));
+      if (!winner) throw groupNotFound();
+      return loadGroup(ctx.db, winner.id, ctx.user.id);
+    }),
+});

@@ -1,0 +1,376 @@
+import { TRPCError } from '@trpc/server';
+import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { isBlockedEitherWay, requireMember } from '../access';
+import type { DbOrTx } from '../db/client';
+import { groupMembers, messages, reactions } from '../db/schema';
+import { publishEphemeral, transact } from '../events';
+import { loadMessage, loadMessageViews, type MessageView, selectMessages } from '../messages/view';
+import { authedProcedure, router } from '../trpc';
+
+export const MAX_BODY = 4000;
+
+export const groupIdSchema = z.uuid('groupId must be a group id');
+export const clientIdSchema = z
+  .string()
+  .trim()
+  .min(8, 'clientId must be 8–64 characters')
+  .max(64, 'clientId must be 8–64 characters')
+  .regex(/^[A-Za-z0-9_-]+$/, 'clientId may only use letters, digits, _ and -');
+export const atSecondsSchema = z
+  .number()
+  .min(0)
+  .max(24 * 3600, 'atSeconds must be within 24 hours');
+const bodySchema = z
+  .string()
+  .trim()
+  .min(1, 'Message cannot be empty')
+  .max(MAX_BODY, `Messages can be at most ${MAX_BODY} characters`);
+const emojiSchema = z
+  .string()
+  .min(1)
+  .max(32)
+  .refine(
+    (v) =>
+      /^(\p{Extended_Pictographic}|\p{Emoji_Component}|\u200d|\ufe0f)+$/u.test(v) &&
+      /\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(v),
+    'Reactions must be a single emoji',
+  );
+
+const typingGate = new Map<string, number>();
+const TYPING_EVERY_MS = 2000;
+
+/** One message by its sender and the id the client gave it, for idempotent retries. */
+async function findByClientId(db: DbOrTx, senderId: string, clientId: string) {
+  const [row] = await db
+    .select({ id: messages.id, groupId: messages.groupId })
+    .from(messages)
+    .where(and(eq(messages.senderId, senderId), eq(messages.clientId, clientId)))
+    .limit(1);
+  return row ?? null;
+}
+
+function sameRetry(existing: { groupId: string }, groupId: string) {
+  if (existing.groupId !== groupId) {
+    throw new TRPCError({
+      code: 'CONFLICT',
+      message:
+        'This clientId was already used for a message in another group. Use a new clientId per message.',
+    });
+  }
+}
+
+export interface StoreMessageInput {
+  groupId: string;
+  senderId: string;
+  clientId: string;
+  kind: 'text' | 'clip' | 'product';
+  body?: string | null;
+  clipRef?: string | null;
+  atSeconds?: number | null;
+  productId?: string | null;
+  replyTo?: string | null;
+}
+
+/**
+ * Stores one message in one transaction with its event: seq from the group's row (locked), the
+ * message, the event. A retry with the same `(sender, clientId)` returns the original.
+ */
+export async function storeMessage(
+  deps: Parameters<typeof transact>[0],
+  input: StoreMessageInput,
+): Promise<MessageView> {
+  const prior = await findByClientId(deps.db, input.senderId, input.clientId);
+  if (prior) {
+    sameRetry(prior, input.groupId);
+    return (await loadMessage(deps.db, prior.id))!;
+  }
+  try {
+    const id = await transact(deps, async (tx, emit) => {
+      const member = await requireMember(tx, input.groupId, input.senderId, true);
+      await assertCanSend(tx, member.kind, input.groupId, input.senderId);
+      if (input.replyTo) {
+        const [target] = await tx
+          .select({ id: messages.id })
+          .from(messages)
+          .where(and(eq(messages.id, input.replyTo), eq(messages.groupId, input.groupId)));
+        if (!target)
+          throw new TRPCError({
+            code: 'NOT_FOUND',
+            message: 'The message you reply to is not in this group.',
+          });
+      }
+      const seq = member.lastSeq + 1;
+      await tx.execute(sql`update groups set last_seq = ${seq} where id = ${input.groupId}`);
+      const [row] = await tx
+        .insert(messages)
+        .values({
+          groupId: input.groupId,
+          seq,
+          senderId: input.senderId,
+          clientId: input.clientId,
+          kind: input.kind,
+          body: input.body ?? null,
+          clipRef: input.clipRef ?? null,
+          atSeconds: input.atSeconds ?? null,
+          productId: input.productId ?? null,
+          replyTo: input.replyTo ?? null,
+        })
+        .returning({ id: messages.id });
+      const view = (await loadMessage(tx, row!.id))!;
+      emit({ groupId: input.groupId, type: 'message.created', payload: view });
+      return view.id;
+    });
+    return (await loadMessage(deps.db, id))!;
+  } catch (error) {
+    // A concurrent retry of the same message won the race: answer with its result.
+    if (isUniqueViolation(error)) {
+      const winner = await findByClientId(deps.db, input.senderId, input.clientId);
+      if (winner) {
+        sameRetry(winner, input.groupId);
+        return (await loadMessage(deps.db, winner.id))!;
+      }
+    }
+    throw error;
+  }
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: string }).code === '23505') return true;
+  }
+  return false;
+}
+
+/** In a direct thread, a block on either side stops messages both ways. */
+async function assertCanSend(tx: DbOrTx, kind: string, groupId: string, senderId: string) {
+  if (kind !== 'direct') return;
+  const [peer] = await tx
+    .select({ id: groupMembers.userId })
+    .from(groupMembers)
+    .where(and(eq(groupMembers.groupId, groupId), sql`${groupMembers.userId} <> ${senderId}`));
+  if (peer && (await isBlockedEitherWay(tx, senderId, peer.id))) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'You cannot message this person.' });
+  }
+}
+
+async function ownMessage(db: DbOrTx, messageId: string, userId: string) {
+  const [row] = await db
+    .select({
+      id: messages.id,
+      groupId: messages.groupId,
+      senderId: messages.senderId,
+      deletedAt: messages.deletedAt,
+    })
+    .from(messages)
+    .where(eq(messages.id, messageId));
+  const notFound = new TRPCError({
+    code: 'NOT_FOUND',
+    message: 'No such message, or you cannot see it.',
+  });
+  if (!row) throw notFound;
+  await requireMember(db, row.groupId, userId).catch(() => {
+    throw notFound;
+  });
+  return row;
+}
+
+export const messagesRouter = router({
+  send: authedProcedure
+    .input(
+      z.object({
+        groupId: groupIdSchema,
+        clientId: clientIdSchema,
+        body: bodySchema,
+        atSeconds: atSecondsSchema.optional(),
+        replyTo: z.uuid('replyTo must be a message id').optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      await ctx.limits.consumeSend(ctx.user.id);
+      return storeMessage(ctx, {
+        groupId: input.groupId,
+        senderId: ctx.user.id,
+        clientId: input.clientId,
+        kind: 'text',
+        body: input.body,
+        atSeconds: input.atSeconds ?? null,
+        replyTo: input.replyTo ?? null,
+      });
+    }),
+
+  list: authedProcedure
+    .input(
+      z.object({
+        groupId: groupIdSchema,
+        beforeSeq: z.number().int().min(1).optional(),
+        afterSeq: z.number().int().min(0).optional(),
+        limit: z.number().int().min(1).max(200).default(50),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      await requireMember(ctx.db, input.groupId, ctx.user.id);
+      const inGroup = eq(messages.groupId, input.groupId);
+      const take = input.limit + 1;
+      let rows: Awaited<ReturnType<typeof selectMessages>>;
+      if (input.afterSeq !== undefined) {
+        const upper = input.beforeSeq !== undefined ? lt(messages.seq, input.beforeSeq) : undefined;
+        rows = await selectMessages(ctx.db)
+          .where(and(inGroup, gt(messages.seq, input.afterSeq), upper))
+          .orderBy(asc(messages.seq))
+          .limit(take);
+        const hasMore = rows.length > input.limit;
+        return { messages: await loadMessageViews(ctx.db, rows.slice(0, input.limit)), hasMore };
+      }
+      const upper = input.beforeSeq !== undefined ? lt(messages.seq, input.beforeSeq) : undefined;
+      rows = await selectMessages(ctx.db)
+        .where(and(inGroup, upper))
+        .orderBy(desc(messages.seq))
+        .limit(take);
+      const hasMore = rows.length > input.limit;
+      const page = rows.slice(0, input.limit).reverse();
+      return { messages: await loadMessageViews(ctx.db, page), hasMore };
+    }),
+
+  edit: authedProcedure
+    .input(z.object({ messageId: z.uuid('messageId must be a message id'), body: bodySchema }))
+    .mutation(async ({ ctx, input }) => {
+      const msg = await ownMessage(ctx.db, input.messageId, ctx.user.id);
+      if (msg.senderId !== ctx.user.id)
+        throw new TRPCError({ code: 'FORBIDDEN', message: 'You can only edit your own messages.' });
+      if (msg.deletedAt)
+        throw new TRPCError({
+          code: 'PRECONDITION_FAILED',
+          message: 'A deleted message cannot be edited.',
+        });
+      return transact(ctx, async (tx, emit) => {
+        await tx
+          .update(messages)
+          .set({ body: input.body, editedAt: new Date() })
+          .where(eq(messages.id, msg.id));
+        const view = (await loadMessage(tx, msg.id))!;
+        emit({ groupId: msg.groupId, type: 'message.edited', payload: view });
+        return view;
+      });
+    }),
+
+  delete: authedProcedure
+    .input(z.object({ messageId: z.uuid('messageId must be a message id') }))
+    .mutation(async ({ ctx, input }) => {
+      const msg = await ownMessage(ctx.db, input.messageId, ctx.user.id);
+      if (msg.senderId !== ctx.user.id)
+        throw new TRPCError({
+          code: 'FORBIDDEN',
+          message: 'You can only delete your own messages.',
+        });
+      if (msg.deletedAt) return (await loadMessage(ctx.db, msg.id))!;
+      return transact(ctx, async (tx, emit) => {
+        await tx
+          .update(messages)
+          .set({ deletedAt: new Date(), body: null })
+          .where(eq(messages.id, msg.id));
+        await tx.delete(reactions).where(eq(reactions.messageId, msg.id));
+        const view = (await loadMessage(tx, msg.id))!;
+        emit({ groupId: msg.groupId, type: 'message.deleted', payload: view });
+        return view;
+      });
+    }),
+
+  react: authedProcedure
+    .input(z.object({ messageId: z.uuid('messageId must be a message id'), emoji: emojiSchema }))
+    .mutation(async ({ ctx, input }) => {
+      const msg = await ownMessage(ctx.db, input.messageId, ctx.user.id);
+      if (msg.deletedAt)
+        throw new TRPCError({
+          code: 'PRECONDITION_FAILED',
+          message: 'You cannot react to a deleted message.',
+        });
+      return transact(ctx, async (tx, emit) => {
+        const removed = await tx
+          .delete(reactions)
+          .where(
+            and(
+              eq(reactions.messageId, msg.id),
+              eq(reactions.userId, ctx.user.id),
+              eq(reactions.emoji, input.emoji),
+            ),
+          )
+          .returning({ id: reactions.messageId });
+        const active = removed.length === 0;
+        if (active)
+          await tx
+            .insert(reactions)
+            .values({ messageId: msg.id, userId: ctx.user.id, emoji: input.emoji });
+        const view = (await loadMessage(tx, msg.id))!;
+        emit({
+          groupId: msg.groupId,
+          type: 'reaction.changed',
+          userId: ctx.user.id,
+          payload: {
+            messageId: msg.id,
+            emoji: input.emoji,
+            userId: ctx.user.id,
+            active,
+            reactions: view.reactions,
+          },
+        });
+        return { messageId: msg.id, emoji: input.emoji, active, reactions: view.reactions };
+      });
+    }),
+
+  markRead: authedProcedure
+    .input(z.object({ groupId: groupIdSchema, seq: z.number().int().min(0) }))
+    .mutation(async ({ ctx, input }) => {
+      return transact(ctx, async (tx, emit) => {
+        const member = await requireMember(tx, input.groupId, ctx.user.id);
+        const seq = Math.min(input.seq, member.lastSeq);
+        // Read positions only move forward; an old or repeated call changes nothing.
+        if (seq <= member.lastReadSeq)
+          return { groupId: input.groupId, lastReadSeq: member.lastReadSeq };
+        await tx
+          .update(groupMembers)
+          .set({ lastReadSeq: seq })
+          .where(
+            and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, ctx.user.id)),
+          );
+        const [settings] = await tx
+          .execute<{ send_receipts: boolean }>(
+            sql`select send_receipts from users where id = ${ctx.user.id}`,
+          )
+          .then((r) => r.rows);
+        if (settings?.send_receipts !== false) {
+          emit({
+            groupId: input.groupId,
+            type: 'read',
+            userId: ctx.user.id,
+            payload: { groupId: input.groupId, userId: ctx.user.id, seq },
+          });
+        }
+        return { groupId: input.groupId, lastReadSeq: seq };
+      });
+    }),
+
+  typing: authedProcedure
+    .input(z.object({ groupId: groupIdSchema }))
+    .mutation(async ({ ctx, input }) => {
+      await requireMember(ctx.db, input.groupId, ctx.user.id);
+      const key = `${ctx.user.id}:${input.groupId}`;
+      const now = Date.now();
+      const last = typingGate.get(key) ?? 0;
+      if (now - last < TYPING_EVERY_MS) return { sent: false };
+      typingGate.set(key, now);
+      if (typingGate.size > 10_000) typingGate.clear();
+      await publishEphemeral(ctx, {
+        groupId: input.groupId,
+        type: 'typing',
+        userId: ctx.user.id,
+        payload: {
+          groupId: input.groupId,
+          userId: ctx.user.id,
+          handle: ctx.user.handle,
+          displayName: ctx.user.displayName,
+        },
+      });
+      return { sent: true };
+    }),
+});

@@ -1,0 +1,101 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import { and, eq, gt } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { ZodError, z } from 'zod';
+import { hashToken } from './auth/password';
+import type { Bus } from './bus';
+import type { Db } from './db/client';
+import { sessions, users } from './db/schema';
+import type { Env } from './env';
+import type { Limits } from './limits';
+
+/** What the server is made of; built once at boot (or once per test file). */
+export interface Deps {
+  db: Db;
+  bus: Bus;
+  env: Env;
+  log: Logger;
+  limits: Limits;
+}
+
+export interface SessionUser {
+  id: string;
+  handle: string;
+  displayName: string;
+}
+
+export interface Context extends Deps {
+  user: SessionUser | null;
+  tokenHash: string | null;
+  /** Where the request came from, for rate limits. */
+  ip: string;
+}
+
+/** Resolves a bearer token to its user. Unknown and expired tokens give an anonymous context. */
+export async function createContextInner(
+  deps: Deps,
+  request: { token?: string | null; ip?: string } = {},
+): Promise<Context> {
+  const base: Context = { ...deps, user: null, tokenHash: null, ip: request.ip ?? 'local' };
+  const token = request.token;
+  if (!token || token.length > 200) return base;
+  const tokenHash = hashToken(token);
+  const [row] = await deps.db
+    .select({ id: users.id, handle: users.handle, displayName: users.displayName })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date())))
+    .limit(1);
+  return row ? { ...base, user: row, tokenHash } : base;
+}
+
+function describeZodError(error: ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+      return `${where}${issue.message}`;
+    })
+    .join('; ');
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const zod = error.cause instanceof ZodError ? error.cause : null;
+    let message = shape.message;
+    if (zod) message = `Invalid input: ${describeZodError(zod)}`;
+    // Internal failures never leak driver or stack details to the client.
+    if (error.code === 'INTERNAL_SERVER_ERROR')
+      message = 'Something went wrong on our side. Please try again.';
+    return {
+      ...shape,
+      message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        ...(zod
+          ? { issues: zod.issues.map((i) => ({ path: i.path.map(String), message: i.message })) }
+          : {}),
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const mergeRouters = t.mergeRouters;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure;
+
+export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+  if (!ctx.user || !ctx.tokenHash) {
+    throw new TRPCError({
+      code: 'UNAUTHORIZED',
+      message: 'Sign in first: this needs a valid session token.',
+    });
+  }
+  return next({ ctx: { ...ctx, user: ctx.user, tokenHash: ctx.tokenHash } });
+});
+
+export type AuthedContext = Context & { user: SessionUser; tokenHash: string };
+
+export { z };
