@@ -8,8 +8,10 @@ export interface LimitSettings {
   /** Messages a user may send per `sendWindowSeconds` (bursts included). */
   sends: number;
   sendWindowSeconds: number;
-  /** Open sockets per user. */
+  /** Open event streams per user (each tab or device holds one). */
   socketsPerUser: number;
+  /** Missed events replayed on reconnect; more than this and the client is told to resync. */
+  replayLimit: number;
 }
 
 export const defaultLimitSettings: LimitSettings = {
@@ -18,6 +20,7 @@ export const defaultLimitSettings: LimitSettings = {
   sends: 30,
   sendWindowSeconds: 10,
   socketsPerUser: 8,
+  replayLimit: 2000,
 };
 
 export interface Limits {

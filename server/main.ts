@@ -5,6 +5,7 @@ import { type Bus, createMemoryBus, createRedisBus } from './bus';
 import { openDatabase } from './db/client';
 import { EnvError, parseEnv } from './env';
 import { createLimits } from './limits';
+import { EventHub } from './sync/hub';
 
 async function main() {
   let env: ReturnType<typeof parseEnv>;
@@ -30,7 +31,9 @@ async function main() {
         onError: (err) => log.warn({ err: err.message }, 'redis bus error'),
       })
     : createMemoryBus();
-  const deps = { db: database.db, bus, env, log, limits: createLimits() };
+  const hub = new EventHub({ db: database.db, bus, log });
+  await hub.start();
+  const deps = { db: database.db, bus, hub, env, log, limits: createLimits() };
   const running = await startServer(deps, { port: env.PORT, host: env.HOST });
 
   const base = env.PUBLIC_URL;
@@ -54,6 +57,7 @@ async function main() {
     stopping = true;
     log.info({ signal }, 'shutting down: no new connections, draining');
     await running.close();
+    hub.stop();
     await bus.close();
     await database.close();
     log.info('stopped');

@@ -2,6 +2,7 @@ import { authRouter } from './routers/auth';
 import { friendsRouter } from './routers/friends';
 import { groupsRouter } from './routers/groups';
 import { messagesRouter } from './routers/messages';
+import { syncRouter } from './routers/sync';
 import { router } from './trpc';
 
 export const appRouter = router({
@@ -9,6 +10,7 @@ export const appRouter = router({
   friends: friendsRouter,
   groups: groupsRouter,
   messages: messagesRouter,
+  sync: syncRouter,
 });
 
 export type AppRouter = typeof appRouter;

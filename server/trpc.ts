@@ -8,6 +8,7 @@ import type { Db } from './db/client';
 import { sessions, users } from './db/schema';
 import type { Env } from './env';
 import type { Limits } from './limits';
+import type { EventHub } from './sync/hub';
 
 /** What the server is made of; built once at boot (or once per test file). */
 export interface Deps {
@@ -16,6 +17,8 @@ export interface Deps {
   env: Env;
   log: Logger;
   limits: Limits;
+  /** This instance's ordered view of committed events, for subscriptions. */
+  hub: EventHub;
 }
 
 export interface SessionUser {

@@ -1,0 +1,184 @@
+import { EventEmitter, on } from 'node:events';
+import { TRPCError, tracked } from '@trpc/server';
+import { and, eq, gt, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { BusEvent } from '../bus';
+import { events, groupMembers } from '../db/schema';
+import { rowToBusEvent } from '../sync/hub';
+import { authedProcedure, router } from '../trpc';
+
+/** A subscriber that falls this far behind live delivery is cut over to a resync. */
+const MAX_BACKLOG = 5000;
+
+export interface SyncEvent {
+  id: number | null;
+  type: string;
+  groupId: string | null;
+  userId: string | null;
+  payload: unknown;
+  createdAt: string;
+}
+
+const openStreams = new Map<string, number>();
+
+function view(event: BusEvent): SyncEvent {
+  return {
+    id: event.id ?? null,
+    type: event.type,
+    groupId: event.groupId,
+    userId: event.userId ?? null,
+    payload: event.payload,
+    createdAt: event.createdAt,
+  };
+}
+
+/** What one user may see of the stream, following their joins and removals as they happen. */
+class Membership {
+  constructor(
+    private readonly userId: string,
+    private readonly groups: Map<string, number>,
+  ) {}
+
+  /** Whether the event is theirs; updates the membership for joins and departures. */
+  admit(event: BusEvent): boolean {
+    const aboutMe = event.userId === this.userId;
+    if (aboutMe && event.type === 'member.added') {
+      this.groups.set(event.groupId, event.id ?? 0);
+      return true;
+    }
+    const joined = this.groups.get(event.groupId);
+    if (aboutMe && (event.type === 'member.removed' || event.type === 'member.left')) {
+      this.groups.delete(event.groupId);
+      return true;
+    }
+    if (joined === undefined) return false;
+    if (event.type === 'group.archived') this.groups.delete(event.groupId);
+    return event.id === undefined || event.id >= joined;
+  }
+}
+
+export const syncRouter = router({
+  events: authedProcedure
+    .input(
+      z
+        .object({
+          lastEventId: z
+            .string()
+            .regex(/^\d{1,15}$/, 'lastEventId must be an id received from this stream')
+            .nullish(),
+        })
+        .optional(),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      const me = ctx.user.id;
+      const streams = openStreams.get(me) ?? 0;
+      if (streams >= ctx.limits.settings.socketsPerUser) {
+        throw new TRPCError({
+          code: 'TOO_MANY_REQUESTS',
+          message: `Too many open connections for this account (at most ${ctx.limits.settings.socketsPerUser}). Close another tab or device and retry.`,
+        });
+      }
+      openStreams.set(me, streams + 1);
+
+      // Attach first, so nothing committed from here on can slip between replay and live.
+      const inbox = new EventEmitter();
+      inbox.setMaxListeners(0);
+      let backlog = 0;
+      let overflowed = false;
+      const live = on(inbox, 'event', { signal });
+      const { position, detach } = await ctx.hub.attach((event) => {
+        if (overflowed) return;
+        if (++backlog > MAX_BACKLOG) {
+          overflowed = true;
+          inbox.emit('event', { type: 'overflow' } as unknown as BusEvent);
+          return;
+        }
+        inbox.emit('event', event);
+      });
+      try {
+        const rows = await ctx.db
+          .select({ groupId: groupMembers.groupId, joinedEventId: groupMembers.joinedEventId })
+          .from(groupMembers)
+          .where(eq(groupMembers.userId, me));
+        const membership = new Membership(
+          me,
+          new Map(rows.map((r) => [r.groupId, r.joinedEventId])),
+        );
+        let sent = position;
+
+        if (input?.lastEventId) {
+          const cursor = Number(input.lastEventId);
+          const replay = await ctx.db
+            .select()
+            .from(events)
+            .where(
+              and(
+                gt(events.id, cursor),
+                sql`(exists (select 1 from ${groupMembers} gm where gm.group_id = ${events.groupId}
+                      and gm.user_id = ${me} and ${events.id} >= gm.joined_event_id)
+                    or (${events.userId} = ${me} and ${events.type} in ('member.removed', 'member.left')))`,
+              ),
+            )
+            .orderBy(events.id)
+            .limit(ctx.limits.settings.replayLimit + 1);
+          const [oldest] = await ctx.db
+            .select({ min: sql<string | null>`min(${events.id})` })
+            .from(events);
+          const pruned = oldest?.min != null && Number(oldest.min) > cursor + 1 && cursor > 0;
+          if (
+            replay.length > ctx.limits.settings.replayLimit ||
+            pruned ||
+            cursor > Math.max(position, replay.at(-1)?.id ?? 0)
+          ) {
+            yield tracked(String(position), resync(position, pruned ? 'pruned' : 'too-far-behind'));
+          } else {
+            sent = cursor;
+            for (const row of replay) {
+              const event = rowToBusEvent(row);
+              if (!membership.admit(event)) continue;
+              sent = row.id;
+              yield tracked(String(row.id), view(event));
+            }
+            sent = Math.max(sent, position);
+          }
+        }
+
+        for await (const [event] of live as AsyncIterable<[BusEvent]>) {
+          backlog -= 1;
+          if ((event.type as string) === 'overflow') {
+            // Too slow to keep up: tell the client to refetch, then end so it reconnects fresh.
+            yield tracked(String(sent), resync(sent, 'too-far-behind'));
+            return;
+          }
+          if (event.id !== undefined && event.id <= sent) continue;
+          if (!membership.admit(event)) continue;
+          if (event.id === undefined) {
+            // Ephemeral: carries the current position so a client's resume point stays put.
+            yield tracked(String(sent), view(event));
+          } else {
+            sent = event.id;
+            yield tracked(String(event.id), view(event));
+          }
+        }
+      } finally {
+        detach();
+        const left = (openStreams.get(me) ?? 1) - 1;
+        if (left <= 0) openStreams.delete(me);
+        else openStreams.set(me, left);
+      }
+    }),
+});
+
+function resync(position: number, reason: 'pruned' | 'too-far-behind'): SyncEvent {
+  return {
+    id: position,
+    type: 'resync',
+    groupId: null,
+    userId: null,
+    payload: {
+      reason,
+      message: 'Missed too much to replay: refetch groups and messages, then carry on from here.',
+    },
+    createdAt: new Date().toISOString(),
+  };
+}
