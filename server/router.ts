@@ -1,4 +1,5 @@
 import { authRouter } from './routers/auth';
+import { clipsRouter } from './routers/clips';
 import { friendsRouter } from './routers/friends';
 import { groupsRouter } from './routers/groups';
 import { messagesRouter } from './routers/messages';
@@ -7,6 +8,7 @@ import { router } from './trpc';
 
 export const appRouter = router({
   auth: authRouter,
+  clips: clipsRouter,
   friends: friendsRouter,
   groups: groupsRouter,
   messages: messagesRouter,

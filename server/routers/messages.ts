@@ -2,9 +2,10 @@ import { TRPCError } from '@trpc/server';
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { isBlockedEitherWay, requireMember } from '../access';
-import type { DbOrTx } from '../db/client';
-import { groupMembers, messages, reactions } from '../db/schema';
-import { publishEphemeral, transact } from '../events';
+import { clipInputSchema, upsertClip } from '../clips/store';
+import type { DbOrTx, Tx } from '../db/client';
+import { groupMembers, groups, messages, reactions } from '../db/schema';
+import { type Emit, publishEphemeral, transact } from '../events';
 import { loadMessage, loadMessageViews, type MessageView, selectMessages } from '../messages/view';
 import { authedProcedure, router } from '../trpc';
 
@@ -26,6 +27,7 @@ const bodySchema = z
   .trim()
   .min(1, 'Message cannot be empty')
   .max(MAX_BODY, `Messages can be at most ${MAX_BODY} characters`);
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 const emojiSchema = z
   .string()
   .min(1)
@@ -33,7 +35,8 @@ const emojiSchema = z
   .refine(
     (v) =>
       /^(\p{Extended_Pictographic}|\p{Emoji_Component}|\u200d|\ufe0f)+$/u.test(v) &&
-      /\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(v),
+      /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u.test(v) &&
+      [...graphemes.segment(v)].length === 1,
     'Reactions must be a single emoji',
   );
 
@@ -41,7 +44,7 @@ const typingGate = new Map<string, number>();
 const TYPING_EVERY_MS = 2000;
 
 /** One message by its sender and the id the client gave it, for idempotent retries. */
-async function findByClientId(db: DbOrTx, senderId: string, clientId: string) {
+export async function findByClientId(db: DbOrTx, senderId: string, clientId: string) {
   const [row] = await db
     .select({ id: messages.id, groupId: messages.groupId })
     .from(messages)
@@ -73,8 +76,52 @@ export interface StoreMessageInput {
 }
 
 /**
- * Stores one message in one transaction with its event: seq from the group's row (locked), the
- * message, the event. A retry with the same `(sender, clientId)` returns the original.
+ * Inserts one message inside the caller's transaction: seq from the group's row (locked), the
+ * message, its event. Membership, blocks and the reply target are checked here.
+ */
+export async function insertMessage(
+  tx: Tx,
+  emit: Emit,
+  input: StoreMessageInput,
+): Promise<MessageView> {
+  const member = await requireMember(tx, input.groupId, input.senderId, true);
+  await assertCanSend(tx, member.kind, input.groupId, input.senderId);
+  if (input.replyTo) {
+    const [target] = await tx
+      .select({ id: messages.id })
+      .from(messages)
+      .where(and(eq(messages.id, input.replyTo), eq(messages.groupId, input.groupId)));
+    if (!target)
+      throw new TRPCError({
+        code: 'NOT_FOUND',
+        message: 'The message you reply to is not in this group.',
+      });
+  }
+  const seq = member.lastSeq + 1;
+  await tx.update(groups).set({ lastSeq: seq }).where(eq(groups.id, input.groupId));
+  const [row] = await tx
+    .insert(messages)
+    .values({
+      groupId: input.groupId,
+      seq,
+      senderId: input.senderId,
+      clientId: input.clientId,
+      kind: input.kind,
+      body: input.body ?? null,
+      clipRef: input.clipRef ?? null,
+      atSeconds: input.atSeconds ?? null,
+      productId: input.productId ?? null,
+      replyTo: input.replyTo ?? null,
+    })
+    .returning({ id: messages.id });
+  const view = (await loadMessage(tx, row!.id))!;
+  emit({ groupId: input.groupId, type: 'message.created', payload: view });
+  return view;
+}
+
+/**
+ * Stores one message in its own transaction. A retry with the same `(sender, clientId)` —
+ * sequential or concurrent — returns the original message and stores nothing new.
  */
 export async function storeMessage(
   deps: Parameters<typeof transact>[0],
@@ -86,42 +133,8 @@ export async function storeMessage(
     return (await loadMessage(deps.db, prior.id))!;
   }
   try {
-    const id = await transact(deps, async (tx, emit) => {
-      const member = await requireMember(tx, input.groupId, input.senderId, true);
-      await assertCanSend(tx, member.kind, input.groupId, input.senderId);
-      if (input.replyTo) {
-        const [target] = await tx
-          .select({ id: messages.id })
-          .from(messages)
-          .where(and(eq(messages.id, input.replyTo), eq(messages.groupId, input.groupId)));
-        if (!target)
-          throw new TRPCError({
-            code: 'NOT_FOUND',
-            message: 'The message you reply to is not in this group.',
-          });
-      }
-      const seq = member.lastSeq + 1;
-      await tx.execute(sql`update groups set last_seq = ${seq} where id = ${input.groupId}`);
-      const [row] = await tx
-        .insert(messages)
-        .values({
-          groupId: input.groupId,
-          seq,
-          senderId: input.senderId,
-          clientId: input.clientId,
-          kind: input.kind,
-          body: input.body ?? null,
-          clipRef: input.clipRef ?? null,
-          atSeconds: input.atSeconds ?? null,
-          productId: input.productId ?? null,
-          replyTo: input.replyTo ?? null,
-        })
-        .returning({ id: messages.id });
-      const view = (await loadMessage(tx, row!.id))!;
-      emit({ groupId: input.groupId, type: 'message.created', payload: view });
-      return view.id;
-    });
-    return (await loadMessage(deps.db, id))!;
+    const view = await transact(deps, (tx, emit) => insertMessage(tx, emit, input));
+    return view;
   } catch (error) {
     // A concurrent retry of the same message won the race: answer with its result.
     if (isUniqueViolation(error)) {
@@ -181,19 +194,29 @@ export const messagesRouter = router({
       z.object({
         groupId: groupIdSchema,
         clientId: clientIdSchema,
-        body: bodySchema,
+        body: bodySchema.optional(),
+        /** The clip this message talks about: chat beside a video is attached to it. */
+        clip: clipInputSchema.optional(),
         atSeconds: atSecondsSchema.optional(),
         replyTo: z.uuid('replyTo must be a message id').optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {
+      if (!input.body && !input.clip) {
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: 'Invalid input: a message needs a body or a clip.',
+        });
+      }
       await ctx.limits.consumeSend(ctx.user.id);
+      const clipRef = input.clip ? await upsertClip(ctx.db, input.clip.url, input.clip) : null;
       return storeMessage(ctx, {
         groupId: input.groupId,
         senderId: ctx.user.id,
         clientId: input.clientId,
-        kind: 'text',
-        body: input.body,
+        kind: input.clip && !input.body ? 'clip' : 'text',
+        body: input.body ?? null,
+        clipRef,
         atSeconds: input.atSeconds ?? null,
         replyTo: input.replyTo ?? null,
       });
