@@ -85,7 +85,29 @@ export const authRouter = router({
       return { ...(await startSession(ctx, user.id)), user };
     }),
 
-  me: authedProcedure.query(({ ctx }) => ctx.user),
+  me: authedProcedure.query(async ({ ctx }) => {
+    const [row] = await ctx.db
+      .select({ ...publicUserColumns, sendReceipts: users.sendReceipts })
+      .from(users)
+      .where(eq(users.id, ctx.user.id));
+    return row ?? ctx.user;
+  }),
+
+  /** Profile and privacy settings: display name, and whether others see when I have read. */
+  update: authedProcedure
+    .input(
+      z
+        .object({ displayName: displayNameSchema.optional(), sendReceipts: z.boolean().optional() })
+        .refine((v) => v.displayName !== undefined || v.sendReceipts !== undefined, 'Nothing to change'),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const [row] = await ctx.db
+        .update(users)
+        .set(input)
+        .where(eq(users.id, ctx.user.id))
+        .returning({ ...publicUserColumns, sendReceipts: users.sendReceipts });
+      return row!;
+    }),
 
   logout: authedProcedure.mutation(async ({ ctx }) => {
     await ctx.db.delete(sessions).where(eq(sessions.tokenHash, ctx.tokenHash));

@@ -24,7 +24,15 @@ describe.each(engines)('accounts on %s', (engine) => {
     expect(user).toEqual({ id: expect.any(String), handle: 'ana_1', displayName: 'Ana' });
     expect(token.length).toBeGreaterThanOrEqual(40);
     const me = await (await callerFor(deps, token)).auth.me();
-    expect(me).toEqual(user);
+    expect(me).toEqual({ ...user, sendReceipts: true });
+  });
+
+  it('a user turns read receipts off and renames themself', async () => {
+    const user = await signUp(deps, 'private');
+    const updated = await user.api.auth.update({ sendReceipts: false, displayName: 'Quiet One' });
+    expect(updated).toMatchObject({ id: user.id, displayName: 'Quiet One', sendReceipts: false });
+    expect(await user.api.auth.me()).toMatchObject({ sendReceipts: false, displayName: 'Quiet One' });
+    await expect(user.api.auth.update({})).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
   it('stores only a hash of the token and a scrypt hash of the password', async () => {
