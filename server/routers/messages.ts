@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { isBlockedEitherWay, requireMember } from '../access';
+import type { ResolvedClip } from '../clips/resolve';
 import { clipInputSchema, upsertClip } from '../clips/store';
 import type { DbOrTx, Tx } from '../db/client';
 import { groupMembers, groups, messages, reactions } from '../db/schema';
@@ -73,6 +74,8 @@ export interface StoreMessageInput {
   atSeconds?: number | null;
   productId?: string | null;
   replyTo?: string | null;
+  /** A clip to attach, stored only once the sender may post here (instead of `clipRef`). */
+  clip?: { url: ResolvedClip; title?: string | undefined; thumbnailUrl?: string | undefined } | null;
 }
 
 /**
@@ -97,6 +100,9 @@ export async function insertMessage(
         message: 'The message you reply to is not in this group.',
       });
   }
+  const clipRef = input.clip
+    ? await upsertClip(tx, input.clip.url, input.clip)
+    : (input.clipRef ?? null);
   const seq = member.lastSeq + 1;
   await tx.update(groups).set({ lastSeq: seq }).where(eq(groups.id, input.groupId));
   const [row] = await tx
@@ -108,7 +114,7 @@ export async function insertMessage(
       clientId: input.clientId,
       kind: input.kind,
       body: input.body ?? null,
-      clipRef: input.clipRef ?? null,
+      clipRef,
       atSeconds: input.atSeconds ?? null,
       productId: input.productId ?? null,
       replyTo: input.replyTo ?? null,
@@ -129,6 +135,9 @@ export async function storeMessage(
 ): Promise<MessageView> {
   const prior = await findByClientId(deps.db, input.senderId, input.clientId);
   if (prior) {
+    // A retry answers only while the sender can still see the group: a removed member learns
+    // nothing more about it (reactions, deletion) by replaying an old send.
+    await requireMember(deps.db, input.groupId, input.senderId);
     sameRetry(prior, input.groupId);
     return (await loadMessage(deps.db, prior.id))!;
   }
@@ -209,14 +218,13 @@ export const messagesRouter = router({
         });
       }
       await ctx.limits.consumeSend(ctx.user.id);
-      const clipRef = input.clip ? await upsertClip(ctx.db, input.clip.url, input.clip) : null;
       return storeMessage(ctx, {
         groupId: input.groupId,
         senderId: ctx.user.id,
         clientId: input.clientId,
         kind: input.clip && !input.body ? 'clip' : 'text',
         body: input.body ?? null,
-        clipRef,
+        clip: input.clip ?? null,
         atSeconds: input.atSeconds ?? null,
         replyTo: input.replyTo ?? null,
       });
