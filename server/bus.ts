@@ -97,13 +97,10 @@ export function createRedisBus(url: string, options: RedisBusOptions = {}): Bus 
   return {
     kind: 'redis',
     async publish(event) {
-      // Local sockets are served first and do not depend on Redis being up.
+      // Local sockets are served first and do not depend on Redis being up; a send never
+      // waits on Redis (other instances catch up from the database if this publish is lost).
       listeners.emit(event);
-      try {
-        await pub.publish(CHANNEL, JSON.stringify({ origin, event }));
-      } catch (error) {
-        onError(error as Error);
-      }
+      pub.publish(CHANNEL, JSON.stringify({ origin, event })).catch(onError);
     },
     subscribe: (listener) => listeners.add(listener),
     ready: () => subscribed,
