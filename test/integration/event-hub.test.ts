@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bus, BusEvent, BusListener } from '../../server/bus';
+import { transact } from '../../server/events';
+import { EventHub } from '../../server/sync/hub';
+import { openTestDatabase, type TestDatabase } from '../fixtures/db';
+import { makeDeps, signUp } from '../fixtures/deps';
+
+/** A bus the test drives by hand: it delivers only what the test releases, in the test's order. */
+function manualBus(): Bus & { captured: BusEvent[]; release(event: BusEvent): void } {
+  const listeners = new Set<BusListener>();
+  const captured: BusEvent[] = [];
+  return {
+    kind: 'memory',
+    captured,
+    async publish(event) {
+      captured.push(event);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    ready: async () => {},
+    close: async () => {},
+    release(event) {
+      for (const l of listeners) l(event);
+    },
+  };
+}
+
+describe('the per-instance event hub', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await openTestDatabase('pglite');
+  });
+  afterAll(() => database?.close());
+
+  async function emitEvents(deps: ReturnType<typeof makeDeps>, groupId: string, count: number) {
+    for (let i = 0; i < count; i++) {
+      await transact(deps, async (_tx, emit) => emit({ groupId, type: 'group.renamed', payload: { i } }));
+    }
+  }
+
+  it('hands events to listeners in id order even when the bus delivers them out of order', async () => {
+    const bus = manualBus();
+    const deps = makeDeps(database.db, { bus });
+    const owner = await signUp(deps, 'hub');
+    const group = await owner.api.groups.create({ name: 'g', memberIds: [] });
+    const hub = new EventHub({ db: database.db, bus }, { gapMs: 10_000, pollMs: 60_000 });
+    const seen: number[] = [];
+    await hub.attach((e) => seen.push(e.id!));
+    bus.captured.length = 0;
+    await emitEvents(deps, group.id, 3);
+    const [a, b, c] = bus.captured as [BusEvent, BusEvent, BusEvent];
+    bus.release(c);
+    bus.release(a);
+    expect(seen).toEqual([a.id]);
+    bus.release(b);
+    expect(seen).toEqual([a.id, b.id, c.id]);
+    bus.release(b);
+    expect(seen).toHaveLength(3);
+    hub.stop();
+  });
+
+  it('fills a hole from the database when a publish never arrives', async () => {
+    const bus = manualBus();
+    const deps = makeDeps(database.db, { bus });
+    const owner = await signUp(deps, 'hub');
+    const group = await owner.api.groups.create({ name: 'g', memberIds: [] });
+    const hub = new EventHub({ db: database.db, bus }, { gapMs: 30, pollMs: 60_000 });
+    const seen: number[] = [];
+    await hub.attach((e) => seen.push(e.id!));
+    bus.captured.length = 0;
+    await emitEvents(deps, group.id, 3);
+    const [a, , c] = bus.captured as [BusEvent, BusEvent, BusEvent];
+    bus.release(a);
+    bus.release(c);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen).toEqual(bus.captured.map((e) => e.id));
+    hub.stop();
+  });
+
+  it('finds events the bus lost at the tail by polling the database', async () => {
+    const bus = manualBus();
+    const deps = makeDeps(database.db, { bus });
+    const owner = await signUp(deps, 'hub');
+    const group = await owner.api.groups.create({ name: 'g', memberIds: [] });
+    const hub = new EventHub({ db: database.db, bus }, { gapMs: 10, pollMs: 50 });
+    const seen: BusEvent[] = [];
+    await hub.attach((e) => seen.push(e));
+    await emitEvents(deps, group.id, 2);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(seen.map((e) => e.payload)).toEqual([{ i: 0 }, { i: 1 }]);
+    hub.stop();
+  });
+
+  it('passes ephemeral events (typing) straight through', async () => {
+    const bus = manualBus();
+    const hub = new EventHub({ db: database.db, bus }, { pollMs: 60_000 });
+    const seen: BusEvent[] = [];
+    await hub.attach((e) => seen.push(e));
+    const typing = { groupId: '00000000-0000-4000-8000-000000000000', type: 'typing', payload: {}, createdAt: new Date().toISOString() };
+    bus.release(typing);
+    expect(seen).toEqual([typing]);
+    hub.stop();
+  });
+});
