@@ -36,7 +36,9 @@ describe('the per-instance event hub', () => {
 
   async function emitEvents(deps: ReturnType<typeof makeDeps>, groupId: string, count: number) {
     for (let i = 0; i < count; i++) {
-      await transact(deps, async (_tx, emit) => emit({ groupId, type: 'group.renamed', payload: { i } }));
+      await transact(deps, async (_tx, emit) =>
+        emit({ groupId, type: 'group.renamed', payload: { i } }),
+      );
     }
   }
 
@@ -98,7 +100,12 @@ describe('the per-instance event hub', () => {
     const hub = new EventHub({ db: database.db, bus }, { pollMs: 60_000 });
     const seen: BusEvent[] = [];
     await hub.attach((e) => seen.push(e));
-    const typing = { groupId: '00000000-0000-4000-8000-000000000000', type: 'typing', payload: {}, createdAt: new Date().toISOString() };
+    const typing = {
+      groupId: '00000000-0000-4000-8000-000000000000',
+      type: 'typing',
+      payload: {},
+      createdAt: new Date().toISOString(),
+    };
     bus.release(typing);
     expect(seen).toEqual([typing]);
     hub.stop();
