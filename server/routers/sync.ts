@@ -143,6 +143,9 @@ export const syncRouter = router({
           }
         }
 
+        // Caught up: from here on everything arrives live. Clients may now load state by query.
+        yield tracked(String(sent), marker('ready', sent, { message: 'Live.' }));
+
         for await (const [event] of live as AsyncIterable<[BusEvent]>) {
           backlog -= 1;
           if ((event.type as string) === 'overflow') {
@@ -169,16 +172,25 @@ export const syncRouter = router({
     }),
 });
 
-function resync(position: number, reason: 'pruned' | 'too-far-behind'): SyncEvent {
+/** Stream control events: not about a group, carrying the stream position. */
+function marker(
+  type: 'ready' | 'resync',
+  position: number,
+  payload: Record<string, string>,
+): SyncEvent {
   return {
     id: position,
-    type: 'resync',
+    type,
     groupId: null,
     userId: null,
-    payload: {
-      reason,
-      message: 'Missed too much to replay: refetch groups and messages, then carry on from here.',
-    },
+    payload,
     createdAt: new Date().toISOString(),
   };
+}
+
+function resync(position: number, reason: 'pruned' | 'too-far-behind'): SyncEvent {
+  return marker('resync', position, {
+    reason,
+    message: 'Missed too much to replay: refetch groups and messages, then carry on from here.',
+  });
 }

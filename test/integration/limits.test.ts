@@ -51,7 +51,7 @@ describe.each(engines)('abuse limits on %s', (engine) => {
       sockets.push(s);
       return subscribeEvents(s.client);
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await Promise.all(streams.map((s) => s.ready()));
     expect(streams.flatMap((s) => s.errors)).toEqual([]);
     const extra = socketClient(server.wsUrl, ana.token);
     sockets.push(extra);
@@ -65,7 +65,7 @@ describe.each(engines)('abuse limits on %s', (engine) => {
     const again = socketClient(server.wsUrl, ana.token);
     sockets.push(again);
     const fourth = subscribeEvents(again.client);
-    await new Promise((r) => setTimeout(r, 300));
+    await fourth.ready();
     expect(fourth.errors).toEqual([]);
   });
 

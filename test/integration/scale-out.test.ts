@@ -160,7 +160,7 @@ describe('several server processes on PostgreSQL and Redis', () => {
     let server = await start({}, port);
     const { people, group } = await setUpGroup(server.url, 4, 'crash');
     const streams = people.map((p) => subscribeEvents(connect(server.wsUrl, p.token).client));
-    await sleep(300);
+    await Promise.all(streams.map((s) => s.ready()));
 
     const perSender = 25;
     let acked = 0;
@@ -194,7 +194,7 @@ describe('several server processes on PostgreSQL and Redis', () => {
       const seqs = ofType(got, 'message.created').map((e) => (e.payload as MessageView).seq);
       expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     }
-  });
+  }, 150_000);
 
   it('with Redis cut off each instance keeps serving its own sockets, and the other catches up from the database', async () => {
     const redis = new URL(requireEnv('REDIS_URL'));
@@ -204,7 +204,7 @@ describe('several server processes on PostgreSQL and Redis', () => {
     const { people, group } = await setUpGroup(a.url, 3, 'redisdown');
     const onA = subscribeEvents(connect(a.wsUrl, people[1]!.token).client);
     const onB = subscribeEvents(connect(b.wsUrl, people[2]!.token).client);
-    await sleep(300);
+    await Promise.all([onA.ready(), onB.ready()]);
     const sender = people[0]!;
 
     await sender.http.messages.send.mutate({
