@@ -53,13 +53,17 @@ export const clipsRouter = router({
       }),
     )
     .mutation(async ({ ctx, input }) => {
+      // One key per group, with a ':' that messages.send's clientIds cannot contain, so a share
+      // never answers with a plain message that happens to use the same key.
       const clientIds = input.groupIds.map((groupId) =>
-        input.clientId ? `${input.clientId}-${groupId.slice(0, 8)}` : crypto.randomUUID(),
+        input.clientId ? `${input.clientId}:${groupId}` : crypto.randomUUID(),
       );
       const existing = await Promise.all(
         clientIds.map((id) => findByClientId(ctx.db, ctx.user.id, id)),
       );
       if (existing.every(Boolean)) {
+        // A retry answers only while the sender is still in every group it went to.
+        for (const groupId of input.groupIds) await requireMember(ctx.db, groupId, ctx.user.id);
         const views = await Promise.all(existing.map((row) => loadMessage(ctx.db, row!.id)));
         return { clip: input.url, messages: views as MessageView[] };
       }
@@ -68,19 +72,22 @@ export const clipsRouter = router({
         const views = await transact(ctx, async (tx, emit) => {
           const clipRef = await upsertClip(tx, input.url, input);
           const out: MessageView[] = [];
+          // Group rows are locked in one fixed order (by id), so two shares to overlapping groups
+          // listed in different orders wait for each other instead of deadlocking.
+          const lockOrder = [...input.groupIds.keys()].sort((a, b) =>
+            input.groupIds[a]! < input.groupIds[b]! ? -1 : 1,
+          );
           // All or nothing: one group the sender is not in fails the whole share.
-          for (const [i, groupId] of input.groupIds.entries()) {
-            out.push(
-              await insertMessage(tx, emit, {
-                groupId,
-                senderId: ctx.user.id,
-                clientId: clientIds[i]!,
-                kind: 'clip',
-                body: input.note || null,
-                clipRef,
-                atSeconds: input.atSeconds ?? null,
-              }),
-            );
+          for (const i of lockOrder) {
+            out[i] = await insertMessage(tx, emit, {
+              groupId: input.groupIds[i]!,
+              senderId: ctx.user.id,
+              clientId: clientIds[i]!,
+              kind: 'clip',
+              body: input.note || null,
+              clipRef,
+              atSeconds: input.atSeconds ?? null,
+            });
           }
           return out;
         });
