@@ -22,6 +22,9 @@ export type RouteHandler = (
   url: URL,
 ) => Promise<boolean> | boolean;
 
+/** Largest request body the HTTP API reads; bigger ones get 413 without being buffered. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
 function bearer(req: IncomingMessage): string | null {
   const header = req.headers.authorization;
   if (!header) return null;
@@ -52,6 +55,9 @@ export async function startServer(
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
+    // No procedure takes anywhere near this; without a cap a client could make the server
+    // buffer an arbitrarily large body (the socket side is capped by `maxPayload`).
+    maxBodySize: MAX_BODY_BYTES,
     createContext: ({ req }) => createContextInner(deps, { token: bearer(req), ip: clientIp(req) }),
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR')

@@ -13,7 +13,7 @@ import {
 } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RunningServer, startServer } from '../../server/app';
+import { MAX_BODY_BYTES, type RunningServer, startServer } from '../../server/app';
 import type { AppRouter } from '../../server/router';
 import type { Deps } from '../../server/trpc';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
@@ -227,6 +227,23 @@ describe.each(engines)('the real server over HTTP and WebSocket on %s', (engine)
     const body = (await broken.json()) as { error: { message: string } };
     expect(body.error.message).toMatch(/^Invalid input: groupId/);
     expect((await fetch(`${running.url}/health`)).status).toBe(200);
+  });
+
+  it('an oversized body is refused with 413 and the server carries on', async () => {
+    const res = await fetch(`${running.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ handle: 'someone', password: 'x'.repeat(MAX_BODY_BYTES + 10) }),
+    });
+    expect(res.status).toBe(413);
+    expect((await fetch(`${running.url}/health`)).status).toBe(200);
+    // Just under the cap is read and judged on its content.
+    const under = await fetch(`${running.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ handle: 'someone', password: 'x'.repeat(MAX_BODY_BYTES - 100) }),
+    });
+    expect(under.status).toBe(400);
   });
 });
 
