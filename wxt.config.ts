@@ -1,29 +1,65 @@
 import preact from '@preact/preset-vite';
 import { defineConfig } from 'wxt';
+import { LOCAL_SERVER_HOSTS, SUPPORTED_SITES } from './extension/lib/hosts';
 
-/** Sites the overlay runs on out of the box; any other site is enabled per site from the popup. */
-export const SUPPORTED_SITES = [
-  '*://www.tiktok.com/*',
-  '*://m.tiktok.com/*',
-  '*://www.youtube.com/*',
-  '*://m.youtube.com/*',
-  '*://www.instagram.com/*',
-];
+export { SUPPORTED_SITES };
+
+/** Any other site, granted one origin at a time from the popup. */
+const OPTIONAL_SITES = ['https://*/*', 'http://*/*'];
+
+const ICONS = { 16: 'icon/16.png', 32: 'icon/32.png', 48: 'icon/48.png', 128: 'icon/128.png' };
 
 export default defineConfig({
   srcDir: 'extension',
-  outDir: '.output',
+  // Icons and other files copied as they are (the top level of the repository is fixed).
+  publicDir: 'extension/public',
+  // KITH_OUT_DIR lets tests build and zip into a folder of their own, so they never clash with
+  // a `wxt build` another test or person runs into `.output/` at the same time.
+  outDir: process.env.KITH_OUT_DIR ?? '.output',
   vite: () => ({ plugins: [preact()] }),
-  manifest: ({ browser }) => ({
+  hooks: {
+    // The overlay's shadow-root CSS is a web-accessible resource limited to the content script's
+    // matches. Sites the user turns Kith on for (optional permissions) need it too; the URL is
+    // per-session (`use_dynamic_url`), so this exposes nothing a page can fingerprint.
+    'build:manifestGenerated': (_wxt, manifest) => {
+      for (const entry of manifest.web_accessible_resources ?? []) {
+        if (typeof entry === 'string' || !('matches' in entry)) continue;
+        if (!entry.resources.some((r) => r.includes('overlay'))) continue;
+        entry.matches = [...new Set([...(entry.matches ?? []), ...OPTIONAL_SITES])];
+      }
+    },
+  },
+  zip: {
+    // The sources zip is what a store reviewer rebuilds from: no tests, no local data.
+    excludeSources: ['test/**', 'bench-results/**', 'coverage/**', 'dist/**'],
+  },
+  manifest: ({ browser, manifestVersion }) => ({
     name: 'Kith',
     description: 'Talk about short videos with your real-life friends, right beside the clip.',
-    permissions: ['storage', 'notifications', 'alarms', 'scripting', 'tabs'],
-    host_permissions: [...SUPPORTED_SITES, 'http://localhost/*', 'http://127.0.0.1/*'],
-    optional_host_permissions: ['https://*/*', 'http://*/*'],
+    icons: ICONS,
+    // WXT fills in the popup; on MV2 it writes `browser_action` itself and would drop `action`.
+    ...(manifestVersion === 2
+      ? { browser_action: { default_title: 'Kith', default_icon: ICONS } }
+      : { action: { default_title: 'Kith', default_icon: ICONS } }),
+    // Least privilege: no "tabs" (activeTab gives the popup the current tab's address when the
+    // user clicks the button), no broad hosts: the supported sites and the local server only;
+    // any other site or server is an optional permission the user grants from the popup.
+    permissions: ['storage', 'notifications', 'alarms', 'scripting', 'activeTab'],
+    host_permissions: [...SUPPORTED_SITES, ...LOCAL_SERVER_HOSTS],
+    // MV2 (Firefox) has no optional_host_permissions: there they are optional permissions.
+    ...(manifestVersion === 2
+      ? { optional_permissions: OPTIONAL_SITES }
+      : { optional_host_permissions: OPTIONAL_SITES }),
     ...(browser === 'firefox'
       ? {
           browser_specific_settings: {
-            gecko: { id: 'kith@kith.app', strict_min_version: '115.0', data_collection_permissions: { required: ['none'] } },
+            gecko: {
+              id: 'kith@kith.app',
+              // 140 (the ESR line) is the first to read data_collection_permissions.
+              strict_min_version: '140.0',
+              data_collection_permissions: { required: ['none'] },
+            },
+            gecko_android: { strict_min_version: '142.0' },
           },
         }
       : {}),

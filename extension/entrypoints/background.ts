@@ -1,6 +1,96 @@
-// The background owns the socket, the token and the local cache; it is wired up here.
+import { browser } from 'wxt/browser';
+import { BackgroundService } from '../background/service';
+import type { OverlayFiles, ScriptingApi } from '../background/sites';
+import { onMessage, type ProtocolMap, sendMessage } from '../lib/protocol';
+import { openKithDb } from '../store/db';
+
+/** Messages the background answers; the rest of the protocol flows from it to tabs and popup. */
+const HANDLED = [
+  'session.get',
+  'session.signIn',
+  'session.signOut',
+  'api.call',
+  'outbox.send',
+  'outbox.share',
+  'outbox.list',
+  'outbox.discard',
+  'outbox.retry',
+  'view.focus',
+  'view.presence',
+  'site.enable',
+  'site.disable',
+  'site.list',
+] as const satisfies (keyof ProtocolMap)[];
+
+const TICK = 'kith-tick';
+
+/** The overlay's built files, read from the manifest so registrations match the build. */
+function overlayFiles(): OverlayFiles {
+  const scripts = browser.runtime.getManifest().content_scripts ?? [];
+  const overlay = scripts.find((s) => s.js?.some((file) => file.includes('overlay'))) ?? scripts[0];
+  return {
+    js: overlay?.js ?? ['content-scripts/overlay.js'],
+    css: overlay?.css ?? [],
+  };
+}
+
+// The background owns the socket, the token and the local cache; its parts live in
+// extension/background/ and are wired together here. Every listener is added synchronously
+// at start-up, so an event that wakes a suspended service worker is not missed.
 export default defineBackground(() => {
-  browser.runtime.onInstalled.addListener(() => {
-    void browser.storage.local.set({ installedAt: new Date().toISOString() });
+  const service = new BackgroundService({
+    db: openKithDb(),
+    storage: browser.storage.local,
+    sessionStorage: browser.storage.session,
+    badge: browser.action ?? browser.browserAction,
+    notifications: browser.notifications,
+    iconUrl: browser.runtime.getURL('/icon/128.png'),
+    // WXT types executeScript's files as this build's public paths; the overlay's come from the manifest.
+    scripting: browser.scripting as unknown as ScriptingApi,
+    permissions: browser.permissions,
+    overlay: overlayFiles,
+    post: (type, data, tabId) => {
+      const send = sendMessage as (type: string, data: unknown, tabId?: number) => Promise<unknown>;
+      return tabId === undefined ? send(type, data) : send(type, data, tabId);
+    },
   });
+
+  for (const type of HANDLED) {
+    onMessage(type, ({ data, sender }) =>
+      service.handle(type, data as never, { tabId: sender.tab?.id }),
+    );
+  }
+
+  // Wakes the worker every minute: send what is queued, catch up on events for the badge and
+  // notifications. (Chrome's minimum period is 30 s; Firefox's is 1 minute.)
+  void browser.alarms.get(TICK).then((alarm) => {
+    if (!alarm) void browser.alarms.create(TICK, { periodInMinutes: 1 });
+  });
+  browser.alarms.onAlarm.addListener((alarm) => {
+    if (alarm.name === TICK) void service.tick();
+  });
+
+  // The popup holds a port open while it is showing: the stream stays up for it.
+  let popups = 0;
+  browser.runtime.onConnect.addListener((port) => {
+    if (port.name !== 'kith-popup') return;
+    popups += 1;
+    service.setPopupOpen(true);
+    port.onDisconnect.addListener(() => {
+      popups -= 1;
+      service.setPopupOpen(popups > 0);
+    });
+  });
+
+  browser.tabs.onRemoved.addListener((tabId) => service.tabClosed(tabId));
+
+  browser.notifications?.onClicked.addListener((id) => {
+    const url = service.notifier.target(id);
+    if (url) void browser.tabs.create({ url });
+    void browser.notifications.clear(id);
+  });
+
+  // Starting with the browser re-registers the sites the user turned on and flushes the outbox
+  // (both happen in the service's start-up; this listener makes the browser start the worker).
+  browser.runtime.onStartup.addListener(() => undefined);
 });

@@ -1,0 +1,524 @@
+import { getUntypedClient } from '@trpc/client';
+import { KithError } from '../lib/errors';
+import type {
+  GroupSummary,
+  MessageView,
+  OutboxEntry,
+  ProtocolMap,
+  SessionState,
+  SyncEvent,
+} from '../lib/protocol';
+import type { KithDb } from '../store/db';
+import { Outbox } from '../store/outbox';
+import { Badge, type BadgeApi } from './badge';
+import { Cache } from './cache';
+import { type NotificationsApi, Notifier } from './notifications';
+import { sendOutboxItem } from './outbox';
+import { type KeyValueStorage, Session } from './session';
+import { type OverlayFiles, type PermissionsApi, type ScriptingApi, Sites } from './sites';
+import {
+  anonymousClient,
+  type ConnectionStatus,
+  connectServer,
+  describeError,
+  type ServerLink,
+  SyncStream,
+} from './socket';
+import { Views } from './views';
+
+/** Messages the background sends out (to tabs, and to the popup when it is open). */
+export type Broadcast = {
+  [K in 'sync.event' | 'session.changed' | 'outbox.changed']: Parameters<ProtocolMap[K]>[0];
+};
+
+export interface BackgroundDeps {
+  db: KithDb;
+  /** `browser.storage.local`: the session and the enabled sites. */
+  storage: KeyValueStorage;
+  /** `browser.storage.session`: which tabs show the overlay (survives a worker restart). */
+  sessionStorage?: KeyValueStorage | undefined;
+  badge?: BadgeApi | undefined;
+  notifications?: NotificationsApi | undefined;
+  iconUrl: string;
+  scripting?: ScriptingApi | undefined;
+  permissions?: PermissionsApi | undefined;
+  overlay: () => OverlayFiles;
+  /** Delivers a message to one tab (`tabId`) or to the extension's pages (the popup). */
+  post<K extends keyof Broadcast>(type: K, data: Broadcast[K], tabId?: number): Promise<unknown>;
+  WebSocket?: typeof WebSocket;
+  fetch?: typeof fetch;
+  timings?: Partial<Timings>;
+}
+
+export interface Timings {
+  /** An unused socket closes after this long (then the worker may sleep). */
+  idleCloseMs: number;
+  /** After a wake-up (alarm, start), the stream stays open this long to catch up. */
+  catchUpMs: number;
+  /** How long `outbox.send` waits for the server before answering `queued: true`. */
+  outboxWaitMs: number;
+  /** One send attempt is abandoned (outcome unknown, retried later) after this long. */
+  attemptTimeoutMs: number;
+  /** Group list refetches are coalesced over this long. */
+  refreshDelayMs: number;
+  /** Reconnect delay of the socket after the n-th failure. */
+  retryDelayMs: (attempt: number) => number;
+}
+
+const DEFAULT_TIMINGS: Timings = {
+  idleCloseMs: 10_000,
+  catchUpMs: 20_000,
+  outboxWaitMs: 5000,
+  attemptTimeoutMs: 15_000,
+  refreshDelayMs: 500,
+  retryDelayMs: (attempt) => Math.min(1000 * 2 ** attempt, 30_000),
+};
+
+export interface Sender {
+  tabId?: number | undefined;
+}
+
+type Handler<K extends keyof ProtocolMap> = (
+  data: Parameters<ProtocolMap[K]>[0],
+  sender: Sender,
+) => Promise<ReturnType<ProtocolMap[K]>>;
+
+/** Procedures the UI may not call through `api.call`: the session and the stream are ours. */
+const RESERVED = /^(auth\.(login|register|logout)|sync\.)/;
+
+/**
+ * The background, wired from its parts with every browser API passed in, so tests build it
+ * over fakeBrowser, fake-indexeddb and a real server. The entrypoint only connects it to the
+ * browser's events.
+ */
+export class BackgroundService {
+  readonly session: Session;
+  readonly cache: Cache;
+  readonly outbox: Outbox;
+  readonly views: Views;
+  readonly sites: Sites;
+  readonly badge: Badge;
+  readonly notifier: Notifier;
+  readonly ready: Promise<void>;
+
+  private link: ServerLink | null = null;
+  private stream: SyncStream | null = null;
+  private connection: ConnectionStatus = 'online';
+  private connectionError: string | null = null;
+  private pending = 0;
+  private popupOpen = false;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastRefresh = 0;
+  private readonly timings: Timings;
+  private readonly handlers: { [K in keyof ProtocolMap]?: Handler<K> };
+
+  constructor(private readonly deps: BackgroundDeps) {
+    this.timings = { ...DEFAULT_TIMINGS, ...deps.timings };
+    this.session = new Session({
+      storage: deps.storage,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    });
+    this.cache = new Cache(deps.db);
+    this.views = new Views({ storage: deps.sessionStorage, onChange: () => this.updateNeeds() });
+    this.sites = new Sites({
+      storage: deps.storage,
+      scripting: deps.scripting,
+      permissions: deps.permissions,
+      overlay: deps.overlay,
+    });
+    this.badge = new Badge(deps.badge);
+    this.notifier = new Notifier(deps.notifications, deps.iconUrl);
+    this.outbox = new Outbox({
+      db: deps.db,
+      send: (item, signal) => this.sendItem(item, signal),
+      account: () => {
+        const { user, serverUrl, token } = this.session.value;
+        return user && token ? { userId: user.id, serverUrl } : null;
+      },
+      onChange: () => void this.outboxChanged(),
+      onSent: (_item, result) => void this.storeSent(result),
+      attemptTimeoutMs: this.timings.attemptTimeoutMs,
+    });
+    this.handlers = this.makeHandlers();
+    this.ready = this.start();
+  }
+
+  /** Answers one protocol message (the entrypoint routes every `onMessage` here). */
+  async handle<K extends keyof ProtocolMap>(
+    type: K,
+    data: Parameters<ProtocolMap[K]>[0],
+    sender: Sender = {},
+  ): Promise<ReturnType<ProtocolMap[K]>> {
+    const handler = this.handlers[type] as Handler<K> | undefined;
+    if (!handler) throw new KithError('BAD_REQUEST', `The background does not handle "${type}".`);
+    await this.ready;
+    if (sender.tabId !== undefined) this.views.seen(sender.tabId);
+    return handler(data, sender);
+  }
+
+  /** The periodic alarm: send what waits, and catch up on events (badge, notifications). */
+  async tick(): Promise<void> {
+    await this.ready;
+    if (!this.session.signedIn) return;
+    this.stream?.pulse(this.timings.catchUpMs);
+    if (Date.now() - this.lastRefresh > 5 * 60_000) this.scheduleRefresh();
+    await this.outbox.flush();
+  }
+
+  /** The popup opened (a port connected) or closed. */
+  setPopupOpen(open: boolean): void {
+    this.popupOpen = open;
+    this.updateNeeds();
+  }
+
+  tabClosed(tabId: number): void {
+    this.views.remove(tabId);
+  }
+
+  state(): SessionState {
+    const { serverUrl, user } = this.session.value;
+    return {
+      serverUrl,
+      user,
+      connection: user ? this.connection : 'offline',
+      pending: this.pending,
+      error: this.connectionError,
+    };
+  }
+
+  /** Why the event stream is open now (empty when the worker may sleep). */
+  get streamReasons(): string[] {
+    return this.stream?.why ?? [];
+  }
+
+  /** Resolves once the events received so far are applied (tests). */
+  async settled(): Promise<void> {
+    await this.stream?.settled();
+  }
+
+  async stop(): Promise<void> {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    await this.disconnect();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async start() {
+    await this.session.load();
+    await this.views.load();
+    await this.sites.restore().catch(() => undefined);
+    if (this.session.signedIn) {
+      await this.connect();
+      this.stream?.pulse(this.timings.catchUpMs);
+      this.scheduleRefresh(0);
+    }
+    this.pending = await this.outbox.pendingCount();
+    await this.badge.show(this.session.signedIn ? await this.cache.groups() : []);
+    this.updateNeeds();
+    void this.outbox.flush();
+  }
+
+  private async connect() {
+    const { user, token, serverUrl } = this.session.value;
+    if (!user || !token) return;
+    await this.disconnect();
+    await this.cache.useAccount({ userId: user.id, serverUrl });
+    const link = connectServer({
+      serverUrl,
+      token,
+      ...(this.deps.WebSocket ? { WebSocket: this.deps.WebSocket } : {}),
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      idleCloseMs: this.timings.idleCloseMs,
+      retryDelayMs: this.timings.retryDelayMs,
+      onOpen: () => void this.outbox.flush(),
+      onStatus: (status, error) => this.setConnection(status, error),
+    });
+    this.link = link;
+    this.stream = new SyncStream({
+      link,
+      lastEventId: () => this.cache.lastEventId(),
+      onEvent: (event, id) => this.onEvent(event, id),
+      onUnauthorized: () => void this.expire(),
+      onError: (error) =>
+        this.setConnection(error.code === 'OFFLINE' ? 'offline' : this.connection, error.message),
+      retryMs: this.timings.retryDelayMs,
+    });
+    this.updateNeeds();
+  }
+
+  private async disconnect() {
+    this.stream?.stop();
+    this.stream = null;
+    const link = this.link;
+    this.link = null;
+    await link?.close().catch(() => undefined);
+  }
+
+  private updateNeeds() {
+    const stream = this.stream;
+    if (!stream) return;
+    stream.need('overlay', this.views.anyVisible);
+    stream.need('popup', this.popupOpen);
+    stream.need('outbox', this.pending > 0);
+  }
+
+  private setConnection(status: ConnectionStatus, error: string | null) {
+    const changed = status !== this.connection || error !== this.connectionError;
+    this.connection = status;
+    this.connectionError = status === 'online' ? null : error;
+    if (changed) this.broadcast('session.changed', this.state());
+  }
+
+  private async onEvent(event: SyncEvent, eventId: string | null) {
+    const me = this.session.value.user?.id;
+    if (!me) return;
+    const applied = await this.cache.apply(event, eventId, me);
+    this.broadcast('sync.event', event);
+    if (applied.newMessage) {
+      await this.notifier
+        .message(applied.newMessage, { me, group: applied.group, focused: this.views.focused })
+        .catch(() => false);
+    }
+    if (event.type !== 'typing') await this.badge.show(await this.cache.groups());
+    if (applied.refresh) this.scheduleRefresh();
+  }
+
+  private scheduleRefresh(delay = this.timings.refreshDelayMs) {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      void this.refreshGroups();
+    }, delay);
+  }
+
+  /** Refetches `groups.list` (unread counts, names) into the cache and the badge. */
+  async refreshGroups(): Promise<GroupSummary[] | null> {
+    const link = this.link;
+    if (!link) return null;
+    try {
+      const groups = await link.client.groups.list.query();
+      if (link !== this.link) return null;
+      this.lastRefresh = Date.now();
+      await this.cache.replaceGroups(groups);
+      await this.badge.show(groups);
+      this.setConnection('online', null);
+      return groups;
+    } catch (error) {
+      await this.failed(describeError(error, link.serverUrl));
+      return null;
+    }
+  }
+
+  /** Bookkeeping after a failed call: connection status, or an ended session. */
+  private async failed(error: KithError) {
+    if (error.code === 'OFFLINE' || error.code === 'TIMEOUT')
+      this.setConnection('offline', error.message);
+    else if (error.code === 'UNAUTHORIZED' && this.session.signedIn) await this.expire();
+  }
+
+  private async expire() {
+    await this.disconnect();
+    await this.session.expire();
+    await this.badge.clear();
+    this.connectionError = 'Your Kith session has ended. Sign in again.';
+    this.broadcast('session.changed', this.state());
+  }
+
+  private async sendItem(item: Parameters<typeof sendOutboxItem>[1], signal: AbortSignal) {
+    const link = this.link;
+    if (!link) throw new KithError('OFFLINE', 'Not connected.');
+    try {
+      const result = await sendOutboxItem(link.client, item, signal);
+      this.setConnection('online', null);
+      return result;
+    } catch (error) {
+      const described = describeError(error, link.serverUrl);
+      await this.failed(described);
+      throw described;
+    }
+  }
+
+  private async storeSent(result: unknown) {
+    const messages: MessageView[] = [];
+    if (result && typeof result === 'object') {
+      if ('messages' in result && Array.isArray(result.messages))
+        messages.push(...(result.messages as MessageView[]));
+      else if ('id' in result && 'seq' in result) messages.push(result as MessageView);
+    }
+    await this.cache.putMessages(messages).catch(() => undefined);
+  }
+
+  private async outboxChanged() {
+    this.pending = await this.outbox.pendingCount();
+    this.updateNeeds();
+    this.broadcast('outbox.changed', await this.outbox.list());
+    this.broadcast('session.changed', this.state());
+  }
+
+  /** Sends to every overlay tab and the popup; a tab that no longer listens is forgotten. */
+  private broadcast<K extends keyof Broadcast>(type: K, data: Broadcast[K]) {
+    for (const tabId of this.views.tabIds) {
+      this.deps.post(type, data, tabId).catch(() => {
+        if (type === 'sync.event') this.views.remove(tabId);
+      });
+    }
+    if (this.popupOpen) this.deps.post(type, data).catch(() => undefined);
+  }
+
+  private async apiCall(
+    path: string,
+    type: 'query' | 'mutation',
+    input: unknown,
+  ): Promise<unknown> {
+    if (!/^[a-zA-Z]+\.[a-zA-Z]+$/.test(path) || (type !== 'query' && type !== 'mutation')) {
+      throw new KithError('BAD_REQUEST', `"${path}" is not a procedure.`);
+    }
+    if (RESERVED.test(path)) {
+      throw new KithError(
+        'BAD_REQUEST',
+        `"${path}" is handled by the background itself (use session.* messages).`,
+      );
+    }
+    const link = this.link;
+    const serverUrl = this.session.value.serverUrl;
+    const client = link?.untyped;
+    try {
+      const result = client
+        ? type === 'query'
+          ? await client.query(path, input)
+          : await client.mutation(path, input)
+        : await callAnonymously(serverUrl, path, type, input, this.deps.fetch);
+      if (link) this.setConnection('online', null);
+      await this.afterCall(path, input, result).catch(() => undefined);
+      return result;
+    } catch (error) {
+      const described = describeError(error, serverUrl);
+      if (described.code === 'UNAUTHORIZED' && !link) {
+        throw new KithError(
+          'NOT_SIGNED_IN',
+          'Sign in to Kith first: click the Kith button in the toolbar.',
+        );
+      }
+      await this.failed(described);
+      if (described.code === 'UNAUTHORIZED') {
+        throw new KithError(
+          'UNAUTHORIZED',
+          'Your Kith session has ended. Sign in again from the Kith button in the toolbar.',
+        );
+      }
+      // Offline, the groups we last saw are better than nothing (the session says offline).
+      if (
+        path === 'groups.list' &&
+        (described.code === 'OFFLINE' || described.code === 'TIMEOUT')
+      ) {
+        const cached = await this.cache.groups();
+        if (cached.length) return cached;
+      }
+      throw described;
+    }
+  }
+
+  /** Keeps the cache and badge in step with what the UI just did. */
+  private async afterCall(path: string, input: unknown, result: unknown) {
+    const arg = (input ?? {}) as Record<string, unknown>;
+    switch (path) {
+      case 'groups.list':
+        await this.cache.replaceGroups(result as GroupSummary[]);
+        await this.badge.show(result as GroupSummary[]);
+        this.lastRefresh = Date.now();
+        return;
+      case 'groups.mute':
+        await this.cache.updateGroup(String(arg.groupId), { muted: Boolean(arg.muted) });
+        await this.badge.show(await this.cache.groups());
+        return;
+      case 'messages.markRead': {
+        const { groupId, lastReadSeq } = result as { groupId: string; lastReadSeq: number };
+        const { exact } = await this.cache.markRead(groupId, lastReadSeq);
+        await this.badge.show(await this.cache.groups());
+        await this.notifier.clear(groupId);
+        if (!exact) this.scheduleRefresh();
+        return;
+      }
+      case 'messages.list':
+      case 'clips.thread':
+        await this.cache.putMessages((result as { messages: MessageView[] }).messages);
+        return;
+      case 'auth.update': {
+        const user = result as { id: string; handle: string; displayName: string };
+        await this.session.setUser({
+          id: user.id,
+          handle: user.handle,
+          displayName: user.displayName,
+        });
+        this.broadcast('session.changed', this.state());
+        return;
+      }
+      default:
+        if (path.startsWith('groups.') && path !== 'groups.get') this.scheduleRefresh();
+    }
+  }
+
+  private makeHandlers(): { [K in keyof ProtocolMap]?: Handler<K> } {
+    return {
+      'session.get': async () => this.state(),
+      'session.signIn': async (data) => {
+        const before = this.session.value;
+        const after = await this.session.signIn(data);
+        if (before.user?.id !== after.user?.id || before.serverUrl !== after.serverUrl) {
+          await this.badge.clear();
+        }
+        this.connection = 'online';
+        this.connectionError = null;
+        await this.connect();
+        this.pending = await this.outbox.pendingCount();
+        this.updateNeeds();
+        await this.refreshGroups();
+        void this.outbox.flush();
+        const state = this.state();
+        this.broadcast('session.changed', state);
+        return state;
+      },
+      'session.signOut': async () => {
+        await this.disconnect();
+        await this.session.signOut();
+        await this.cache.clear();
+        await this.badge.clear();
+        this.pending = 0;
+        this.connectionError = null;
+        const state = this.state();
+        this.broadcast('session.changed', state);
+        return state;
+      },
+      'api.call': async (data) => this.apiCall(data.path, data.type, data.input),
+      'outbox.send': async (data) =>
+        this.outbox.enqueue({ ...data, kind: 'message' }, this.timings.outboxWaitMs),
+      'outbox.share': async (data) =>
+        this.outbox.enqueue({ ...data, kind: 'share' }, this.timings.outboxWaitMs),
+      'outbox.list': async (data): Promise<OutboxEntry[]> => this.outbox.list(data?.groupId),
+      'outbox.discard': async (data) => this.outbox.discard(data.clientId),
+      'outbox.retry': async (data) => this.outbox.retry(data.clientId),
+      'view.focus': async (data, sender) => {
+        if (sender.tabId === undefined) return;
+        this.views.focus(sender.tabId, data.groupId);
+        if (data.groupId) await this.notifier.clear(data.groupId).catch(() => undefined);
+      },
+      'view.presence': async (data, sender) => {
+        if (sender.tabId !== undefined) this.views.presence(sender.tabId, data.visible);
+      },
+      'site.enable': async (data) => this.sites.enable(data.origin, data.tabId),
+      'site.disable': async (data) => this.sites.disable(data.origin),
+      'site.list': async () => this.sites.list(),
+    };
+  }
+}
+
+async function callAnonymously(
+  serverUrl: string,
+  path: string,
+  type: 'query' | 'mutation',
+  input: unknown,
+  fetchImpl?: typeof fetch,
+) {
+  const client = getUntypedClient(anonymousClient(serverUrl, fetchImpl));
+  return type === 'query' ? client.query(path, input) : client.mutation(path, input);
+}

@@ -1,0 +1,106 @@
+/** Where Kith runs and what it talks to, shared by the manifest, the background and the popup. */
+
+/** Sites the overlay runs on out of the box; any other site is enabled per site from the popup. */
+export const SUPPORTED_SITES = [
+  '*://www.tiktok.com/*',
+  '*://m.tiktok.com/*',
+  '*://www.youtube.com/*',
+  '*://m.youtube.com/*',
+  '*://www.instagram.com/*',
+];
+
+/** The server a fresh install talks to (`npm start` serves it). */
+export const DEFAULT_SERVER_URL = 'http://localhost:8787';
+
+/** Server hosts the manifest grants up front; any other server is asked for at sign-in. */
+export const LOCAL_SERVER_HOSTS = ['http://localhost/*', 'http://127.0.0.1/*'];
+
+/**
+ * The origin of an http(s) page address, or null for anything else (chrome://, about:, file:,
+ * the extension's own pages, the web stores) where an extension cannot run.
+ */
+export function pageOrigin(url: string | undefined | null): string | null {
+  if (!url) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
+  if (!parsed.hostname) return null;
+  return parsed.origin;
+}
+
+/** The match pattern that grants one origin, e.g. `https://example.com/*`. Ports are not part of match patterns. */
+export function originPattern(origin: string): string {
+  const parsed = new URL(origin);
+  return `${parsed.protocol}//${parsed.hostname}/*`;
+}
+
+/** Whether a match pattern like `*://www.tiktok.com/*` covers the origin. */
+function patternCovers(pattern: string, origin: URL): boolean {
+  const match = /^(\*|https?):\/\/([^/]+)\//.exec(pattern);
+  if (!match) return false;
+  const [, scheme, host] = match;
+  if (scheme !== '*' && `${scheme}:` !== origin.protocol) return false;
+  if (host === '*') return true;
+  if (host?.startsWith('*.')) {
+    const base = host.slice(2);
+    return origin.hostname === base || origin.hostname.endsWith(`.${base}`);
+  }
+  return origin.hostname === host;
+}
+
+/** Whether Kith runs on this origin without the user turning it on. */
+export function isSupportedOrigin(origin: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return false;
+  }
+  return SUPPORTED_SITES.some((pattern) => patternCovers(pattern, parsed));
+}
+
+/** Whether the manifest already grants this server (no permission prompt needed). */
+export function isGrantedServer(serverUrl: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(serverUrl);
+  } catch {
+    return false;
+  }
+  return LOCAL_SERVER_HOSTS.some((pattern) => patternCovers(pattern, parsed));
+}
+
+/**
+ * A server address as typed by a person, cleaned up: `kith.example.com` → `https://kith.example.com`,
+ * trailing slashes and `/trpc` dropped. Throws an Error that says what is wrong.
+ */
+export function normalizeServerUrl(input: string): string {
+  let value = input.trim();
+  if (!value) return DEFAULT_SERVER_URL;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    const local = /^(localhost|127\.0\.0\.1)(:|\/|$)/i.test(value);
+    value = `${local ? 'http' : 'https'}://${value}`;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new Error(`"${input.trim()}" is not a web address. Use one like ${DEFAULT_SERVER_URL}.`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new Error('The server address must start with http:// or https://.');
+  }
+  const path = parsed.pathname.replace(/\/+$/, '').replace(/\/trpc$/, '');
+  return `${parsed.origin}${path}`;
+}
+
+/** The WebSocket address of a server's tRPC endpoint. */
+export function socketUrl(serverUrl: string): string {
+  const url = new URL(`${serverUrl.replace(/\/+$/, '')}/trpc`);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}
