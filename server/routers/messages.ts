@@ -358,12 +358,24 @@ export const messagesRouter = router({
         // Read positions only move forward; an old or repeated call changes nothing.
         if (seq <= member.lastReadSeq)
           return { groupId: input.groupId, lastReadSeq: member.lastReadSeq };
-        await tx
+        const mine = and(
+          eq(groupMembers.groupId, input.groupId),
+          eq(groupMembers.userId, ctx.user.id),
+        );
+        // Conditional, so a concurrent call that already went further is never undone (under
+        // READ COMMITTED the condition is re-checked on the row as that call committed it).
+        const moved = await tx
           .update(groupMembers)
           .set({ lastReadSeq: seq })
-          .where(
-            and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, ctx.user.id)),
-          );
+          .where(and(mine, lt(groupMembers.lastReadSeq, seq)))
+          .returning({ lastReadSeq: groupMembers.lastReadSeq });
+        if (moved.length === 0) {
+          const [current] = await tx
+            .select({ lastReadSeq: groupMembers.lastReadSeq })
+            .from(groupMembers)
+            .where(mine);
+          return { groupId: input.groupId, lastReadSeq: current?.lastReadSeq ?? seq };
+        }
         const [settings] = await tx
           .execute<{ send_receipts: boolean }>(
             sql`select send_receipts from users where id = ${ctx.user.id}`,

@@ -447,6 +447,27 @@ describe.each(engines)('messages on %s', (engine) => {
         );
       }
     });
+    it('stays at the highest position when several markRead calls race', async () => {
+      const g = await newGroup();
+      for (let i = 0; i < 10; i++)
+        await ana.api.messages.send({ groupId: g.id, clientId: cid(), body: `m${i}` });
+      for (let round = 0; round < 5; round++) {
+        const top = 6 + round;
+        const seqs = [top, 1, 2, top - 1, 3, top - 2, 4, 5];
+        const answers = await Promise.all(
+          seqs.map((seq) => cai.api.messages.markRead({ groupId: g.id, seq })),
+        );
+        // Nobody is told their position went below one already recorded.
+        for (const a of answers) expect(a.lastReadSeq).toBeGreaterThanOrEqual(1);
+        expect((await cai.api.groups.get({ groupId: g.id })).lastReadSeq).toBe(top);
+      }
+      // Each announced read moves strictly forward.
+      const reads = (await eventsOf(g.id, 'read')).map(
+        (e) => (e.payload as unknown as { seq: number }).seq,
+      );
+      for (let i = 1; i < reads.length; i++) expect(reads[i]).toBeGreaterThan(reads[i - 1]!);
+      expect(reads.at(-1)).toBe(10);
+    });
   });
 
   describe('typing', () => {
