@@ -91,10 +91,17 @@ export const friendsRouter = router({
           .update(invites)
           .set({ uses: invite.uses + 1 })
           .where(eq(invites.code, invite.code));
-        await tx.insert(friendships).values([
-          { userId: ctx.user.id, friendId: invite.inviterId },
-          { userId: invite.inviterId, friendId: ctx.user.id },
-        ]);
+        const added = await tx
+          .insert(friendships)
+          .values([
+            { userId: ctx.user.id, friendId: invite.inviterId },
+            { userId: invite.inviterId, friendId: ctx.user.id },
+          ])
+          .onConflictDoNothing()
+          .returning({ userId: friendships.userId });
+        // The two accepted each other's invites at the same moment and the other one won.
+        if (added.length < 2)
+          throw new TRPCError({ code: 'CONFLICT', message: 'You are already friends.' });
         return { friend: await requireUser(tx, invite.inviterId) };
       });
     }),

@@ -23,10 +23,13 @@ const groupName = z
   .trim()
   .min(1, 'Group name cannot be empty')
   .max(80, 'Group names can be at most 80 characters');
+const tooMany = `A group has at most ${MAX_GROUP_MEMBERS} members`;
+/** People to add, each once. The cap is checked on distinct people, not on the raw list. */
 const userIds = z
   .array(z.uuid('each member must be a user id'))
-  .max(MAX_GROUP_MEMBERS - 1, `A group has at most ${MAX_GROUP_MEMBERS} members`)
-  .transform((ids) => [...new Set(ids)]);
+  .max(MAX_GROUP_MEMBERS * 4, tooMany)
+  .transform((ids) => [...new Set(ids)])
+  .pipe(z.array(z.string()).max(MAX_GROUP_MEMBERS, tooMany));
 
 async function memberList(db: DbOrTx, groupId: string) {
   const rows = await db
@@ -40,7 +43,7 @@ async function memberList(db: DbOrTx, groupId: string) {
     .from(groupMembers)
     .innerJoin(users, eq(users.id, groupMembers.userId))
     .where(eq(groupMembers.groupId, groupId))
-    .orderBy(asc(groupMembers.joinedAt), asc(users.handle));
+    .orderBy(asc(groupMembers.joinedAt), asc(groupMembers.joinedEventId), asc(users.handle));
   return rows.map((r) => ({ ...r, joinedAt: r.joinedAt.toISOString() }));
 }
 
@@ -107,6 +110,12 @@ export const groupsRouter = router({
     .input(z.object({ name: groupName, memberIds: userIds }))
     .mutation(async ({ ctx, input }) => {
       const memberIds = input.memberIds.filter((id) => id !== ctx.user.id);
+      if (memberIds.length > MAX_GROUP_MEMBERS - 1) {
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: `${tooMany}: you and up to ${MAX_GROUP_MEMBERS - 1} others.`,
+        });
+      }
       await assertAllFriends(ctx.db, ctx.user.id, memberIds);
       const groupId = await transact(ctx, async (tx, emit) => {
         const [group] = await tx
@@ -289,6 +298,7 @@ export const groupsRouter = router({
         .orderBy(
           sql`case ${groupMembers.role} when 'admin' then 0 else 1 end`,
           asc(groupMembers.joinedAt),
+          asc(groupMembers.joinedEventId),
         );
       if (rest.length === 0) {
         await tx.update(groups).set({ archivedAt: new Date() }).where(eq(groups.id, input.groupId));
