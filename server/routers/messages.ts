@@ -75,7 +75,11 @@ export interface StoreMessageInput {
   productId?: string | null;
   replyTo?: string | null;
   /** A clip to attach, stored only once the sender may post here (instead of `clipRef`). */
-  clip?: { url: ResolvedClip; title?: string | undefined; thumbnailUrl?: string | undefined } | null;
+  clip?: {
+    url: ResolvedClip;
+    title?: string | undefined;
+    thumbnailUrl?: string | undefined;
+  } | null;
 }
 
 /**
@@ -317,6 +321,18 @@ export const messagesRouter = router({
           message: 'You cannot react to a deleted message.',
         });
       return transact(ctx, async (tx, emit) => {
+        // One toggle at a time per message: a double tap must not insert the same reaction
+        // twice, and a reaction must not land on a message deleted in the meantime.
+        const [locked] = await tx
+          .select({ deletedAt: messages.deletedAt })
+          .from(messages)
+          .where(eq(messages.id, msg.id))
+          .for('update');
+        if (!locked || locked.deletedAt)
+          throw new TRPCError({
+            code: 'PRECONDITION_FAILED',
+            message: 'You cannot react to a deleted message.',
+          });
         const removed = await tx
           .delete(reactions)
           .where(

@@ -388,6 +388,45 @@ describe.each(engines)('messages on %s', (engine) => {
       expect(await eventsOf(g.id, 'reaction.changed')).toHaveLength(4);
     });
 
+    it('a double tap (two toggles at once) ends in a consistent state, never an error', async () => {
+      const g = await newGroup();
+      for (let round = 0; round < 5; round++) {
+        const m = await ana.api.messages.send({ groupId: g.id, clientId: cid(), body: 'tap' });
+        const answers = await Promise.all([
+          ben.api.messages.react({ messageId: m.id, emoji: '🔥' }),
+          ben.api.messages.react({ messageId: m.id, emoji: '🔥' }),
+          cai.api.messages.react({ messageId: m.id, emoji: '🔥' }),
+        ]);
+        const stored = await database.db.execute<{ user_id: string }>(
+          sql`select user_id from reactions where message_id = ${m.id} order by user_id`,
+        );
+        const bens = answers.slice(0, 2).map((a) => a.active);
+        // Ben toggled twice: on then off, whichever order they ran in.
+        expect(bens.sort()).toEqual([false, true]);
+        expect(stored.rows.map((r) => r.user_id)).toEqual([cai.id]);
+      }
+    });
+
+    it('a reaction racing the deletion of its message never outlives it', async () => {
+      const g = await newGroup();
+      for (let round = 0; round < 5; round++) {
+        const m = await ana.api.messages.send({ groupId: g.id, clientId: cid(), body: 'brief' });
+        const results = await Promise.allSettled([
+          ben.api.messages.react({ messageId: m.id, emoji: '😮' }),
+          ana.api.messages.delete({ messageId: m.id }),
+          cai.api.messages.react({ messageId: m.id, emoji: '😮' }),
+        ]);
+        for (const r of results) {
+          if (r.status === 'rejected')
+            expect((r.reason as TRPCError).code).toBe('PRECONDITION_FAILED');
+        }
+        const stored = await database.db.execute(
+          sql`select 1 from reactions where message_id = ${m.id}`,
+        );
+        expect(stored.rows).toHaveLength(0);
+      }
+    });
+
     it.each([
       ['👍', true],
       ['👍🏽', true],
