@@ -97,16 +97,30 @@ export class Cache {
     return this.db.groups.get(groupId);
   }
 
-  /** Replaces the groups with the server's list (`groups.list`), dropping threads we left. */
-  async replaceGroups(list: GroupSummary[]): Promise<void> {
-    await this.db.transaction('rw', [this.db.groups, this.db.messages], async () => {
+  /**
+   * Replaces the groups with the server's list (`groups.list`), dropping threads we left. A
+   * list fetched before the latest live events is older than what we hold for those groups:
+   * there the newer position, last message and unread count are kept.
+   */
+  async replaceGroups(list: GroupSummary[]): Promise<CachedGroup[]> {
+    return this.db.transaction('rw', [this.db.groups, this.db.messages], async () => {
       const keep = new Set(list.map((g) => g.id));
-      const gone = (await this.db.groups.toCollection().primaryKeys()).filter(
-        (id) => !keep.has(id),
-      );
+      const held = new Map((await this.db.groups.toArray()).map((g) => [g.id, g]));
+      const merged = list.map((fresh) => {
+        const mine = held.get(fresh.id);
+        if (!mine || mine.lastSeq <= fresh.lastSeq) return fresh;
+        return {
+          ...fresh,
+          lastSeq: mine.lastSeq,
+          lastMessage: mine.lastMessage,
+          unread: Math.max(fresh.unread, mine.unread),
+          lastReadSeq: Math.max(fresh.lastReadSeq, mine.lastReadSeq),
+        };
+      });
       await this.db.groups.clear();
-      await this.db.groups.bulkPut(list);
-      for (const groupId of gone) await this.dropThread(groupId);
+      await this.db.groups.bulkPut(merged);
+      for (const groupId of held.keys()) if (!keep.has(groupId)) await this.dropThread(groupId);
+      return merged;
     });
   }
 
@@ -196,7 +210,12 @@ export class Cache {
         await this.db.messages.put(payload);
         await this.trim(payload.groupId);
         if (!group) return { refresh: true, newMessage: seen ? undefined : payload };
-        const fromOther = payload.sender?.id !== me;
+        // The group's summary already counts every message up to its lastSeq (a `groups.list`
+        // fetched while this event was on its way): only later ones add to the unread count.
+        const counts =
+          payload.sender?.id !== me &&
+          payload.seq > group.lastSeq &&
+          payload.seq > group.lastReadSeq;
         const next: CachedGroup = {
           ...group,
           lastSeq: Math.max(group.lastSeq, payload.seq),
@@ -204,8 +223,7 @@ export class Cache {
             !group.lastMessage || group.lastMessage.seq <= payload.seq
               ? lastMessageOf(payload)
               : group.lastMessage,
-          unread: group.unread + (!seen && fromOther && payload.seq > group.lastReadSeq ? 1 : 0),
-          // Sending is reading: the server moves nothing, but nothing of ours is unread.
+          unread: group.unread + (counts ? 1 : 0),
         };
         await this.db.groups.put(next);
         return { group: next, newMessage: seen ? undefined : payload, refresh: false };

@@ -280,6 +280,12 @@ export class BackgroundService {
         .catch(() => false);
     }
     if (event.type !== 'typing') await this.badge.show(await this.cache.groups());
+    if (event.type === 'ready') {
+      // Caught up: a wake-up's catch-up is done, so the worker may go back to sleep. Reload
+      // the groups if what we hold is old (first connection, or a long sleep).
+      this.stream?.need('catch-up', false);
+      if (Date.now() - this.lastRefresh > 60_000) this.scheduleRefresh();
+    }
     if (applied.refresh) this.scheduleRefresh();
   }
 
@@ -299,10 +305,10 @@ export class BackgroundService {
       const groups = await link.client.groups.list.query();
       if (link !== this.link) return null;
       this.lastRefresh = Date.now();
-      await this.cache.replaceGroups(groups);
-      await this.badge.show(groups);
+      const merged = await this.cache.replaceGroups(groups);
+      await this.badge.show(merged);
       this.setConnection('online', null);
-      return groups;
+      return merged;
     } catch (error) {
       await this.failed(describeError(error, link.serverUrl));
       return null;
@@ -423,8 +429,7 @@ export class BackgroundService {
     const arg = (input ?? {}) as Record<string, unknown>;
     switch (path) {
       case 'groups.list':
-        await this.cache.replaceGroups(result as GroupSummary[]);
-        await this.badge.show(result as GroupSummary[]);
+        await this.badge.show(await this.cache.replaceGroups(result as GroupSummary[]));
         this.lastRefresh = Date.now();
         return;
       case 'groups.mute':

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { Badge, badgeText, totalUnread } from '../../../extension/background/badge';
+import { describeMessage, shouldNotify } from '../../../extension/background/notifications';
+import {
+  isGrantedServer,
+  isSupportedOrigin,
+  normalizeServerUrl,
+  originPattern,
+  pageOrigin,
+  socketUrl,
+} from '../../../extension/lib/hosts';
+import type { MessageView } from '../../../extension/lib/protocol';
+
+const ME = 'me';
+const group = { id: 'g1', name: 'Roommates', kind: 'group', muted: false, unread: 1 };
+
+function msg(over: Partial<MessageView> = {}): MessageView {
+  return {
+    id: 'm1',
+    groupId: 'g1',
+    seq: 1,
+    clientId: 'client-0001',
+    kind: 'text',
+    sender: { id: 'ana', handle: 'ana', displayName: 'Ana' },
+    body: 'look at 0:42',
+    clip: null,
+    atSeconds: null,
+    productId: null,
+    replyTo: null,
+    createdAt: new Date().toISOString(),
+    editedAt: null,
+    deletedAt: null,
+    reactions: [],
+    ...over,
+  } as MessageView;
+}
+
+describe('badge', () => {
+  it('adds up unread messages of groups that are not muted', () => {
+    expect(
+      totalUnread([
+        { unread: 2, muted: false },
+        { unread: 5, muted: true },
+        { unread: 1, muted: false },
+      ]),
+    ).toBe(3);
+  });
+
+  it.each([
+    [0, ''],
+    [1, '1'],
+    [99, '99'],
+    [100, '99+'],
+  ])('shows %i unread as "%s"', (count, text) => {
+    expect(badgeText(count)).toBe(text);
+  });
+
+  it('writes the badge only when the text changes', async () => {
+    const writes: string[] = [];
+    const badge = new Badge({
+      setBadgeText: ({ text }) => {
+        writes.push(text);
+      },
+      setBadgeBackgroundColor: () => undefined,
+    });
+    await badge.show([{ unread: 1, muted: false }]);
+    await badge.show([{ unread: 1, muted: false }]);
+    await badge.show([{ unread: 0, muted: false }]);
+    expect(writes).toEqual(['1', '']);
+  });
+});
+
+describe('notifications', () => {
+  const context = { me: ME, group, focused: new Set<string>() };
+
+  it('notifies about a new message from someone else', () => {
+    expect(shouldNotify(msg(), context)).toBe(true);
+  });
+
+  it('stays quiet about my own messages', () => {
+    expect(
+      shouldNotify(msg({ sender: { id: ME, handle: 'me', displayName: 'Me' } }), context),
+    ).toBe(false);
+  });
+
+  it('stays quiet in a muted group', () => {
+    expect(shouldNotify(msg(), { ...context, group: { ...group, muted: true } })).toBe(false);
+  });
+
+  it('stays quiet about the thread the user is looking at', () => {
+    expect(shouldNotify(msg(), { ...context, focused: new Set(['g1']) })).toBe(false);
+  });
+
+  it('stays quiet about groups it does not know and deleted messages', () => {
+    expect(shouldNotify(msg(), { ...context, group: undefined })).toBe(false);
+    expect(shouldNotify(msg({ deletedAt: new Date().toISOString() }), context)).toBe(false);
+  });
+
+  it('says who wrote what, where, and at which moment', () => {
+    expect(describeMessage(msg({ atSeconds: 62.4 }), { ...group, unread: 3 })).toEqual({
+      title: 'Roommates',
+      message: 'Ana: look at 0:42 at 1:02',
+      contextMessage: '3 unread',
+    });
+  });
+
+  it('names the sender as the title in a direct thread, and describes shared clips', () => {
+    const clip = {
+      site: 'tiktok',
+      clipId: '1',
+      url: 'https://www.tiktok.com/@a/video/1',
+      title: 'Cat',
+      thumbnailUrl: null,
+    };
+    expect(
+      describeMessage(msg({ kind: 'clip', body: null, clip }), { ...group, kind: 'direct' }),
+    ).toEqual({
+      title: 'Ana',
+      message: 'Shared “Cat”',
+    });
+  });
+
+  it('keeps markup as plain text and long messages short', () => {
+    const text = describeMessage(
+      msg({ body: `<img src=x onerror=alert(1)> ${'a'.repeat(400)}` }),
+      group,
+    );
+    expect(text.message.startsWith('Ana: <img src=x onerror=alert(1)>')).toBe(true);
+    expect(text.message.length).toBeLessThan(200);
+  });
+});
+
+describe('hosts', () => {
+  it.each([
+    ['https://www.tiktok.com', true],
+    ['https://m.tiktok.com', true],
+    ['https://www.youtube.com', true],
+    ['https://www.instagram.com', true],
+    ['https://vimeo.com', false],
+    ['https://evil-tiktok.com', false],
+  ])('%s is supported out of the box: %s', (origin, supported) => {
+    expect(isSupportedOrigin(origin)).toBe(supported);
+  });
+
+  it('only web pages have an origin Kith can run on', () => {
+    expect(pageOrigin('https://example.com/watch?v=1')).toBe('https://example.com');
+    expect(pageOrigin('http://localhost:3000/x')).toBe('http://localhost:3000');
+    expect(pageOrigin('chrome://extensions')).toBeNull();
+    expect(pageOrigin('about:blank')).toBeNull();
+    expect(pageOrigin(undefined)).toBeNull();
+  });
+
+  it('asks for one origin at a time', () => {
+    expect(originPattern('https://example.com')).toBe('https://example.com/*');
+    expect(originPattern('http://localhost:3000')).toBe('http://localhost/*');
+  });
+
+  it('cleans up a typed server address', () => {
+    expect(normalizeServerUrl('')).toBe('http://localhost:8787');
+    expect(normalizeServerUrl(' localhost:8787/ ')).toBe('http://localhost:8787');
+    expect(normalizeServerUrl('kith.example.com')).toBe('https://kith.example.com');
+    expect(normalizeServerUrl('https://kith.example.com/trpc')).toBe('https://kith.example.com');
+    expect(() => normalizeServerUrl('ftp://x')).toThrow(/http/);
+    expect(socketUrl('https://kith.example.com')).toBe('wss://kith.example.com/trpc');
+    expect(socketUrl('http://localhost:8787')).toBe('ws://localhost:8787/trpc');
+    expect(isGrantedServer('http://localhost:8787')).toBe(true);
+    expect(isGrantedServer('https://kith.example.com')).toBe(false);
+  });
+});
