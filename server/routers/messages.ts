@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { isBlockedEitherWay, requireMember } from '../access';
 import type { ResolvedClip } from '../clips/resolve';
@@ -279,10 +279,17 @@ export const messagesRouter = router({
           message: 'A deleted message cannot be edited.',
         });
       return transact(ctx, async (tx, emit) => {
-        await tx
+        // Only while not deleted: a delete that commits first must keep its tombstone empty.
+        const edited = await tx
           .update(messages)
           .set({ body: input.body, editedAt: new Date() })
-          .where(eq(messages.id, msg.id));
+          .where(and(eq(messages.id, msg.id), isNull(messages.deletedAt)))
+          .returning({ id: messages.id });
+        if (edited.length === 0)
+          throw new TRPCError({
+            code: 'PRECONDITION_FAILED',
+            message: 'A deleted message cannot be edited.',
+          });
         const view = (await loadMessage(tx, msg.id))!;
         emit({ groupId: msg.groupId, type: 'message.edited', payload: view });
         return view;
@@ -300,10 +307,13 @@ export const messagesRouter = router({
         });
       if (msg.deletedAt) return (await loadMessage(ctx.db, msg.id))!;
       return transact(ctx, async (tx, emit) => {
-        await tx
+        const deleted = await tx
           .update(messages)
           .set({ deletedAt: new Date(), body: null })
-          .where(eq(messages.id, msg.id));
+          .where(and(eq(messages.id, msg.id), isNull(messages.deletedAt)))
+          .returning({ id: messages.id });
+        // A concurrent delete got there first: answer with its tombstone, announce it once.
+        if (deleted.length === 0) return (await loadMessage(tx, msg.id))!;
         await tx.delete(reactions).where(eq(reactions.messageId, msg.id));
         const view = (await loadMessage(tx, msg.id))!;
         emit({ groupId: msg.groupId, type: 'message.deleted', payload: view });

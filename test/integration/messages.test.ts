@@ -364,6 +364,29 @@ describe.each(engines)('messages on %s', (engine) => {
       expect(retry).toMatchObject({ id: doomed.id, seq: 2, body: null });
       expect(first.seq).toBe(1);
     });
+    it('an edit racing a delete never puts text back into the tombstone', async () => {
+      const g = await newGroup();
+      for (let round = 0; round < 6; round++) {
+        const m = await ben.api.messages.send({ groupId: g.id, clientId: cid(), body: 'secret' });
+        const edit = () => ben.api.messages.edit({ messageId: m.id, body: 'still secret' });
+        const remove = () => ben.api.messages.delete({ messageId: m.id });
+        const results = await Promise.allSettled(
+          round % 2 ? [edit(), remove(), edit()] : [remove(), edit(), remove()],
+        );
+        for (const r of results) {
+          if (r.status === 'rejected')
+            expect((r.reason as TRPCError).code).toBe('PRECONDITION_FAILED');
+        }
+        const stored = await database.db.execute<{ body: string | null; deleted: boolean }>(
+          sql`select body, deleted_at is not null as deleted from messages where id = ${m.id}`,
+        );
+        expect(stored.rows).toEqual([{ body: null, deleted: true }]);
+      }
+      // However the races went, each message was announced deleted exactly once.
+      const deletions = await eventsOf(g.id, 'message.deleted');
+      expect(deletions).toHaveLength(6);
+      expect(new Set(deletions.map((e) => e.payload.id)).size).toBe(6);
+    });
   });
 
   describe('react', () => {
