@@ -1,0 +1,63 @@
+import { FriendsPanel } from './components/friends-panel';
+import { GroupsPanel } from './components/groups-panel';
+import { Header } from './components/header';
+import { NoticeBar } from './components/notice';
+import { SignIn } from './components/sign-in';
+import { SitePanel } from './components/site-panel';
+import type { Panel, PopupStore } from './store';
+
+const PANELS: { id: Panel; label: string }[] = [
+  { id: 'groups', label: 'Groups' },
+  { id: 'friends', label: 'Friends' },
+  { id: 'site', label: 'This site' },
+];
+
+export function App({ store }: { store: PopupStore }) {
+  const session = store.session.value;
+  if (!session) {
+    return (
+      <main class="popup">
+        <p class="muted center" aria-live="polite">
+          Loading…
+        </p>
+      </main>
+    );
+  }
+  if (!session.user) {
+    return (
+      <main class="popup">
+        <Header store={store} />
+        <NoticeBar store={store} />
+        <SignIn store={store} />
+      </main>
+    );
+  }
+  const panel = store.panel.value;
+  return (
+    <main class="popup">
+      <Header store={store} />
+      <div class="tabs" role="tablist" aria-label="Kith">
+        {PANELS.map((p) => (
+          <button
+            key={p.id}
+            type="button"
+            role="tab"
+            id={`tab-${p.id}`}
+            aria-selected={panel === p.id}
+            aria-controls={`panel-${p.id}`}
+            class={panel === p.id ? 'tab active' : 'tab'}
+            onClick={() => store.show(p.id)}
+          >
+            {p.label}
+          </button>
+        ))}
+      </div>
+      <NoticeBar store={store} />
+      <section class="panel" role="tabpanel" id={`panel-${panel}`} aria-labelledby={`tab-${panel}`}>
+        {panel === 'groups' && <GroupsPanel store={store} />}
+        {panel === 'friends' && <FriendsPanel store={store} />}
+        {panel === 'site' && <SitePanel store={store} />}
+      </section>
+    </main>
+  );
+}

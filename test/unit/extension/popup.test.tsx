@@ -1,0 +1,205 @@
+// @vitest-environment happy-dom
+import { render } from 'preact';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../../../extension/entrypoints/popup/app';
+import { createPopupStore, type PopupDeps } from '../../../extension/entrypoints/popup/store';
+import { backgroundClient, backgroundLink } from '../../../extension/lib/api';
+import { KithError } from '../../../extension/lib/errors';
+import type { SessionState } from '../../../extension/lib/protocol';
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+async function settle() {
+  for (let i = 0; i < 5; i++) await tick();
+}
+
+const SIGNED_IN: SessionState = {
+  serverUrl: 'http://localhost:8787',
+  user: { id: 'u-me', handle: 'me', displayName: 'Me' },
+  connection: 'online',
+  pending: 0,
+  error: null,
+};
+
+const HOSTILE = '<img src=x onerror="window.pwned=1">';
+
+type Routes = Record<string, (input: unknown) => unknown>;
+
+function fakeDeps(routes: Routes, over: Partial<PopupDeps> = {}) {
+  const calls: { path: string; input: unknown }[] = [];
+  const call = vi.fn(async ({ path, input }: { path: string; input?: unknown }) => {
+    calls.push({ path, input });
+    const route = routes[path];
+    if (!route) throw new KithError('NOT_FOUND', `no route ${path}`);
+    return route(input);
+  });
+  const deps: PopupDeps = {
+    api: backgroundClient(backgroundLink(call)),
+    session: async () => SIGNED_IN,
+    signIn: async () => SIGNED_IN,
+    signOut: async () => ({ ...SIGNED_IN, user: null }),
+    onSessionChanged: () => undefined,
+    siteList: async () => [],
+    siteEnable: async () => ({ enabled: true }),
+    siteDisable: async () => ({ enabled: false }),
+    requestOrigins: async () => true,
+    currentTab: async () => ({ id: 3, url: 'https://vimeo.com/123' }),
+    copy: async () => undefined,
+    ...over,
+  };
+  return { deps, calls };
+}
+
+const baseRoutes: Routes = {
+  'groups.list': () => [],
+  'friends.list': () => [
+    { id: 'u-ana', handle: 'ana', displayName: HOSTILE, since: '2026-11-01T00:00:00.000Z' },
+    { id: 'u-ben', handle: 'ben', displayName: 'Ben', since: '2026-11-01T00:00:00.000Z' },
+  ],
+};
+
+let root: HTMLElement;
+async function mount(deps: PopupDeps) {
+  root = document.createElement('div');
+  document.body.append(root);
+  const store = createPopupStore(deps);
+  render(<App store={store} />, root);
+  await store.start();
+  await settle();
+  return store;
+}
+
+function button(name: string | RegExp): HTMLButtonElement {
+  const match = [...root.querySelectorAll('button')].find((b) =>
+    typeof name === 'string' ? b.textContent?.trim() === name : name.test(b.textContent ?? ''),
+  );
+  if (!match)
+    throw new Error(
+      `no button ${name}: ${[...root.querySelectorAll('button')].map((b) => b.textContent).join(' | ')}`,
+    );
+  return match;
+}
+
+function type(input: HTMLInputElement, value: string) {
+  input.value = value;
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+}
+
+afterEach(() => {
+  render(null, root);
+  root.remove();
+});
+
+describe('popup', () => {
+  it('signed out, it shows the sign-in form and the server’s error in words', async () => {
+    const { deps } = fakeDeps(baseRoutes, {
+      session: async () => ({ ...SIGNED_IN, user: null }),
+      signIn: async () => {
+        throw new KithError('UNAUTHORIZED', 'Wrong handle or password.');
+      },
+    });
+    await mount(deps);
+    const form = root.querySelector('form.sign-in') as HTMLFormElement;
+    type(form.querySelector('input[name=handle]')!, 'ana');
+    type(form.querySelector('input[name=password]')!, 'nope nope');
+    form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    await settle();
+    expect(root.querySelector('[role=alert]')?.textContent).toBe('Wrong handle or password.');
+  });
+
+  it('renders names as text, never as markup', async () => {
+    const { deps } = fakeDeps(baseRoutes);
+    await mount(deps);
+    button('Friends').click();
+    await settle();
+    expect(root.textContent).toContain(HOSTILE);
+    expect(root.querySelector('img[src=x]')).toBeNull();
+  });
+
+  it('creates a group from the friends ticked', async () => {
+    const created = {
+      id: 'g1',
+      name: 'Roommates',
+      kind: 'group',
+      role: 'owner',
+      muted: false,
+      members: [],
+    };
+    const { deps, calls } = fakeDeps({ ...baseRoutes, 'groups.create': () => created });
+    await mount(deps);
+    button('New group').click();
+    await settle();
+    type(root.querySelector('input[placeholder=Roommates]')!, 'Roommates');
+    const boxes = root.querySelectorAll<HTMLInputElement>('input[type=checkbox]');
+    boxes[1]!.click();
+    await settle();
+    root
+      .querySelector('form')!
+      .dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    await settle();
+    expect(calls.find((c) => c.path === 'groups.create')?.input).toEqual({
+      name: 'Roommates',
+      memberIds: ['u-ben'],
+    });
+    expect(root.querySelector('[role=status]')?.textContent).toContain('“Roommates” is ready.');
+  });
+
+  it('shows the server’s reason when accepting an invite fails', async () => {
+    const { deps } = fakeDeps({
+      ...baseRoutes,
+      'friends.acceptInvite': () => {
+        throw new KithError(
+          'PRECONDITION_FAILED',
+          'This invite has expired. Ask your friend for a new one.',
+        );
+      },
+    });
+    await mount(deps);
+    button('Friends').click();
+    await settle();
+    type(
+      root.querySelector('input[aria-label="Invite code or link"]')!,
+      'https://kith.test/invite/ABCDEFGH',
+    );
+    button('Accept').click();
+    await settle();
+    expect(root.querySelector('[role=alert]')?.textContent).toContain(
+      'This invite has expired. Ask your friend for a new one.',
+    );
+  });
+
+  it('asks for the site permission first, then turns Kith on for the tab’s site', async () => {
+    const order: string[] = [];
+    const { deps } = fakeDeps(baseRoutes, {
+      requestOrigins: async (origins) => {
+        order.push(`request ${origins.join()}`);
+        return true;
+      },
+      siteEnable: async (origin, tabId) => {
+        order.push(`enable ${origin} in ${tabId}`);
+        return { enabled: true };
+      },
+    });
+    await mount(deps);
+    button('This site').click();
+    await settle();
+    button('Turn on Kith for this site').click();
+    await settle();
+    expect(order).toEqual(['request https://vimeo.com/*', 'enable https://vimeo.com in 3']);
+    expect(root.querySelector('[role=status]')?.textContent).toContain('Kith is on for vimeo.com');
+  });
+
+  it('says what to do when the permission is refused', async () => {
+    const enable = vi.fn();
+    const { deps } = fakeDeps(baseRoutes, {
+      requestOrigins: async () => false,
+      siteEnable: enable,
+    });
+    await mount(deps);
+    button('This site').click();
+    await settle();
+    button('Turn on Kith for this site').click();
+    await settle();
+    expect(enable).not.toHaveBeenCalled();
+    expect(root.querySelector('[role=alert]')?.textContent).toMatch(/choose Allow/);
+  });
+});
