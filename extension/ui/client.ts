@@ -1,0 +1,84 @@
+import {
+  type OutboxEntry,
+  onMessage,
+  type ProtocolMap,
+  type RouterOutputs,
+  type SessionState,
+  type SyncEvent,
+  sendMessage,
+} from '../lib/protocol';
+
+/** The queries and mutations the shared UI runs through the background, with their answers. */
+export interface ApiOutputs {
+  'groups.list': RouterOutputs['groups']['list'];
+  'clips.thread': RouterOutputs['clips']['thread'];
+  'clips.activity': RouterOutputs['clips']['activity'];
+}
+
+type SendInput = Parameters<ProtocolMap['outbox.send']>[0];
+type ShareInput = Parameters<ProtocolMap['outbox.share']>[0];
+export type Queued = ReturnType<ProtocolMap['outbox.send']>;
+
+/**
+ * What the overlay and popup components need from the extension, as one small interface: the
+ * real one goes through the background (`extensionClient`), tests pass a fake.
+ */
+export interface KithClient {
+  session(): Promise<SessionState>;
+  query<P extends keyof ApiOutputs>(path: P, input?: unknown): Promise<ApiOutputs[P]>;
+  send(data: SendInput): Promise<Queued>;
+  share(data: ShareInput): Promise<Queued>;
+  /** Tells the background which thread is on screen, so it does not notify about it. */
+  focus(groupId: string | null): Promise<void>;
+  /** Tells the background the overlay is on screen (it keeps the live socket up meanwhile). */
+  presence(visible: boolean): Promise<void>;
+  /** What is still waiting in the outbox (or was refused), for one group. */
+  outbox(groupId: string): Promise<OutboxEntry[]>;
+  retry(clientId: string): Promise<void>;
+  discard(clientId: string): Promise<void>;
+  /** Live events from `sync.events`, until `signal` aborts. */
+  onSyncEvent(listener: (event: SyncEvent) => void, signal: AbortSignal): void;
+  onSessionChanged(listener: (session: SessionState) => void, signal: AbortSignal): void;
+  onOutboxChanged(listener: (entries: OutboxEntry[]) => void, signal: AbortSignal): void;
+}
+
+/** Calls each listener of a set, until its signal removes it. */
+export class Listeners<T> {
+  private readonly set = new Set<(value: T) => void>();
+
+  add(listener: (value: T) => void, signal: AbortSignal): void {
+    if (signal.aborted) return;
+    this.set.add(listener);
+    signal.addEventListener('abort', () => this.set.delete(listener), { once: true });
+  }
+
+  emit(value: T): void {
+    for (const listener of [...this.set]) listener(value);
+  }
+}
+
+/** The client every extension context uses: typed messages to the background (protocol.ts). */
+export function extensionClient(): KithClient {
+  const events = new Listeners<SyncEvent>();
+  const sessions = new Listeners<SessionState>();
+  const outboxes = new Listeners<OutboxEntry[]>();
+  // @webext-core/messaging allows one listener per message type in a context: fan out here.
+  onMessage('sync.event', ({ data }) => events.emit(data));
+  onMessage('session.changed', ({ data }) => sessions.emit(data));
+  onMessage('outbox.changed', ({ data }) => outboxes.emit(data));
+  return {
+    session: () => sendMessage('session.get', undefined),
+    query: (path, input) =>
+      sendMessage('api.call', { path, type: 'query', input }) as Promise<ApiOutputs[typeof path]>,
+    send: (data) => sendMessage('outbox.send', data),
+    share: (data) => sendMessage('outbox.share', data),
+    focus: (groupId) => sendMessage('view.focus', { groupId }),
+    presence: (visible) => sendMessage('view.presence', { visible }),
+    outbox: (groupId) => sendMessage('outbox.list', { groupId }),
+    retry: (clientId) => sendMessage('outbox.retry', { clientId }),
+    discard: (clientId) => sendMessage('outbox.discard', { clientId }),
+    onSyncEvent: (listener, signal) => events.add(listener, signal),
+    onSessionChanged: (listener, signal) => sessions.add(listener, signal),
+    onOutboxChanged: (listener, signal) => outboxes.add(listener, signal),
+  };
+}

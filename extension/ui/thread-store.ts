@@ -1,0 +1,273 @@
+import { signal as createSignal, type ReadonlySignal } from '@preact/signals';
+import type { MessageView, OutboxEntry, SessionState, SyncEvent } from '../lib/protocol';
+import type { ClipInfo } from '../sites/types';
+import type { KithClient } from './client';
+
+/** One line of a clip thread: a stored message, or one of ours still on its way. */
+export interface ThreadItem {
+  /** Stable across the pending → stored transition, for keyed rendering. */
+  key: string;
+  id: string | null;
+  clientId: string;
+  kind: string;
+  senderId: string | null;
+  senderName: string;
+  mine: boolean;
+  body: string | null;
+  atSeconds: number | null;
+  createdAt: string;
+  deleted: boolean;
+  /**
+   * `sent`: stored on the server; `sending`: on its way; `queued`: waiting in the outbox for
+   * the connection to come back; `failed`: refused (it can be retried or discarded).
+   */
+  state: 'sent' | 'sending' | 'queued' | 'failed';
+  error?: string;
+}
+
+export interface Thread {
+  items: ReadonlySignal<ThreadItem[]>;
+  status: ReadonlySignal<'loading' | 'ready' | 'error'>;
+  error: ReadonlySignal<string | null>;
+  send(body: string, atSeconds: number | null): Promise<void>;
+  retry(clientId: string): void;
+  discard(clientId: string): void;
+  reload(): void;
+}
+
+type MessageClip = { site: string; clipId: string; url: string } | null;
+
+/** Whether a message (from the thread, a live event or the outbox) is about this clip. */
+export function isAboutClip(messageClip: MessageClip | undefined, clip: ClipInfo): boolean {
+  if (!messageClip) return false;
+  return (
+    messageClip.site === clip.site &&
+    (messageClip.clipId === clip.clipId || messageClip.url === clip.url)
+  );
+}
+
+/** The message a live event carries, if it is one of the message events. */
+export function messageOf(event: SyncEvent): MessageView | null {
+  if (!event.type.startsWith('message.')) return null;
+  const payload = event.payload as Partial<MessageView> | null;
+  if (!payload || typeof payload !== 'object' || typeof payload.id !== 'string') return null;
+  if (typeof payload.groupId !== 'string' || typeof payload.seq !== 'number') return null;
+  return payload as MessageView;
+}
+
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message || 'Something went wrong';
+}
+
+/**
+ * A share is stored once per group as `<clientId>:<groupId>`; a message as `<clientId>`. Both
+ * map to the same key as the outbox entry that produced them.
+ */
+function keyFor(senderId: string, clientId: string): string {
+  return `c:${senderId}:${clientId.split(':')[0]}`;
+}
+
+/**
+ * The messages of one group about one clip (`clips.thread`), kept live from `sync.events`, plus
+ * our own messages while they travel through the outbox. Stops when `signal` aborts.
+ */
+export function openThread(
+  client: KithClient,
+  target: { groupId: string; clip: ClipInfo },
+  session: ReadonlySignal<SessionState | null>,
+  signal: AbortSignal,
+): Thread {
+  const stored = new Map<string, MessageView>();
+  /** Our sends from this page, by a temporary slot until the background names their clientId. */
+  const local = new Map<string, ThreadItem>();
+  /** This thread's entries of the background's outbox (they survive page reloads). */
+  let outbox: OutboxEntry[] = [];
+  const items = createSignal<ThreadItem[]>([]);
+  const status = createSignal<'loading' | 'ready' | 'error'>('loading');
+  const error = createSignal<string | null>(null);
+  const me = () => session.peek()?.user ?? null;
+
+  const toItem = (m: MessageView): ThreadItem => ({
+    key: m.sender ? keyFor(m.sender.id, m.clientId) : `m:${m.id}`,
+    id: m.id,
+    clientId: m.clientId,
+    kind: m.kind,
+    senderId: m.sender?.id ?? null,
+    senderName: m.sender?.displayName || m.sender?.handle || 'Someone',
+    mine: !!m.sender && m.sender.id === me()?.id,
+    body: m.body,
+    atSeconds: m.atSeconds,
+    createdAt: m.createdAt,
+    deleted: m.deletedAt !== null,
+    state: 'sent',
+  });
+
+  const fromOutbox = (entry: OutboxEntry): ThreadItem | null => {
+    const user = me();
+    if (!user) return null;
+    const { item } = entry;
+    const online = session.peek()?.connection === 'online';
+    return {
+      key: keyFor(user.id, entry.clientId),
+      id: null,
+      clientId: entry.clientId,
+      kind: item.kind === 'share' ? 'clip' : 'text',
+      senderId: user.id,
+      senderName: user.displayName || user.handle,
+      mine: true,
+      body: item.kind === 'share' ? (item.note ?? null) : item.body,
+      atSeconds: item.atSeconds ?? null,
+      createdAt: entry.createdAt,
+      deleted: false,
+      state: entry.status === 'failed' ? 'failed' : online ? 'sending' : 'queued',
+      ...(entry.status === 'failed' && entry.error ? { error: entry.error } : {}),
+    };
+  };
+
+  const belongs = (entry: OutboxEntry): boolean => {
+    const { item } = entry;
+    const inGroup =
+      item.kind === 'share'
+        ? item.groupIds.includes(target.groupId)
+        : item.groupId === target.groupId;
+    return inGroup && isAboutClip(item.clip ?? null, target.clip);
+  };
+
+  const publish = () => {
+    if (signal.aborted) return;
+    const list = [...stored.values()].sort((a, b) => a.seq - b.seq).map(toItem);
+    const storedKeys = new Set(list.map((i) => i.key));
+    const seen = new Set(storedKeys);
+    for (const entry of outbox) {
+      const item = fromOutbox(entry);
+      if (item && !seen.has(item.key)) {
+        list.push(item);
+        seen.add(item.key);
+      }
+    }
+    for (const [slot, item] of local) {
+      // Once the server has it, the stored copy replaces ours for good.
+      if (storedKeys.has(item.key)) local.delete(slot);
+      else if (!seen.has(item.key)) list.push(item);
+    }
+    items.value = list;
+  };
+
+  const accept = (m: MessageView) => {
+    if (m.groupId !== target.groupId || !isAboutClip(m.clip, target.clip)) return;
+    const known = stored.get(m.id);
+    // Events and reloads can cross: never let an older copy replace a newer edit or delete.
+    if (known && (known.deletedAt || (known.editedAt ?? '') > (m.editedAt ?? ''))) return;
+    stored.set(m.id, m);
+  };
+
+  const loadOutbox = () => {
+    client.outbox(target.groupId).then(
+      (entries) => {
+        outbox = entries.filter(belongs);
+        publish();
+      },
+      () => {
+        // An older background without an outbox list: local sends still show.
+      },
+    );
+  };
+
+  let generation = 0;
+  const reload = () => {
+    const mine = ++generation;
+    client.query('clips.thread', { groupId: target.groupId, url: target.clip.url }).then(
+      (thread) => {
+        if (mine !== generation || signal.aborted) return;
+        for (const m of thread.messages) accept(m as MessageView);
+        status.value = 'ready';
+        error.value = null;
+        publish();
+      },
+      (e: unknown) => {
+        if (mine !== generation || signal.aborted) return;
+        if (status.peek() !== 'ready') status.value = 'error';
+        error.value = errorText(e);
+      },
+    );
+    loadOutbox();
+  };
+
+  client.onSyncEvent((event) => {
+    const m = messageOf(event);
+    if (!m) return;
+    accept(m);
+    publish();
+  }, signal);
+
+  client.onOutboxChanged((entries) => {
+    outbox = entries.filter(belongs);
+    publish();
+  }, signal);
+
+  // After the connection comes back, catch up (the background replays too; ids dedupe).
+  let wasOnline = session.peek()?.connection === 'online';
+  client.onSessionChanged((state) => {
+    const online = state.connection === 'online';
+    if (online && !wasOnline) reload();
+    else publish();
+    wasOnline = online;
+  }, signal);
+
+  reload();
+
+  return {
+    items,
+    status,
+    error,
+    reload,
+    retry(clientId) {
+      client.retry(clientId).catch(() => {});
+    },
+    discard(clientId) {
+      client.discard(clientId).then(loadOutbox, () => {});
+      for (const [slot, item] of local) if (item.clientId === clientId) local.delete(slot);
+      publish();
+    },
+    async send(body, atSeconds) {
+      const user = me();
+      const text = body.trim();
+      if (!text || !user) return;
+      const slot = `p:${Math.random().toString(36).slice(2)}`;
+      const temp: ThreadItem = {
+        key: slot,
+        id: null,
+        clientId: '',
+        kind: 'text',
+        senderId: user.id,
+        senderName: user.displayName || user.handle,
+        mine: true,
+        body: text,
+        atSeconds,
+        createdAt: new Date().toISOString(),
+        deleted: false,
+        state: 'sending',
+      };
+      local.set(slot, temp);
+      publish();
+      try {
+        const { clientId, queued } = await client.send({
+          groupId: target.groupId,
+          body: text,
+          clip: target.clip,
+          ...(atSeconds === null ? {} : { atSeconds }),
+        });
+        local.set(slot, {
+          ...temp,
+          key: keyFor(user.id, clientId),
+          clientId,
+          state: queued ? 'queued' : 'sending',
+        });
+      } catch (e) {
+        local.set(slot, { ...temp, state: 'failed', error: errorText(e) });
+      }
+      publish();
+    },
+  };
+}
