@@ -1,0 +1,40 @@
+import './style.css';
+import { createShadowRootUi } from 'wxt/utils/content-script-ui/shadow-root';
+import { defineContentScript } from 'wxt/utils/define-content-script';
+import { SUPPORTED_SITES } from '../../lib/hosts';
+import { adapterFor } from '../../sites';
+import { extensionClient } from '../../ui/client';
+import { followFullscreen, overlayParent } from '../../ui/follow-fullscreen';
+import { ISOLATED_EVENTS } from '../../ui/keyboard';
+import { mountOverlay } from '../../ui/mount-overlay';
+
+// Thin on purpose: picks the site adapter and mounts the shared overlay UI in a shadow root.
+export default defineContentScript({
+  matches: SUPPORTED_SITES,
+  cssInjectionMode: 'ui',
+  async main(ctx) {
+    const control = new AbortController();
+    ctx.onInvalidated(() => control.abort());
+    const ui = await createShadowRootUi(ctx, {
+      name: 'kith-overlay',
+      // The host is positioned by style.css (fixed, zero-size): it never takes part in the
+      // page's layout, wherever it is appended.
+      position: 'inline',
+      anchor: () => overlayParent(document),
+      append: 'last',
+      // Keys typed in the overlay must not reach the site's shortcuts, nor clicks its players.
+      isolateEvents: ISOLATED_EVENTS,
+      onMount(container, _shadow, host) {
+        const mounted = new AbortController();
+        control.signal.addEventListener('abort', () => mounted.abort(), { once: true });
+        mountOverlay(container, { client: extensionClient(), adapterFor }, mounted.signal);
+        followFullscreen(host, document, mounted.signal);
+        return mounted;
+      },
+      onRemove(mounted) {
+        mounted?.abort();
+      },
+    });
+    ui.mount();
+  },
+});

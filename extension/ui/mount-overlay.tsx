@@ -1,0 +1,22 @@
+import { render } from 'preact';
+import { features } from './features';
+import { mountFeatures, OverlayApp } from './overlay-app';
+import { createOverlay, type Overlay, type OverlayDeps } from './overlay-state';
+import { reportPresence } from './presence';
+
+/**
+ * Renders the overlay into `container` (inside the shadow root) for the page it runs on.
+ * Everything it starts — stores, features, listeners, the rendered tree — ends with `signal`.
+ */
+export function mountOverlay(
+  container: HTMLElement,
+  deps: OverlayDeps,
+  signal: AbortSignal,
+): Overlay {
+  const overlay = createOverlay(deps, signal);
+  const mounted = mountFeatures(overlay, features, signal);
+  reportPresence(overlay, signal);
+  render(<OverlayApp overlay={overlay} features={mounted} />, container);
+  signal.addEventListener('abort', () => render(null, container), { once: true });
+  return overlay;
+}
