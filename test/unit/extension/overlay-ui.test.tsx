@@ -1,0 +1,473 @@
+// @vitest-environment happy-dom
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  GroupSummary,
+  MessageView,
+  OutboxEntry,
+  SessionState,
+  SyncEvent,
+} from '../../../extension/lib/protocol';
+import type { ClipInfo, CurrentClip, SiteAdapter } from '../../../extension/sites/types';
+import { activitySentence, type ClipActivityGroup } from '../../../extension/ui/activity-text';
+import { type ApiOutputs, type KithClient, Listeners } from '../../../extension/ui/client';
+import { features } from '../../../extension/ui/features';
+import { formatMoment } from '../../../extension/ui/moment';
+import { mountOverlay } from '../../../extension/ui/mount-overlay';
+import type { Overlay } from '../../../extension/ui/overlay-state';
+import { placeButton, placePanel } from '../../../extension/ui/placement';
+
+const uiDir = path.resolve(import.meta.dirname, '../../../extension/ui');
+
+describe('overlay building blocks', () => {
+  it('lists every feature file as a tab, in the files’ names', () => {
+    const files = readdirSync(uiDir)
+      .filter((f) => f.endsWith('-feature.tsx'))
+      .map((f) => f.replace('-feature.tsx', ''))
+      .sort();
+    expect(features.map((f) => f.id).sort()).toEqual(files);
+    expect(features.map((f) => f.label)).toEqual(['Share', 'Chat', 'Friends']);
+  });
+
+  it.each([
+    [0, '0:00'],
+    [42.9, '0:42'],
+    [65, '1:05'],
+    [725, '12:05'],
+    [3729, '1:02:09'],
+    [-3, '0:00'],
+    [Number.NaN, '0:00'],
+  ])('says %s seconds as %s', (seconds, text) => {
+    expect(formatMoment(seconds)).toBe(text);
+  });
+
+  const person = (id: string, displayName: string) => ({ id, handle: id, displayName });
+  const group = (people: ClipActivityGroup['people'], kind = 'group'): ClipActivityGroup => ({
+    groupId: 'g',
+    kind,
+    name: kind === 'direct' ? 'Ana' : 'Roommates',
+    messageCount: people.length,
+    lastAt: new Date().toISOString(),
+    people,
+  });
+
+  it.each([
+    [[person('a', 'Ana')], 'Ana talked about this in Roommates'],
+    [[person('a', 'Ana'), person('b', 'Ben')], 'Ana and Ben talked about this in Roommates'],
+    [
+      [person('a', 'Ana'), person('b', 'Ben'), person('c', 'Cleo')],
+      'Ana and 2 others talked about this in Roommates',
+    ],
+    [[person('me', 'Me')], 'You talked about this in Roommates'],
+    [[person('me', 'Me'), person('a', 'Ana')], 'Ana and you talked about this in Roommates'],
+  ])('sums up who talked about a clip: %j', (people, sentence) => {
+    expect(activitySentence(group(people), 'me')).toBe(sentence);
+  });
+
+  it('names a direct chat by the friend in it', () => {
+    expect(activitySentence(group([person('a', 'Ana')], 'direct'), 'me')).toBe(
+      'Ana talked about this in your chat with Ana',
+    );
+  });
+
+  const viewport = { width: 1280, height: 800 };
+
+  it('docks the button inside the video, and hides it when the video is off screen', () => {
+    const video = { top: 76, left: 519, width: 398, height: 708 };
+    const spot = placeButton(video, viewport)!;
+    expect(spot.left).toBeGreaterThanOrEqual(video.left);
+    expect(spot.left + spot.width).toBeLessThanOrEqual(video.left + video.width);
+    expect(spot.top).toBeGreaterThanOrEqual(video.top);
+    expect(placeButton({ ...video, top: -900 }, viewport)).toBeNull();
+    expect(placeButton({ ...video, top: 900 }, viewport)).toBeNull();
+  });
+
+  it('opens the panel beside the video on the roomier side, else beside the button', () => {
+    const left = placePanel({ top: 76, left: 519, width: 398, height: 708 }, viewport);
+    expect(left.left + left.width).toBeLessThanOrEqual(519);
+    const right = placePanel({ top: 76, left: 200, width: 398, height: 708 }, viewport);
+    expect(right.left).toBeGreaterThanOrEqual(598);
+    // Fullscreen: no room beside the video; the panel must not cover the Kith button.
+    const full = placePanel({ top: 0, left: 0, width: 1280, height: 800 }, viewport);
+    const button = placeButton({ top: 0, left: 0, width: 1280, height: 800 }, viewport)!;
+    expect(full.left + full.width).toBeLessThanOrEqual(button.left);
+    expect(full.top).toBeGreaterThanOrEqual(0);
+    expect(full.top + full.height).toBeLessThanOrEqual(viewport.height);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+const ME = { id: 'u-me', handle: 'me', displayName: 'Mia' };
+const BEN = { id: 'u-ben', handle: 'ben', displayName: 'Ben' };
+
+function clipInfo(id: string, title: string): ClipInfo {
+  return {
+    site: 'tiktok',
+    clipId: id,
+    url: `https://www.tiktok.com/@scout2015/video/${id}`,
+    title,
+    thumbnailUrl: null,
+  };
+}
+
+function message(
+  over: Partial<MessageView> & { body: string | null; clip: ClipInfo; seq: number },
+): MessageView {
+  return {
+    id: `m-${over.seq}-${Math.random()}`,
+    groupId: 'g-room',
+    clientId: `c-${over.seq}`,
+    kind: 'text',
+    sender: BEN,
+    atSeconds: null,
+    productId: null,
+    replyTo: null,
+    createdAt: new Date().toISOString(),
+    editedAt: null,
+    deletedAt: null,
+    reactions: [],
+    ...over,
+    clip: {
+      site: over.clip.site,
+      clipId: over.clip.clipId,
+      url: over.clip.url,
+      title: null,
+      thumbnailUrl: null,
+    },
+  } as MessageView;
+}
+
+/** A background stand-in: answers the UI's questions from memory and records what it asked. */
+class FakeClient implements KithClient {
+  sessionState: SessionState = {
+    serverUrl: 'http://kith.test',
+    user: ME,
+    connection: 'online',
+    pending: 0,
+  };
+  groups: GroupSummary[] = [
+    { id: 'g-room', kind: 'group', name: 'Roommates', memberCount: 3 } as GroupSummary,
+    { id: 'g-fam', kind: 'group', name: 'Family', memberCount: 5 } as GroupSummary,
+  ];
+  threads = new Map<string, MessageView[]>();
+  activityFor = new Map<string, ApiOutputs['clips.activity']>();
+  queries: { path: string; input: unknown }[] = [];
+  sent: unknown[] = [];
+  shared: unknown[] = [];
+  focused: (string | null)[] = [];
+  private events = new Listeners<SyncEvent>();
+  private sessions = new Listeners<SessionState>();
+  private outboxes = new Listeners<OutboxEntry[]>();
+
+  async session() {
+    return this.sessionState;
+  }
+  async query<P extends keyof ApiOutputs>(p: P, input?: unknown): Promise<ApiOutputs[P]> {
+    this.queries.push({ path: p, input });
+    const i = input as { url: string; groupId: string };
+    if (p === 'groups.list') return this.groups as ApiOutputs[P];
+    if (p === 'clips.thread')
+      return { clip: i.url, messages: this.threads.get(`${i.groupId}|${i.url}`) ?? [] } as never;
+    return (this.activityFor.get(i.url) ?? { clip: i.url, groups: [], friends: [] }) as never;
+  }
+  async send(data: unknown) {
+    this.sent.push(data);
+    return {
+      clientId: `client-${this.sent.length}`,
+      queued: this.sessionState.connection !== 'online',
+    };
+  }
+  async share(data: unknown) {
+    this.shared.push(data);
+    return { clientId: `share-${this.shared.length}`, queued: false };
+  }
+  async focus(groupId: string | null) {
+    this.focused.push(groupId);
+  }
+  async presence() {}
+  async outbox() {
+    return [];
+  }
+  async retry() {}
+  async discard() {}
+  onSyncEvent(listener: (event: SyncEvent) => void, signal: AbortSignal) {
+    this.events.add(listener, signal);
+  }
+  onSessionChanged(listener: (s: SessionState) => void, signal: AbortSignal) {
+    this.sessions.add(listener, signal);
+  }
+  onOutboxChanged(listener: (e: OutboxEntry[]) => void, signal: AbortSignal) {
+    this.outboxes.add(listener, signal);
+  }
+  emit(m: MessageView) {
+    this.events.emit({
+      id: m.seq,
+      type: 'message.created',
+      groupId: m.groupId,
+      userId: null,
+      payload: m,
+      createdAt: m.createdAt,
+    } as SyncEvent);
+  }
+  changeSession(state: SessionState) {
+    this.sessionState = state;
+    this.sessions.emit(state);
+  }
+}
+
+/** A page with a player, and an adapter that reports whichever clip the test says is on screen. */
+function fakeSite() {
+  const player = document.createElement('div');
+  const video = document.createElement('video');
+  player.append(video);
+  document.body.append(player);
+  player.getBoundingClientRect = () =>
+    ({
+      top: 50,
+      left: 100,
+      width: 360,
+      height: 640,
+      right: 460,
+      bottom: 690,
+      x: 100,
+      y: 50,
+    }) as DOMRect;
+  let onChange = () => {};
+  const state: { clip: ClipInfo | null } = {
+    clip: clipInfo('7301234567890123451', 'Scout skates'),
+  };
+  const adapter: SiteAdapter = {
+    name: 'tiktok',
+    matches: () => true,
+    current: (): CurrentClip | null =>
+      state.clip ? { clip: state.clip, video, anchor: player } : null,
+    watch: (_doc, callback) => {
+      onChange = callback;
+    },
+  };
+  return {
+    adapter,
+    video,
+    player,
+    show(clip: ClipInfo | null) {
+      state.clip = clip;
+      onChange();
+    },
+  };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function until<T>(probe: () => T | null | undefined | false, ms = 2000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out; page: ${document.body.innerHTML.slice(0, 2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function byText(selector: string, text: string | RegExp): HTMLElement | null {
+  return (
+    [...document.querySelectorAll<HTMLElement>(selector)].find((el) =>
+      typeof text === 'string' ? el.textContent?.trim() === text : text.test(el.textContent ?? ''),
+    ) ?? null
+  );
+}
+
+describe('the overlay with a fake background', () => {
+  let client: FakeClient;
+  let site: ReturnType<typeof fakeSite>;
+  let container: HTMLElement;
+  let control: AbortController;
+  let overlay: Overlay;
+
+  beforeEach(() => {
+    document.body.innerHTML = '';
+    client = new FakeClient();
+    site = fakeSite();
+    container = document.createElement('div');
+    document.body.append(container);
+    control = new AbortController();
+  });
+
+  afterEach(() => control.abort());
+
+  const mount = (graceMs = 4000) => {
+    overlay = mountOverlay(
+      container,
+      { client, adapterFor: () => site.adapter, track: { graceMs, pollMs: 20 } },
+      control.signal,
+    );
+  };
+
+  const openTab = async (name: string) => {
+    (await until(() => container.querySelector<HTMLButtonElement>('.kith-dock'))).click();
+    (await until(() => byText('[role="tab"]', name)))!.click();
+    await tick();
+  };
+
+  it('shares the clip to the chosen groups with a note and says where it went', async () => {
+    mount();
+    await openTab('Share');
+    (await until(() => byText('label.kith-group', /Family/)))!.querySelector('input')!.click();
+    await tick();
+    const note = container.querySelector('textarea')!;
+    note.value = 'you need to see this';
+    note.dispatchEvent(new Event('input', { bubbles: true }));
+    await tick();
+    container.querySelector<HTMLFormElement>('form.kith-share')!.requestSubmit();
+    const status = await until(() => container.querySelector('[role="status"]'));
+    expect(status.textContent).toContain('Shared to Family.');
+    expect(client.shared).toEqual([
+      {
+        groupIds: ['g-fam'],
+        clip: clipInfo('7301234567890123451', 'Scout skates'),
+        note: 'you need to see this',
+      },
+    ]);
+  });
+
+  it('shows the thread as text, live, and sends at the current moment', async () => {
+    const clip = clipInfo('7301234567890123451', 'Scout skates');
+    client.threads.set(`g-room|${clip.url}`, [
+      message({ seq: 1, clip, body: '<b>not bold</b><img src=x onerror=alert(1)>', atSeconds: 7 }),
+    ]);
+    mount();
+    await openTab('Chat');
+    const first = await until(() => byText('.kith-msg-body', /not bold/));
+    expect(first.textContent).toBe('<b>not bold</b><img src=x onerror=alert(1)>');
+    expect(container.querySelector('.kith-thread b, .kith-thread img')).toBeNull();
+    expect(client.focused.at(-1)).toBe('g-room');
+
+    // A live message about this clip appears; one about another clip does not.
+    client.emit(message({ seq: 2, clip, body: 'live one' }));
+    client.emit(message({ seq: 3, clip: clipInfo('7301234567890123452', 'x'), body: 'elsewhere' }));
+    await until(() => byText('.kith-msg-body', 'live one'));
+    expect(byText('.kith-msg-body', 'elsewhere')).toBeNull();
+
+    // Send at 0:12 (the video's time, rounded down).
+    site.video.currentTime = 12.7;
+    site.video.dispatchEvent(new Event('timeupdate'));
+    const box = container.querySelector<HTMLTextAreaElement>('.kith-composer textarea')!;
+    box.value = 'at the jump';
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+    await tick();
+    box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    await until(() => byText('.kith-msg-body', 'at the jump'));
+    expect(client.sent).toEqual([{ groupId: 'g-room', body: 'at the jump', clip, atSeconds: 12 }]);
+    expect(byText('.kith-msg-state', /Sending/)).not.toBeNull();
+    // The server's copy replaces ours: one line, no longer pending.
+    client.emit(
+      message({
+        seq: 4,
+        clip,
+        body: 'at the jump',
+        sender: ME,
+        clientId: 'client-1',
+        atSeconds: 12,
+      }),
+    );
+    await until(() => !byText('.kith-msg-state', /Sending/));
+    expect([...container.querySelectorAll('.kith-msg-body')].map((el) => el.textContent)).toEqual([
+      '<b>not bold</b><img src=x onerror=alert(1)>',
+      'live one',
+      'at the jump',
+    ]);
+
+    // Clicking a moment seeks the video there.
+    byText('.kith-moment', '0:07')!.click();
+    expect(site.video.currentTime).toBe(7);
+  });
+
+  it('marks a message sent offline as waiting for the connection', async () => {
+    client.sessionState = { ...client.sessionState, connection: 'offline' };
+    mount();
+    await openTab('Chat');
+    await until(() => byText('.kith-empty', /No one has said anything/));
+    expect(byText('.kith-badge', 'Offline')).not.toBeNull();
+    const box = container.querySelector<HTMLTextAreaElement>('.kith-composer textarea')!;
+    box.value = 'later';
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+    await tick();
+    container.querySelector<HTMLFormElement>('form.kith-composer')!.requestSubmit();
+    await until(() => byText('.kith-msg-state', /Offline — sends when you're back/));
+  });
+
+  it('follows the clip on screen: title, thread and activity', async () => {
+    mount();
+    await openTab('Chat');
+    await until(() => byText('.kith-clip-title', 'Scout skates'));
+    site.show(clipInfo('7301234567890123452', 'Ramen'));
+    await until(() => byText('.kith-clip-title', 'Ramen'));
+    await until(() =>
+      client.queries.some(
+        (q) => q.path === 'clips.thread' && (q.input as { url: string }).url.endsWith('452'),
+      ),
+    );
+    expect(
+      client.queries.some(
+        (q) => q.path === 'clips.activity' && (q.input as { url: string }).url.endsWith('452'),
+      ),
+    ).toBe(true);
+  });
+
+  it('asks to sign in when nobody is', async () => {
+    client.sessionState = { ...client.sessionState, user: null };
+    mount();
+    (await until(() => container.querySelector<HTMLButtonElement>('.kith-dock'))).click();
+    await until(() => byText('.kith-empty', /Sign in to Kith/));
+    expect(container.querySelector('[role="tab"]')).toBeNull();
+  });
+
+  it('closes on Escape and gives focus back to the button', async () => {
+    mount();
+    await openTab('Friends');
+    await until(() => byText('.kith-empty', /None of your friends/));
+    container
+      .querySelector('.kith-panel')!
+      .dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    await until(() => !container.querySelector('.kith-panel'));
+    expect(document.activeElement?.className).toContain('kith-dock');
+  });
+
+  it('offers "try again" when there is no video, and docks once there is one', async () => {
+    site.show(null);
+    mount(60);
+    const again = await until(() => byText('.kith-missing button', 'Try again'));
+    expect(container.querySelector('.kith-dock')).toBeNull();
+    site.show(clipInfo('7301234567890123453', 'Commute'));
+    again.click();
+    await until(() => container.querySelector('.kith-dock'));
+    expect(container.querySelector('.kith-missing')).toBeNull();
+  });
+
+  it('says who in my groups talked about the clip', async () => {
+    client.activityFor.set(clipInfo('7301234567890123451', '').url, {
+      clip: { site: 'tiktok', clipId: '7301234567890123451', url: '' },
+      groups: [
+        {
+          groupId: 'g-room',
+          kind: 'group',
+          name: 'Roommates',
+          messageCount: 4,
+          lastAt: new Date().toISOString(),
+          people: [BEN, { id: 'u-ana', handle: 'ana', displayName: 'Ana' }, ME],
+        },
+      ],
+      friends: [BEN],
+    } as ApiOutputs['clips.activity']);
+    mount();
+    await openTab('Friends');
+    const line = await until(() => byText('.kith-activity-item', /talked about this/));
+    expect(line.textContent).toContain('Ben and 2 others talked about this in Roommates');
+    expect(container.querySelector('.kith-count')?.textContent).toBe('4');
+    line.click();
+    await until(() => byText('[role="tab"][aria-selected="true"]', 'Chat'));
+    expect(overlay.chatGroupId.value).toBe('g-room');
+  });
+});
