@@ -95,7 +95,14 @@ export class Notifier {
     const text = describeMessage(message, context.group);
     if (message.clip?.url) this.targets.set(id, message.clip.url);
     else this.targets.delete(id);
-    await this.api.create(id, { type: 'basic', iconUrl: this.iconUrl, ...text });
+    const options = { type: 'basic' as const, iconUrl: this.iconUrl, ...text };
+    try {
+      await this.api.create(id, options);
+    } catch {
+      // Firefox does not know `contextMessage`: the notification without it is still worth it.
+      const { contextMessage: _unsupported, ...plain } = options;
+      await this.api.create(id, plain);
+    }
     return true;
   }
 

@@ -257,6 +257,10 @@ export class SyncStream {
       // Whatever came before is applied first, so the stored id is where we really are.
       await this.queue;
       lastEventId = await this.options.lastEventId();
+    } catch (error) {
+      this.options.onError?.(describeError(error, this.options.link.serverUrl));
+      this.retryLater();
+      return;
     } finally {
       this.starting = false;
     }
