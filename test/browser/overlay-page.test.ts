@@ -1,0 +1,377 @@
+/**
+ * How the overlay lives on each site's page: it docks on the current clip and follows it
+ * (scrolling, fullscreen), never moves the page, keeps the keyboard to itself, fits the site's
+ * look, and says so when there is no video. One signed-in user, a real server on PGlite.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../server/app';
+import {
+  buildExtension,
+  type FixtureServer,
+  type KithBrowser,
+  launchBrowser,
+  type SiteHost,
+  screenshot,
+  startFixtureServer,
+} from '../fixtures/browser';
+import { openTestDatabase, type TestDatabase } from '../fixtures/db';
+import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
+import { startLive } from '../fixtures/live';
+
+const SITES: { name: string; host: SiteHost; path: string; clip: string; next: string }[] = [
+  {
+    name: 'tiktok',
+    host: 'www.tiktok.com',
+    path: '/foryou',
+    clip: 'https://www.tiktok.com/@scout2015/video/7301234567890123451',
+    next: '3-minute ramen upgrade',
+  },
+  {
+    name: 'youtube-shorts',
+    host: 'www.youtube.com',
+    path: '/shorts/aqz-KE-bpKQ',
+    clip: 'https://www.youtube.com/shorts/aqz-KE-bpKQ',
+    next: '',
+  },
+  {
+    name: 'instagram-reels',
+    host: 'www.instagram.com',
+    path: '/reels/C1a2B3c4D5e/',
+    clip: 'https://www.instagram.com/reel/C1a2B3c4D5e/',
+    next: '',
+  },
+];
+
+function overlay(page: Page) {
+  const root = page.locator('kith-overlay');
+  const panel = root.locator('.kith-panel');
+  return {
+    host: root,
+    dock: root.locator('.kith-dock'),
+    panel,
+    tab: (name: 'Share' | 'Chat' | 'Friends') => panel.getByRole('tab', { name }),
+    messages: panel.locator('.kith-thread .kith-msg'),
+    composer: panel.getByRole('textbox', { name: 'Message' }),
+    title: panel.locator('.kith-clip-title'),
+    theme: () =>
+      root.locator('.kith-root').evaluate((el) => el.getAttribute('data-theme') ?? 'system'),
+  };
+}
+
+/** What is focused inside the overlay's shadow root, as a class list (or null outside it). */
+function focusedInOverlay(page: Page) {
+  return page.evaluate(() => {
+    const host = document.querySelector('kith-overlay');
+    const active = host?.shadowRoot?.activeElement ?? null;
+    if (document.activeElement !== host || !active) return null;
+    return { inPanel: !!active.closest('.kith-panel'), className: active.className };
+  });
+}
+
+/** Positions of everything in the page's own layout (the overlay host excluded). */
+function pageLayout(page: Page) {
+  return page.evaluate(() => {
+    const boxes = [...document.body.querySelectorAll('*')]
+      .filter((el) => !el.closest('kith-overlay'))
+      .slice(0, 400)
+      .map((el) => {
+        const r = el.getBoundingClientRect();
+        return [
+          el.tagName,
+          Math.round(r.x),
+          Math.round(r.y),
+          Math.round(r.width),
+          Math.round(r.height),
+        ];
+      });
+    return {
+      boxes,
+      scroll: [document.documentElement.scrollWidth, document.documentElement.scrollHeight],
+    };
+  });
+}
+
+describe('the overlay on the sites’ pages', () => {
+  let fixtures: FixtureServer;
+  let database: TestDatabase;
+  let server: RunningServer;
+  let cleo: TestUser;
+  let dan: TestUser;
+  let groupId: string;
+  let browser: KithBrowser;
+
+  beforeAll(async () => {
+    let extensionDir: string;
+    [extensionDir, fixtures, database] = await Promise.all([
+      buildExtension(),
+      startFixtureServer(),
+      openTestDatabase('pglite'),
+    ]);
+    const deps = makeDeps(database.db);
+    server = await startLive(deps);
+    cleo = await signUp(deps, 'Cleo');
+    dan = await signUp(deps, 'Dan');
+    await befriend(cleo, dan);
+    groupId = (await cleo.api.groups.create({ name: 'Climbing crew', memberIds: [dan.id] })).id;
+    // Dan has talked about the first clip of every site.
+    for (const site of SITES) {
+      await dan.api.messages.send({
+        groupId,
+        clientId: `seed-${site.name}`,
+        body: `Watch till the end 🔥 (${site.name})`,
+        clip: { url: site.clip },
+        atSeconds: 1,
+      });
+    }
+    browser = await launchBrowser({ extensionDir, fixtures });
+    await browser.send('session.signIn', {
+      handle: cleo.handle,
+      password: 'correct horse battery',
+      serverUrl: server.url,
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await database?.close();
+    await fixtures?.close();
+  });
+
+  for (const site of SITES) {
+    it(`docks on the current clip of ${site.name} and shows who talked about it`, async () => {
+      const page = await browser.context.newPage();
+      await page.goto(fixtures.url(site.host, site.path));
+      const o = overlay(page);
+      await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
+      // The button sits on the video that is playing.
+      const dock = (await o.dock.boundingBox())!;
+      const video = await page.evaluate(() => {
+        const playing = [...document.querySelectorAll('video')].find((v) => !v.paused);
+        const r = (playing ?? document.querySelector('video'))!.getBoundingClientRect();
+        return { x: r.x, y: r.y, width: r.width, height: r.height };
+      });
+      expect(dock.x).toBeGreaterThanOrEqual(video.x);
+      expect(dock.x + dock.width).toBeLessThanOrEqual(video.x + video.width + 1);
+      expect(dock.y).toBeGreaterThanOrEqual(video.y);
+      expect(dock.y + dock.height).toBeLessThanOrEqual(video.y + video.height + 1);
+      await o.dock.locator('.kith-count').getByText('1').waitFor();
+
+      await o.dock.click();
+      await o.tab('Friends').click();
+      await o.panel.getByText('Dan talked about this in Climbing crew').waitFor();
+      await screenshot(page, `${site.name}-friends`);
+      await o.panel.getByText('Dan talked about this in Climbing crew').click();
+      await o.messages.filter({ hasText: `Watch till the end 🔥 (${site.name})` }).waitFor();
+      expect(await o.theme()).toBe('dark');
+      await screenshot(page, `${site.name}-chat`);
+      await page.close();
+    });
+  }
+
+  it('moves to the next clip when the TikTok feed scrolls, without a new address', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(fixtures.url('www.tiktok.com', '/foryou'));
+    const o = overlay(page);
+    await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
+    await o.dock.click();
+    await o.tab('Chat').click();
+    await o.messages.filter({ hasText: 'Watch till the end' }).waitFor();
+    expect(await o.title.textContent()).toContain('Scout learns to skateboard');
+
+    await page.evaluate(() =>
+      document
+        .querySelectorAll('[data-e2e="recommend-list-item-container"]')[1]!
+        .scrollIntoView({ block: 'start' }),
+    );
+    await expect.poll(() => o.title.textContent()).toContain('3-minute ramen upgrade');
+    await o.panel.getByText('No one has said anything about this clip here yet.').waitFor();
+    expect(page.url()).toBe('https://www.tiktok.com/foryou');
+    // The button moved onto the second clip's player.
+    const player = (await page.locator('[id^="xgwrapper-"]').nth(1).boundingBox())!;
+    await expect
+      .poll(async () => {
+        const dock = (await o.dock.boundingBox())!;
+        return dock.y >= player.y && dock.y + dock.height <= player.y + player.height;
+      })
+      .toBe(true);
+    await page.close();
+  });
+
+  it('moves to the next short when YouTube swaps the active reel', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(fixtures.url('www.youtube.com', '/shorts/aqz-KE-bpKQ'));
+    const o = overlay(page);
+    await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
+    await o.dock.click();
+    await o.tab('Chat').click();
+    await o.messages.filter({ hasText: 'youtube-shorts' }).waitFor();
+    // The site's own "next" button (the open panel may cover it; the site's handler is what counts).
+    await page.evaluate(() =>
+      document.querySelector<HTMLButtonElement>('#navigation-button-down button')!.click(),
+    );
+    await expect.poll(() => page.url()).not.toBe('https://www.youtube.com/shorts/aqz-KE-bpKQ');
+    await o.panel.getByText('No one has said anything about this clip here yet.').waitFor();
+    await page.close();
+  });
+
+  it('follows the player into fullscreen and back out', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(fixtures.url('www.tiktok.com', '/@scout2015/video/7301234567890123451'));
+    const o = overlay(page);
+    await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.evaluate(() => document.querySelector('[id^="xgwrapper-"]')!.requestFullscreen());
+    await expect
+      .poll(() =>
+        page.evaluate(() =>
+          document.fullscreenElement?.contains(document.querySelector('kith-overlay')),
+        ),
+      )
+      .toBe(true);
+    // Still on screen and on top: the element under the button is the overlay.
+    await o.dock.waitFor({ state: 'visible' });
+    const dock = (await o.dock.boundingBox())!;
+    expect(
+      await page.evaluate(
+        ([x, y]) => document.elementFromPoint(x!, y!)?.localName,
+        [dock.x + dock.width / 2, dock.y + dock.height / 2],
+      ),
+    ).toBe('kith-overlay');
+    await o.dock.click();
+    await o.tab('Chat').click();
+    await o.messages.filter({ hasText: 'Watch till the end' }).waitFor();
+    await screenshot(page, 'tiktok-fullscreen');
+
+    await page.evaluate(() => document.exitFullscreen());
+    await expect
+      .poll(() =>
+        page.evaluate(() => document.querySelector('kith-overlay')?.parentElement?.localName),
+      )
+      .toBe('body');
+    await o.panel.waitFor({ state: 'visible' });
+    await page.close();
+  });
+
+  it('never moves anything on the page, open or closed', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(fixtures.url('www.tiktok.com', '/@scout2015/video/7301234567890123451'));
+    const o = overlay(page);
+    await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.evaluate(() => document.querySelector('video')?.pause());
+    await o.dock.click();
+    await o.tab('Chat').click();
+    const withOverlay = await pageLayout(page);
+    const host = await o.host.evaluate((el) => {
+      const style = getComputedStyle(el);
+      return [style.position, style.width, style.height];
+    });
+    expect(host).toEqual(['fixed', '0px', '0px']);
+    await o.host.evaluate((el) => el.remove());
+    expect(await pageLayout(page)).toEqual(withOverlay);
+    await page.close();
+  });
+
+  it('is usable from the keyboard and keeps keys away from the site', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(fixtures.url('www.tiktok.com', '/foryou'));
+    const o = overlay(page);
+    await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { keys: string[] }).keys = seen;
+      for (const target of [window, document])
+        target.addEventListener('keydown', (e) => seen.push((e as KeyboardEvent).key));
+    });
+
+    await o.dock.focus();
+    await page.keyboard.press('Enter');
+    await o.panel.waitFor({ state: 'visible' });
+    expect(await focusedInOverlay(page)).toMatchObject({ inPanel: true });
+    // Arrow keys move between tabs; Tab and Shift+Tab never leave the panel.
+    await page.keyboard.press('ArrowRight');
+    expect(await o.tab('Chat').getAttribute('aria-selected')).toBe('true');
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      expect(await focusedInOverlay(page)).toMatchObject({ inPanel: true });
+    }
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('Shift+Tab');
+      expect(await focusedInOverlay(page)).toMatchObject({ inPanel: true });
+    }
+
+    // Typing — arrows and space included — never reaches the site's own shortcuts.
+    await o.composer.focus();
+    await page.keyboard.type('j k l ');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
+    expect(await o.composer.inputValue()).toBe('j k l ');
+    await page.waitForTimeout(300);
+    expect(await o.title.textContent()).toContain('Scout learns to skateboard');
+    expect(await page.evaluate(() => (window as unknown as { keys: string[] }).keys)).toEqual([]);
+
+    await page.keyboard.press('Escape');
+    await o.panel.waitFor({ state: 'detached' });
+    expect(await focusedInOverlay(page)).toMatchObject({
+      className: expect.stringContaining('kith-dock'),
+    });
+    // Outside the overlay the site's keys work as before.
+    await page.locator('input[type="search"]').focus();
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => (window as unknown as { keys: string[] }).keys)).toContain(
+      'ArrowDown',
+    );
+    await page.close();
+  });
+
+  it('matches a light site, and a dark one', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(fixtures.url('www.tiktok.com', '/foryou'));
+    const o = overlay(page);
+    await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await o.theme()).toBe('dark');
+    // TikTok's light mode: the page itself turns white.
+    await page.evaluate(() => {
+      document.documentElement.style.background = '#ffffff';
+      document.body.style.background = '#ffffff';
+      document.body.style.color = '#161823';
+    });
+    await expect.poll(() => o.theme()).toBe('light');
+    await o.dock.click();
+    await o.tab('Share').click();
+    await o.panel.getByText('Climbing crew').waitFor();
+    await screenshot(page, 'tiktok-light-share');
+    await page.close();
+  });
+
+  it('offers "try again" when the page has no video, and finds it after', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(fixtures.url('www.tiktok.com', '/foryou'));
+    const o = overlay(page);
+    await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
+    const saved = await page.evaluate(() => {
+      const player = document.querySelector('[id^="xgwrapper-"]')!;
+      const html = player.innerHTML;
+      for (const video of document.querySelectorAll('video')) video.remove();
+      return html;
+    });
+    const missing = o.host.locator('.kith-missing');
+    await missing.getByText("Kith can't find a video on this page.").waitFor({ timeout: 15_000 });
+    expect(await o.dock.count()).toBe(0);
+    await screenshot(page, 'tiktok-no-video');
+
+    // "Try again" looks again (and says so), then reports the same when there is still none.
+    await missing.getByRole('button', { name: 'Try again' }).click();
+    await missing.getByText('Looking for a video…').waitFor();
+    await missing.getByRole('button', { name: 'Try again' }).waitFor({ timeout: 15_000 });
+
+    // The video comes back: the next try finds it, and the button docks on it.
+    await page.evaluate((html) => {
+      document.querySelector('[id^="xgwrapper-"]')!.innerHTML = html;
+      void document.querySelector('video')!.play();
+    }, saved);
+    if (await missing.isVisible()) await missing.getByRole('button', { name: 'Try again' }).click();
+    await o.dock.waitFor({ state: 'visible' });
+    await page.close();
+  });
+});
