@@ -299,6 +299,7 @@ describe('the overlay on the sites’ pages', () => {
       await page.keyboard.press('Shift+Tab');
       expect(await focusedInOverlay(page)).toMatchObject({ inPanel: true });
     }
+    await screenshot(page, 'tiktok-keyboard-focus');
 
     // Typing — arrows and space included — never reaches the site's own shortcuts.
     await o.composer.focus();
