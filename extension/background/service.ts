@@ -175,6 +175,16 @@ export class BackgroundService {
     this.views.remove(tabId);
   }
 
+  /** The user switched tabs (`tabs.onActivated`). */
+  tabActivated(tabId: number, windowId: number): void {
+    this.views.activated(tabId, windowId);
+  }
+
+  /** The user switched windows, or left the browser (-1) (`windows.onFocusChanged`). */
+  windowFocused(windowId: number): void {
+    this.views.windowFocused(windowId);
+  }
+
   state(): SessionState {
     const { serverUrl, user } = this.session.value;
     return {

@@ -16,6 +16,10 @@ const STORAGE_KEY = 'kith.views';
  */
 export class Views {
   private readonly tabs = new Map<number, TabView>();
+  /** The active tab of each window, as `tabs.onActivated` reports it. */
+  private readonly active = new Map<number, number>();
+  /** The focused window; -1 when the browser itself is not focused; undefined until known. */
+  private focusedWindow: number | undefined;
 
   constructor(
     private readonly deps: { storage?: KeyValueStorage | undefined; onChange?: () => void } = {},
@@ -58,6 +62,25 @@ export class Views {
     if (this.tabs.delete(tabId)) this.changed();
   }
 
+  /** `tabs.onActivated`: a thread open in a tab the user switched away from is not on screen. */
+  activated(tabId: number, windowId: number): void {
+    this.active.set(windowId, tabId);
+  }
+
+  /** `windows.onFocusChanged`: -1 (WINDOW_ID_NONE) when the user is in another application. */
+  windowFocused(windowId: number): void {
+    this.focusedWindow = windowId;
+  }
+
+  /** Whether the user can be looking at this tab (if we know nothing yet, trust the overlay). */
+  private looking(tabId: number): boolean {
+    if (this.focusedWindow === -1) return false;
+    if (this.focusedWindow !== undefined && this.active.has(this.focusedWindow)) {
+      return this.active.get(this.focusedWindow) === tabId;
+    }
+    return this.active.size === 0 || [...this.active.values()].includes(tabId);
+  }
+
   get tabIds(): number[] {
     return [...this.tabs.keys()];
   }
@@ -67,10 +90,12 @@ export class Views {
     return [...this.tabs.values()].some((view) => view.visible);
   }
 
-  /** Threads on screen in some tab. */
+  /** Threads on screen: open in a tab that is the active tab of the focused window. */
   get focused(): Set<string> {
     const out = new Set<string>();
-    for (const view of this.tabs.values()) if (view.visible && view.focus) out.add(view.focus);
+    for (const [tabId, view] of this.tabs) {
+      if (view.visible && view.focus && this.looking(tabId)) out.add(view.focus);
+    }
     return out;
   }
 

@@ -84,6 +84,16 @@ export default defineBackground(() => {
 
   browser.tabs.onRemoved.addListener((tabId) => service.tabClosed(tabId));
 
+  // Which tab the user is looking at (no "tabs" permission needed for ids): a thread open in a
+  // background tab or window must not silence its notifications.
+  browser.tabs.onActivated.addListener(({ tabId, windowId }) =>
+    service.tabActivated(tabId, windowId),
+  );
+  browser.windows?.onFocusChanged.addListener((windowId) => service.windowFocused(windowId));
+  void browser.tabs.query({ active: true, lastFocusedWindow: true }).then(([tab]) => {
+    if (tab?.id !== undefined) service.tabActivated(tab.id, tab.windowId);
+  });
+
   browser.notifications?.onClicked.addListener((id) => {
     const url = service.notifier.target(id);
     if (url) void browser.tabs.create({ url });

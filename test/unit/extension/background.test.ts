@@ -323,6 +323,22 @@ describe('badge and notifications', () => {
     expect(await badge()).toBe('');
   });
 
+  it('a thread left open in a tab the user switched away from does not silence notifications', async () => {
+    const { ana, ben, group } = await pairWithGroup();
+    const bg = await liveBackground(ben);
+    bg.service.tabActivated(9, 1);
+    await bg.service.handle('view.focus', { groupId: group.id }, { tabId: 9 });
+    bg.service.tabActivated(12, 1);
+    await say(ana, group.id, 'are you there?');
+    await until('a notification', async () => (await notifications())[notificationId(group.id)]);
+    await bg.service.handle('outbox.send', { groupId: group.id, body: 'back' }); // not notified
+    bg.service.tabActivated(9, 1);
+    bg.service.windowFocused(-1); // the user went to another application
+    await fakeBrowser.notifications.clear(notificationId(group.id));
+    await say(ana, group.id, 'hello?');
+    await until('a notification', async () => (await notifications())[notificationId(group.id)]);
+  });
+
   it('a muted group neither notifies nor counts toward the badge', async () => {
     const { ana, ben, group } = await pairWithGroup();
     const bg = await liveBackground(ben);
