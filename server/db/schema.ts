@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -97,6 +99,8 @@ export const groups = pgTable('groups', {
   createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
   createdAt: createdAt(),
   archivedAt: timestamp('archived_at', { withTimezone: true }),
+  /** For brand threads (kind 'brand'): the brand whose owner answers. */
+  brandId: uuid('brand_id').references((): AnyPgColumn => brands.id, { onDelete: 'set null' }),
 });
 
 export type MemberRole = 'owner' | 'admin' | 'member';
@@ -200,3 +204,140 @@ export const events = pgTable(
   },
   (t) => [index('events_group_id_idx').on(t.groupId, t.id)],
 );
+
+/** A seller. Its owner alone manages its products, tags and orders. */
+export const brands = pgTable(
+  'brands',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    /** The brand's Stripe Connect Express account, created once by `brands.connect`. */
+    stripeAccountId: text('stripe_account_id').unique(),
+    /** Mirrors the Stripe account: checkout refuses until charges are enabled. */
+    chargesEnabled: boolean('charges_enabled').notNull().default(false),
+    detailsSubmitted: boolean('details_submitted').notNull().default(false),
+    payoutsEnabled: boolean('payouts_enabled').notNull().default(false),
+    /** Stripe time (seconds) of the account state recorded, so an older update never wins. */
+    stripeSyncedAt: bigint('stripe_synced_at', { mode: 'number' }).notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('brands_slug_idx').on(t.slug), index('brands_owner_idx').on(t.ownerId)],
+);
+
+/** Money is integer minor units (`price_cents`) plus an upper-case ISO currency code. */
+export const products = pgTable(
+  'products',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    brandId: uuid('brand_id')
+      .notNull()
+      .references(() => brands.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    description: text('description'),
+    imageUrl: text('image_url'),
+    priceCents: integer('price_cents').notNull(),
+    currency: text('currency').notNull(),
+    /** Units left; null means not tracked (never sells out). */
+    stock: integer('stock'),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('products_brand_idx').on(t.brandId),
+    check('products_price_positive', sql`${t.priceCents} > 0`),
+    check('products_stock_nonnegative', sql`${t.stock} is null or ${t.stock} >= 0`),
+  ],
+);
+
+/** A product shown in a clip, optionally only between two moments of it. */
+export const clipProducts = pgTable(
+  'clip_products',
+  {
+    clipRef: uuid('clip_ref')
+      .notNull()
+      .references(() => clips.id, { onDelete: 'cascade' }),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    fromSeconds: real('from_seconds'),
+    toSeconds: real('to_seconds'),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clipRef, t.productId] }),
+    index('clip_products_product_idx').on(t.productId),
+  ],
+);
+
+export type OrderStatus = 'pending' | 'paid' | 'expired' | 'failed' | 'refunded';
+
+/**
+ * One checkout: the products of one brand in one currency, priced from the database. Status
+ * only moves forward (pending → paid | expired | failed, paid → refunded).
+ */
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey(),
+    buyerId: uuid('buyer_id').references(() => users.id, { onDelete: 'set null' }),
+    brandId: uuid('brand_id')
+      .notNull()
+      .references(() => brands.id),
+    status: text('status').$type<OrderStatus>().notNull().default('pending'),
+    currency: text('currency').notNull(),
+    totalCents: integer('total_cents').notNull(),
+    /** The platform's share, sent to Stripe as `application_fee_amount`. */
+    feeCents: integer('fee_cents').notNull(),
+    refundedCents: integer('refunded_cents').notNull().default(0),
+    stripeSessionId: text('stripe_session_id').unique(),
+    checkoutUrl: text('checkout_url'),
+    stripePaymentIntentId: text('stripe_payment_intent_id'),
+    /** Attribution: the canonical clip link, the group it was shared in, the widget's site. */
+    sourceUrl: text('source_url'),
+    sourceGroupId: uuid('source_group_id').references(() => groups.id, { onDelete: 'set null' }),
+    sourceWidget: text('source_widget'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    paidAt: timestamp('paid_at', { withTimezone: true }),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('orders_buyer_idx').on(t.buyerId, t.createdAt),
+    index('orders_brand_idx').on(t.brandId, t.createdAt),
+    index('orders_payment_intent_idx').on(t.stripePaymentIntentId),
+    check('orders_total_positive', sql`${t.totalCents} > 0`),
+  ],
+);
+
+export const orderItems = pgTable(
+  'order_items',
+  {
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id),
+    /** What the buyer saw when paying: title and unit price as they were then. */
+    title: text('title').notNull(),
+    unitPriceCents: integer('unit_price_cents').notNull(),
+    quantity: integer('quantity').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.productId] }),
+    check('order_items_quantity_range', sql`${t.quantity} between 1 and 10`),
+  ],
+);
+
+/** Stripe event ids already handled; written in the same transaction as the event's effect. */
+export const stripeEvents = pgTable('stripe_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+});
