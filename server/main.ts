@@ -5,6 +5,8 @@ import { type Bus, createMemoryBus, createRedisBus } from './bus';
 import { openDatabase } from './db/client';
 import { EnvError, parseEnv } from './env';
 import { createLimits } from './limits';
+import { paymentRoutes } from './payments/routes';
+import { createPayments } from './payments/stripe';
 import { EventHub } from './sync/hub';
 
 async function main() {
@@ -33,8 +35,13 @@ async function main() {
     : createMemoryBus();
   const hub = new EventHub({ db: database.db, bus, log });
   await hub.start();
-  const deps = { db: database.db, bus, hub, env, log, limits: createLimits() };
-  const running = await startServer(deps, { port: env.PORT, host: env.HOST });
+  const payments = createPayments(env);
+  const deps = { db: database.db, bus, hub, env, log, limits: createLimits(), payments };
+  const running = await startServer(deps, {
+    port: env.PORT,
+    host: env.HOST,
+    routes: [...paymentRoutes(deps)],
+  });
 
   const base = env.PUBLIC_URL;
   console.log(
@@ -46,6 +53,7 @@ async function main() {
       `  Health           ${base}/health`,
       `  Database         ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${dataDir}`}`,
       `  Fan-out          ${bus.kind === 'redis' ? 'Redis (REDIS_URL)' : 'in-process'}`,
+      `  Payments         ${payments ? `Stripe${env.STRIPE_API_BASE ? ` at ${env.STRIPE_API_BASE}` : ''}; webhook ${base}/stripe/webhook${payments.webhookSecret ? '' : ' (set STRIPE_WEBHOOK_SECRET)'}` : 'off (set STRIPE_SECRET_KEY to sell)'}`,
       '',
       'Press Ctrl+C to stop.',
     ].join('\n'),

@@ -1,17 +1,27 @@
 import { authRouter } from './routers/auth';
+import { brandsRouter } from './routers/brands';
+import { checkoutRouter } from './routers/checkout';
 import { clipsRouter } from './routers/clips';
 import { friendsRouter } from './routers/friends';
 import { groupsRouter } from './routers/groups';
 import { messagesRouter } from './routers/messages';
+import { ordersRouter } from './routers/orders';
+import { productsRouter } from './routers/products';
+import { shopRouter } from './routers/shop';
 import { syncRouter } from './routers/sync';
 import { router } from './trpc';
 
 export const appRouter = router({
   auth: authRouter,
+  brands: brandsRouter,
+  checkout: checkoutRouter,
   clips: clipsRouter,
   friends: friendsRouter,
   groups: groupsRouter,
   messages: messagesRouter,
+  orders: ordersRouter,
+  products: productsRouter,
+  shop: shopRouter,
   sync: syncRouter,
 });
 

@@ -8,6 +8,7 @@ import type { DbOrTx, Tx } from '../db/client';
 import { groupMembers, groups, messages, reactions } from '../db/schema';
 import { type Emit, publishEphemeral, transact } from '../events';
 import { loadMessage, loadMessageViews, type MessageView, selectMessages } from '../messages/view';
+import { productIdSchema, requireActiveProduct } from '../payments/catalog';
 import { authedProcedure, router } from '../trpc';
 
 export const MAX_BODY = 4000;
@@ -93,6 +94,8 @@ export async function insertMessage(
 ): Promise<MessageView> {
   const member = await requireMember(tx, input.groupId, input.senderId, true);
   await assertCanSend(tx, member.kind, input.groupId, input.senderId);
+  // A product message shares a product that exists and is on sale.
+  if (input.productId) await requireActiveProduct(tx, input.productId);
   if (input.replyTo) {
     const [target] = await tx
       .select({ id: messages.id })
@@ -210,15 +213,17 @@ export const messagesRouter = router({
         body: bodySchema.optional(),
         /** The clip this message talks about: chat beside a video is attached to it. */
         clip: clipInputSchema.optional(),
+        /** A product shared into the thread: it renders as a product card. */
+        productId: productIdSchema.optional(),
         atSeconds: atSecondsSchema.optional(),
         replyTo: z.uuid('replyTo must be a message id').optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      if (!input.body && !input.clip) {
+      if (!input.body && !input.clip && !input.productId) {
         throw new TRPCError({
           code: 'BAD_REQUEST',
-          message: 'Invalid input: a message needs a body or a clip.',
+          message: 'Invalid input: a message needs a body, a clip or a product.',
         });
       }
       await ctx.limits.consumeSend(ctx.user.id);
@@ -226,9 +231,10 @@ export const messagesRouter = router({
         groupId: input.groupId,
         senderId: ctx.user.id,
         clientId: input.clientId,
-        kind: input.clip && !input.body ? 'clip' : 'text',
+        kind: input.productId ? 'product' : input.clip && !input.body ? 'clip' : 'text',
         body: input.body ?? null,
         clip: input.clip ?? null,
+        productId: input.productId ?? null,
         atSeconds: input.atSeconds ?? null,
         replyTo: input.replyTo ?? null,
       });

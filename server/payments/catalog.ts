@@ -1,0 +1,109 @@
+import { TRPCError } from '@trpc/server';
+import { eq, inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import type { DbOrTx } from '../db/client';
+import { brands, products } from '../db/schema';
+
+/** Brands, products and their views: what the brands, products, shop and checkout routers share. */
+
+export const brandIdSchema = z.uuid('brandId must be a brand id');
+export const productIdSchema = z.uuid('productId must be a product id');
+
+export type BrandRow = typeof brands.$inferSelect;
+export type ProductRow = typeof products.$inferSelect;
+
+export const brandNotFound = () => new TRPCError({ code: 'NOT_FOUND', message: 'No such brand.' });
+export const productNotFound = () =>
+  new TRPCError({ code: 'NOT_FOUND', message: 'No such product, or it is no longer for sale.' });
+
+export async function requireBrand(db: DbOrTx, brandId: string): Promise<BrandRow> {
+  const [row] = await db.select().from(brands).where(eq(brands.id, brandId)).limit(1);
+  if (!row) throw brandNotFound();
+  return row;
+}
+
+/** The brand, if `userId` owns it: FORBIDDEN for anyone else, NOT_FOUND for no such brand. */
+export async function requireBrandOwner(
+  db: DbOrTx,
+  brandId: string,
+  userId: string,
+): Promise<BrandRow> {
+  const brand = await requireBrand(db, brandId);
+  if (brand.ownerId !== userId) {
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message: "Only the brand's owner can do that.",
+    });
+  }
+  return brand;
+}
+
+/** The product and its brand, if the product exists and is on sale; NOT_FOUND otherwise. */
+export async function requireActiveProduct(db: DbOrTx, productId: string) {
+  const [row] = await db
+    .select({ product: products, brand: brands })
+    .from(products)
+    .innerJoin(brands, eq(brands.id, products.brandId))
+    .where(eq(products.id, productId))
+    .limit(1);
+  if (!row?.product.active) throw productNotFound();
+  return row;
+}
+
+export async function productsWithBrands(db: DbOrTx, productIds: string[]) {
+  if (productIds.length === 0) return [];
+  return db
+    .select({ product: products, brand: brands })
+    .from(products)
+    .innerJoin(brands, eq(brands.id, products.brandId))
+    .where(inArray(products.id, productIds));
+}
+
+/** Whether checkout would accept this brand right now. */
+export function brandCanSell(brand: BrandRow): boolean {
+  return Boolean(brand.stripeAccountId) && brand.chargesEnabled;
+}
+
+/** What anyone may know about a brand. */
+export function publicBrandView(brand: BrandRow) {
+  return { id: brand.id, name: brand.name, slug: brand.slug, canSell: brandCanSell(brand) };
+}
+
+/** The owner's view: adds the state of the Stripe account. */
+export function ownerBrandView(brand: BrandRow) {
+  return {
+    ...publicBrandView(brand),
+    ownerId: brand.ownerId,
+    stripe: {
+      connected: Boolean(brand.stripeAccountId),
+      accountId: brand.stripeAccountId,
+      chargesEnabled: brand.chargesEnabled,
+      detailsSubmitted: brand.detailsSubmitted,
+      payoutsEnabled: brand.payoutsEnabled,
+    },
+    createdAt: brand.createdAt.toISOString(),
+  };
+}
+
+export function productView(product: ProductRow, brand: BrandRow) {
+  const inStock = product.stock === null || product.stock > 0;
+  return {
+    id: product.id,
+    brandId: product.brandId,
+    brand: publicBrandView(brand),
+    title: product.title,
+    description: product.description,
+    imageUrl: product.imageUrl,
+    priceCents: product.priceCents,
+    currency: product.currency,
+    stock: product.stock,
+    active: product.active,
+    inStock,
+    /** Checkout would take it now: on sale, in stock, and the brand can take payments. */
+    canBuy: product.active && inStock && brandCanSell(brand),
+    createdAt: product.createdAt.toISOString(),
+    updatedAt: product.updatedAt.toISOString(),
+  };
+}
+
+export type ProductView = ReturnType<typeof productView>;

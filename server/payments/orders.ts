@@ -1,0 +1,152 @@
+import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import type { DbOrTx, Tx } from '../db/client';
+import { brands, type OrderStatus, orderItems, orders, products } from '../db/schema';
+
+export type OrderRow = typeof orders.$inferSelect;
+
+/**
+ * The order state machine. It only moves forward:
+ *   pending → paid | expired | failed,   paid → refunded
+ * and a refund seen while still pending means the payment happened too (pending → refunded,
+ * with the payment's effects). So any order and any repetition of the same Stripe events end in
+ * the same state, and the payment's effects (paid time, stock) happen exactly once.
+ */
+const NEXT: Record<OrderStatus, OrderStatus[]> = {
+  pending: ['paid', 'expired', 'failed', 'refunded'],
+  paid: ['refunded'],
+  refunded: [],
+  expired: [],
+  failed: [],
+};
+
+export function canMove(from: OrderStatus, to: OrderStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+export interface Transition {
+  orderId: string;
+  from: OrderStatus;
+  to: OrderStatus;
+  changed: boolean;
+}
+
+/** The order row, locked until the transaction ends, or null. */
+export async function lockOrder(tx: Tx, orderId: string): Promise<OrderRow | null> {
+  const [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
+  return row ?? null;
+}
+
+/**
+ * Moves a locked order to `to` if the state machine allows it. Entering paid (or refunded
+ * straight from pending) takes the stock, once.
+ */
+export async function advanceOrder(
+  tx: Tx,
+  order: OrderRow,
+  to: OrderStatus,
+  fields: Partial<Pick<OrderRow, 'stripePaymentIntentId' | 'refundedCents'>> = {},
+): Promise<Transition> {
+  const now = new Date();
+  const extra = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  if (!canMove(order.status, to)) {
+    if (Object.keys(extra).length > 0)
+      await tx
+        .update(orders)
+        .set({ ...extra, updatedAt: now })
+        .where(eq(orders.id, order.id));
+    return { orderId: order.id, from: order.status, to: order.status, changed: false };
+  }
+  const paying = order.status === 'pending' && (to === 'paid' || to === 'refunded');
+  if (paying) await takeStock(tx, order.id);
+  await tx
+    .update(orders)
+    .set({
+      ...extra,
+      status: to,
+      updatedAt: now,
+      ...(paying ? { paidAt: now } : {}),
+      ...(to !== 'paid' ? { closedAt: now } : {}),
+    })
+    .where(eq(orders.id, order.id));
+  return { orderId: order.id, from: order.status, to, changed: true };
+}
+
+/**
+ * Takes the paid quantities off tracked stock. Payment is final, so stock never goes below
+ * zero here even if two buyers paid for the last unit at once (the brand sees both orders).
+ */
+async function takeStock(tx: Tx, orderId: string) {
+  const items = await tx
+    .select({ productId: orderItems.productId, quantity: orderItems.quantity })
+    .from(orderItems)
+    .where(eq(orderItems.orderId, orderId))
+    .orderBy(asc(orderItems.productId));
+  for (const item of items) {
+    await tx
+      .update(products)
+      .set({ stock: sql`greatest(${products.stock} - ${item.quantity}, 0)` })
+      .where(and(eq(products.id, item.productId), isNotNull(products.stock)));
+  }
+}
+
+/** Orders as their buyer or their brand sees them: items, totals, attribution. */
+export async function orderViews(db: DbOrTx, rows: OrderRow[], as: 'buyer' | 'brand') {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const items = await db
+    .select()
+    .from(orderItems)
+    .where(inArray(orderItems.orderId, ids))
+    .orderBy(asc(orderItems.title));
+  const brandRows = await db
+    .select({ id: brands.id, name: brands.name, slug: brands.slug })
+    .from(brands)
+    .where(
+      inArray(
+        brands.id,
+        rows.map((r) => r.brandId),
+      ),
+    );
+  const brandById = new Map(brandRows.map((b) => [b.id, b]));
+  return rows.map((order) => {
+    const lines = items
+      .filter((i) => i.orderId === order.id)
+      .map((i) => ({
+        productId: i.productId,
+        title: i.title,
+        unitPriceCents: i.unitPriceCents,
+        quantity: i.quantity,
+        subtotalCents: i.unitPriceCents * i.quantity,
+      }));
+    return {
+      id: order.id,
+      status: order.status,
+      brand: brandById.get(order.brandId) ?? { id: order.brandId, name: '', slug: '' },
+      currency: order.currency,
+      items: lines,
+      itemCount: lines.reduce((n, l) => n + l.quantity, 0),
+      totalCents: order.totalCents,
+      refundedCents: order.refundedCents,
+      ...(as === 'brand'
+        ? {
+            platformFeeCents: order.feeCents,
+            netCents: order.totalCents - order.feeCents,
+            buyer: order.buyerId ? 'member' : 'guest',
+          }
+        : {}),
+      /** Where the sale came from: the clip, the group it was shared in, the widget's site. */
+      source: {
+        url: order.sourceUrl,
+        groupId: order.sourceGroupId,
+        widget: order.sourceWidget,
+      },
+      /** Where to pay, while the order waits for payment. */
+      checkoutUrl: order.status === 'pending' ? order.checkoutUrl : null,
+      createdAt: order.createdAt.toISOString(),
+      paidAt: order.paidAt?.toISOString() ?? null,
+      closedAt: order.closedAt?.toISOString() ?? null,
+    };
+  });
+}
+
+export type OrderView = Awaited<ReturnType<typeof orderViews>>[number];

@@ -1,0 +1,236 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { eq } from 'drizzle-orm';
+import Stripe from 'stripe';
+import type { RouteHandler } from '../app';
+import type { Tx } from '../db/client';
+import { orders, stripeEvents } from '../db/schema';
+import type { Deps } from '../trpc';
+import { applyAccountState } from './connect';
+import { advanceOrder, lockOrder, type OrderRow, type Transition } from './orders';
+
+/** Stripe's events are a few kB; anything far larger is not from Stripe. */
+const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+export const HANDLED_EVENTS = [
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'checkout.session.expired',
+  'charge.refunded',
+  'account.updated',
+] as const;
+type HandledType = (typeof HANDLED_EVENTS)[number];
+
+export type WebhookOutcome =
+  | { status: 'handled'; transition?: Transition; note?: string }
+  | { status: 'duplicate' }
+  | { status: 'ignored'; note: string };
+
+const isHandled = (type: string): type is HandledType =>
+  (HANDLED_EVENTS as readonly string[]).includes(type);
+
+/** The order a Checkout Session belongs to, locked, or null if it is not one of ours. */
+async function orderForSession(tx: Tx, session: Stripe.Checkout.Session): Promise<OrderRow | null> {
+  const orderId = session.metadata?.order_id ?? session.client_reference_id;
+  if (!orderId || !/^[0-9a-f-]{36}$/i.test(orderId)) return null;
+  const order = await lockOrder(tx, orderId);
+  // The session must be the one made for this order (not just carry its id).
+  if (!order || (order.stripeSessionId && order.stripeSessionId !== session.id)) return null;
+  return order;
+}
+
+const paymentIntentId = (value: string | { id: string } | null | undefined) =>
+  typeof value === 'string' ? value : (value?.id ?? undefined);
+
+/** The order a charge paid for: by its payment intent, else by the metadata we put on it. */
+async function orderForCharge(tx: Tx, charge: Stripe.Charge): Promise<OrderRow | null> {
+  const pi = paymentIntentId(charge.payment_intent);
+  if (pi) {
+    const [row] = await tx
+      .select({ id: orders.id })
+      .from(orders)
+      .where(eq(orders.stripePaymentIntentId, pi))
+      .limit(1);
+    if (row) return lockOrder(tx, row.id);
+  }
+  const orderId = charge.metadata?.order_id;
+  if (orderId && /^[0-9a-f-]{36}$/i.test(orderId)) return lockOrder(tx, orderId);
+  return null;
+}
+
+async function applyEvent(
+  tx: Tx,
+  deps: Pick<Deps, 'log'>,
+  event: Stripe.Event,
+): Promise<WebhookOutcome> {
+  switch (event.type) {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded': {
+      const session = event.data.object;
+      const order = await orderForSession(tx, session);
+      if (!order) return { status: 'handled', note: 'not a Kith order' };
+      const pi = paymentIntentId(session.payment_intent);
+      // `completed` with payment_status 'unpaid' is a delayed method (bank debit): the order
+      // waits for async_payment_succeeded or _failed.
+      const paid =
+        session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
+      if (!paid) {
+        const transition = await advanceOrder(tx, order, order.status, {
+          stripePaymentIntentId: pi,
+        });
+        return { status: 'handled', transition, note: 'awaiting asynchronous payment' };
+      }
+      if (
+        session.amount_total !== null &&
+        (session.amount_total !== order.totalCents ||
+          session.currency?.toUpperCase() !== order.currency)
+      ) {
+        deps.log.error(
+          { orderId: order.id, session: session.id, amount: session.amount_total },
+          'paid amount differs from the order total',
+        );
+      }
+      return {
+        status: 'handled',
+        transition: await advanceOrder(tx, order, 'paid', { stripePaymentIntentId: pi }),
+      };
+    }
+    case 'checkout.session.async_payment_failed':
+    case 'checkout.session.expired': {
+      const session = event.data.object;
+      const order = await orderForSession(tx, session);
+      if (!order) return { status: 'handled', note: 'not a Kith order' };
+      const to = event.type === 'checkout.session.expired' ? 'expired' : 'failed';
+      return { status: 'handled', transition: await advanceOrder(tx, order, to) };
+    }
+    case 'charge.refunded': {
+      const charge = event.data.object;
+      const order = await orderForCharge(tx, charge);
+      if (!order) return { status: 'handled', note: 'not a Kith order' };
+      const refundedCents = Math.max(order.refundedCents, charge.amount_refunded ?? 0);
+      // A partial refund keeps the order paid and records how much went back.
+      const to = charge.refunded ? 'refunded' : order.status;
+      return {
+        status: 'handled',
+        transition: await advanceOrder(tx, order, to, {
+          refundedCents,
+          stripePaymentIntentId: paymentIntentId(charge.payment_intent),
+        }),
+      };
+    }
+    case 'account.updated': {
+      const changed = await applyAccountState(tx, event.data.object, event.created);
+      return { status: 'handled', note: changed ? 'brand updated' : 'no newer brand state' };
+    }
+    default:
+      return { status: 'ignored', note: `unhandled event type ${event.type}` };
+  }
+}
+
+/**
+ * Applies one verified Stripe event. The event id is stored in the same transaction as its
+ * effect, so a redelivery (sequential or concurrent) is recognized and changes nothing.
+ */
+export async function handleStripeEvent(
+  deps: Pick<Deps, 'db' | 'log'>,
+  event: Stripe.Event,
+): Promise<WebhookOutcome> {
+  if (!isHandled(event.type)) return { status: 'ignored', note: `event type ${event.type}` };
+  const outcome = await deps.db.transaction(async (tx) => {
+    const first = await tx
+      .insert(stripeEvents)
+      .values({ id: event.id, type: event.type })
+      .onConflictDoNothing()
+      .returning({ id: stripeEvents.id });
+    if (first.length === 0) return { status: 'duplicate' } as const;
+    return applyEvent(tx, deps, event);
+  });
+  deps.log.info({ eventId: event.id, type: event.type, ...outcome }, 'stripe event');
+  return outcome;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The verified event, or null. `secret` may list several signing secrets separated by commas:
+ * a platform usually has one endpoint for its own events and one for its connected accounts'.
+ */
+function verify(body: Buffer, signature: string, secret: string): Stripe.Event | null {
+  for (const one of secret.split(',')) {
+    const trimmed = one.trim();
+    if (!trimmed) continue;
+    try {
+      return Stripe.webhooks.constructEvent(body, signature, trimmed);
+    } catch {
+      // try the next secret
+    }
+  }
+  return null;
+}
+
+function reply(res: ServerResponse, status: number, body: Record<string, unknown>) {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * `POST /stripe/webhook`: the raw body is verified against `STRIPE_WEBHOOK_SECRET` before
+ * anything is read from it. Bad or missing signature → 400, nothing changed; a failure while
+ * applying → 500, nothing changed, and Stripe delivers again later.
+ */
+export function stripeWebhookRoute(
+  deps: Pick<Deps, 'db' | 'log' | 'payments' | 'env'>,
+): RouteHandler {
+  return async (req, res, url) => {
+    if (url.pathname !== '/stripe/webhook') return false;
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      reply(res, 405, { error: 'Use POST.' });
+      return true;
+    }
+    const body = await readBody(req, MAX_WEBHOOK_BYTES);
+    if (!body) {
+      reply(res, 413, { error: 'Payload too large.' });
+      return true;
+    }
+    const secret = deps.payments?.webhookSecret ?? deps.env.STRIPE_WEBHOOK_SECRET;
+    if (!secret) {
+      reply(res, 503, { error: 'Webhooks are not configured (no STRIPE_WEBHOOK_SECRET).' });
+      return true;
+    }
+    const signature = req.headers['stripe-signature'];
+    if (typeof signature !== 'string' || signature.length === 0) {
+      reply(res, 400, { error: 'Missing Stripe-Signature header.' });
+      return true;
+    }
+    const event = verify(body, signature, secret);
+    if (!event) {
+      reply(res, 400, { error: 'Invalid Stripe signature.' });
+      return true;
+    }
+    try {
+      const outcome = await handleStripeEvent(deps, event);
+      reply(res, 200, { received: true, ...outcome });
+    } catch (error) {
+      deps.log.error({ err: error, eventId: event.id, type: event.type }, 'stripe event failed');
+      reply(res, 500, { error: 'Could not apply the event; Stripe will retry.' });
+    }
+    return true;
+  };
+}
