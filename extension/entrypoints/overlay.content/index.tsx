@@ -1,4 +1,4 @@
-import './style.css';
+import css from './style.css?inline';
 import { createShadowRootUi } from 'wxt/utils/content-script-ui/shadow-root';
 import { defineContentScript } from 'wxt/utils/define-content-script';
 import { SUPPORTED_SITES } from '../../lib/hosts';
@@ -11,12 +11,18 @@ import { mountOverlay } from '../../ui/mount-overlay';
 // Thin on purpose: picks the site adapter and mounts the shared overlay UI in a shadow root.
 export default defineContentScript({
   matches: SUPPORTED_SITES,
-  cssInjectionMode: 'ui',
+  // Not 'ui': that mode fetches content-scripts/overlay.css at mount, and a content script may
+  // only fetch files that web_accessible_resources opens to the page's origin — fixed at build
+  // time to these matches. On a site the user turns Kith on for later (registered by the
+  // background) the fetch fails and the overlay would render unstyled. The stylesheet is
+  // bundled instead and handed to createShadowRootUi, which also saves a request per page.
+  cssInjectionMode: 'manual',
   async main(ctx) {
     const control = new AbortController();
     ctx.onInvalidated(() => control.abort());
     const ui = await createShadowRootUi(ctx, {
       name: 'kith-overlay',
+      css,
       // The host is positioned by style.css (fixed, zero-size): it never takes part in the
       // page's layout, wherever it is appended.
       position: 'inline',
