@@ -1,4 +1,3 @@
-import css from './style.css?inline';
 import { createShadowRootUi } from 'wxt/utils/content-script-ui/shadow-root';
 import { defineContentScript } from 'wxt/utils/define-content-script';
 import { SUPPORTED_SITES } from '../../lib/hosts';
@@ -7,6 +6,7 @@ import { extensionClient } from '../../ui/client';
 import { followFullscreen, overlayParent } from '../../ui/follow-fullscreen';
 import { ISOLATED_EVENTS } from '../../ui/keyboard';
 import { mountOverlay } from '../../ui/mount-overlay';
+import css from './style.css?inline';
 
 // Thin on purpose: picks the site adapter and mounts the shared overlay UI in a shadow root.
 export default defineContentScript({
