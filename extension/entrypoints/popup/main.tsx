@@ -16,6 +16,9 @@ const store = createPopupStore({
   onSessionChanged: (listener) => {
     onMessage('session.changed', ({ data }) => listener(data));
   },
+  onSyncEvent: (listener) => {
+    onMessage('sync.event', ({ data }) => listener(data));
+  },
   siteList: () => sendMessage('site.list', undefined),
   siteEnable: (origin, tabId) =>
     sendMessage('site.enable', { origin, ...(tabId !== undefined ? { tabId } : {}) }),

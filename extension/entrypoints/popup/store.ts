@@ -2,7 +2,13 @@ import { computed, signal } from '@preact/signals';
 import type { BackgroundApi } from '../../lib/api';
 import { errorCode, errorMessage } from '../../lib/errors';
 import { DEFAULT_SERVER_URL, isSupportedOrigin, originPattern, pageOrigin } from '../../lib/hosts';
-import type { GroupSummary, RouterOutputs, SessionState, SiteStatus } from '../../lib/protocol';
+import type {
+  GroupSummary,
+  RouterOutputs,
+  SessionState,
+  SiteStatus,
+  SyncEvent,
+} from '../../lib/protocol';
 
 export type Friend = RouterOutputs['friends']['list'][number];
 export type GroupDetail = RouterOutputs['groups']['get'];
@@ -22,6 +28,8 @@ export interface PopupDeps {
   }): Promise<SessionState>;
   signOut(): Promise<SessionState>;
   onSessionChanged(listener: (state: SessionState) => void): void;
+  /** Live events the background passes on while the popup is open. */
+  onSyncEvent?(listener: (event: SyncEvent) => void): void;
   siteList(): Promise<SiteStatus[]>;
   siteEnable(origin: string, tabId?: number): Promise<{ enabled: boolean }>;
   siteDisable(origin: string): Promise<{ enabled: boolean }>;
@@ -122,6 +130,15 @@ export function createPopupStore(deps: PopupDeps) {
     signInError,
 
     async start() {
+      // Unread counts and names follow what happens while the popup is open.
+      let pendingReload: ReturnType<typeof setTimeout> | null = null;
+      deps.onSyncEvent?.((event) => {
+        if (event.type === 'typing' || event.type === 'ready' || pendingReload) return;
+        pendingReload = setTimeout(() => {
+          pendingReload = null;
+          if (signedIn.value) void loadGroups().catch(() => undefined);
+        }, 300);
+      });
       deps.onSessionChanged((state) => {
         const wasIn = signedIn.value;
         session.value = state;

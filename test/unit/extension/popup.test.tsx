@@ -5,7 +5,7 @@ import { App } from '../../../extension/entrypoints/popup/app';
 import { createPopupStore, type PopupDeps } from '../../../extension/entrypoints/popup/store';
 import { backgroundClient, backgroundLink } from '../../../extension/lib/api';
 import { KithError } from '../../../extension/lib/errors';
-import type { SessionState } from '../../../extension/lib/protocol';
+import type { SessionState, SyncEvent } from '../../../extension/lib/protocol';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 async function settle() {
@@ -186,6 +186,34 @@ describe('popup', () => {
     await settle();
     expect(order).toEqual(['request https://vimeo.com/*', 'enable https://vimeo.com in 3']);
     expect(root.querySelector('[role=status]')?.textContent).toContain('Kith is on for vimeo.com');
+  });
+
+  it('follows unread counts live while open', async () => {
+    let unread = 0;
+    let emit: (event: SyncEvent) => void = () => undefined;
+    const { deps } = fakeDeps(
+      {
+        ...baseRoutes,
+        'groups.list': () => [
+          { id: 'g1', name: 'Roommates', kind: 'group', muted: false, unread, lastMessage: null },
+        ],
+      },
+      { onSyncEvent: (listener) => (emit = listener) },
+    );
+    await mount(deps);
+    expect(root.querySelector('.count')).toBeNull();
+    unread = 2;
+    emit({
+      id: 5,
+      type: 'message.created',
+      groupId: 'g1',
+      userId: null,
+      payload: {},
+      createdAt: '',
+    } as SyncEvent);
+    await new Promise((r) => setTimeout(r, 350));
+    await settle();
+    expect(root.querySelector('.count')?.textContent).toBe('2');
   });
 
   it('says what to do when the permission is refused', async () => {
