@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeEvent } from '../fakes/stripe';
+import { type FakeEvent, startFakeStripe } from '../fakes/stripe';
 import {
   countRows,
   makeBrand,
@@ -14,6 +17,8 @@ import {
 } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { signUp, type TestUser } from '../fixtures/deps';
+import { httpClient } from '../fixtures/live';
+import { freePort, spawnServer } from '../fixtures/process';
 import { dbSnapshot } from '../fixtures/snapshot';
 
 describe.each(engines)('Stripe webhook on %s', (engine) => {
@@ -306,5 +311,52 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
         expect(await page.text()).not.toContain('<x>');
       }
     });
+  });
+});
+
+describe('the server process, configured only by its environment', () => {
+  it('STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_API_BASE take a purchase end to end', async () => {
+    const fake = await startFakeStripe();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'kith-shop-'));
+    const port = await freePort();
+    const server = await spawnServer(
+      { ...fake.env(), DATA_DIR: dataDir, PUBLIC_URL: `http://127.0.0.1:${port}` },
+      port,
+    );
+    fake.webhookUrl = `${server.url}/stripe/webhook`;
+    try {
+      const anon = httpClient(server.url);
+      const { token } = await anon.auth.register.mutate({
+        handle: 'proc_owner',
+        password: 'long enough pw',
+      });
+      const owner = httpClient(server.url, token);
+      const brand = await owner.brands.create.mutate({ name: 'Process Co', slug: 'process-co' });
+      const { accountId, url } = await owner.brands.connect.mutate({ brandId: brand.id });
+      expect(url.startsWith(fake.url)).toBe(true);
+      await fake.completeOnboarding(accountId);
+      const product = await owner.products.create.mutate({
+        brandId: brand.id,
+        title: 'Lamp',
+        priceCents: 3000,
+        currency: 'GBP',
+        stock: 2,
+      });
+      const { orderId, checkoutUrl } = await anon.checkout.create.mutate({
+        items: [{ productId: product.id, quantity: 2 }],
+      });
+      // The buyer pays on the (fake) hosted page and is sent back to the success page.
+      const pay = await fetch(`${checkoutUrl}/pay`, { method: 'POST', redirect: 'manual' });
+      expect(pay.headers.get('location')).toBe(`${server.url}/checkout/success?order=${orderId}`);
+      const page = await fetch(pay.headers.get('location')!);
+      expect(await page.text()).toMatch(/data-status="paid"/);
+      expect((await owner.orders.get.query({ orderId })).status).toBe('paid');
+      expect((await anon.products.get.query({ productId: product.id })).stock).toBe(0);
+      expect(fake.deliveries.every((d) => d.status === 200)).toBe(true);
+    } finally {
+      await server.kill();
+      await fake.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
