@@ -8,38 +8,37 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import {
   buildExtension,
+  chromiumPath,
   type FixtureServer,
   type KithBrowser,
   launchBrowser,
   type SiteHost,
   screenshot,
+  sharedSetup,
   startFixtureServer,
 } from '../fixtures/browser';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
 import { startLive } from '../fixtures/live';
 
-const SITES: { name: string; host: SiteHost; path: string; clip: string; next: string }[] = [
+const SITES: { name: string; host: SiteHost; path: string; clip: string }[] = [
   {
     name: 'tiktok',
     host: 'www.tiktok.com',
     path: '/foryou',
     clip: 'https://www.tiktok.com/@scout2015/video/7301234567890123451',
-    next: '3-minute ramen upgrade',
   },
   {
     name: 'youtube-shorts',
     host: 'www.youtube.com',
     path: '/shorts/aqz-KE-bpKQ',
     clip: 'https://www.youtube.com/shorts/aqz-KE-bpKQ',
-    next: '',
   },
   {
     name: 'instagram-reels',
     host: 'www.instagram.com',
     path: '/reels/C1a2B3c4D5e/',
     clip: 'https://www.instagram.com/reel/C1a2B3c4D5e/',
-    next: '',
   },
 ];
 
@@ -101,7 +100,9 @@ describe('the overlay on the sites’ pages', () => {
   let groupId: string;
   let browser: KithBrowser;
 
-  beforeAll(async () => {
+  // Setup failures (no Chromium, a broken build) fail every test; see sharedSetup.
+  const world = sharedSetup(async () => {
+    chromiumPath();
     let extensionDir: string;
     [extensionDir, fixtures, database] = await Promise.all([
       buildExtension(),
@@ -131,6 +132,7 @@ describe('the overlay on the sites’ pages', () => {
       serverUrl: server.url,
     });
   });
+  beforeAll(world.start);
 
   afterAll(async () => {
     await browser?.close();
@@ -141,6 +143,7 @@ describe('the overlay on the sites’ pages', () => {
 
   for (const site of SITES) {
     it(`docks on the current clip of ${site.name} and shows who talked about it`, async () => {
+      await world.get();
       const page = await browser.context.newPage();
       await page.goto(fixtures.url(site.host, site.path));
       const o = overlay(page);
@@ -171,6 +174,7 @@ describe('the overlay on the sites’ pages', () => {
   }
 
   it('moves to the next clip when the TikTok feed scrolls, without a new address', async () => {
+    await world.get();
     const page = await browser.context.newPage();
     await page.goto(fixtures.url('www.tiktok.com', '/foryou'));
     const o = overlay(page);
@@ -200,6 +204,7 @@ describe('the overlay on the sites’ pages', () => {
   });
 
   it('moves to the next short when YouTube swaps the active reel', async () => {
+    await world.get();
     const page = await browser.context.newPage();
     await page.goto(fixtures.url('www.youtube.com', '/shorts/aqz-KE-bpKQ'));
     const o = overlay(page);
@@ -217,6 +222,7 @@ describe('the overlay on the sites’ pages', () => {
   });
 
   it('follows the player into fullscreen and back out', async () => {
+    await world.get();
     const page = await browser.context.newPage();
     await page.goto(fixtures.url('www.tiktok.com', '/@scout2015/video/7301234567890123451'));
     const o = overlay(page);
@@ -254,6 +260,7 @@ describe('the overlay on the sites’ pages', () => {
   });
 
   it('never moves anything on the page, open or closed', async () => {
+    await world.get();
     const page = await browser.context.newPage();
     await page.goto(fixtures.url('www.tiktok.com', '/@scout2015/video/7301234567890123451'));
     const o = overlay(page);
@@ -273,6 +280,7 @@ describe('the overlay on the sites’ pages', () => {
   });
 
   it('is usable from the keyboard and keeps keys away from the site', async () => {
+    await world.get();
     const page = await browser.context.newPage();
     await page.goto(fixtures.url('www.tiktok.com', '/foryou'));
     const o = overlay(page);
@@ -326,6 +334,7 @@ describe('the overlay on the sites’ pages', () => {
   });
 
   it('matches a light site, and a dark one', async () => {
+    await world.get();
     const page = await browser.context.newPage();
     await page.goto(fixtures.url('www.tiktok.com', '/foryou'));
     const o = overlay(page);
@@ -346,6 +355,7 @@ describe('the overlay on the sites’ pages', () => {
   });
 
   it('offers "try again" when the page has no video, and finds it after', async () => {
+    await world.get();
     const page = await browser.context.newPage();
     await page.goto(fixtures.url('www.tiktok.com', '/foryou'));
     const o = overlay(page);

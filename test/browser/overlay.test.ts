@@ -8,10 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import {
   buildExtension,
+  chromiumPath,
   type FixtureServer,
   type KithBrowser,
   launchBrowser,
   screenshot,
+  sharedSetup,
   startFixtureServer,
 } from '../fixtures/browser';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
@@ -61,7 +63,9 @@ describe('the overlay, two friends on a TikTok clip', () => {
   let anaBrowser: KithBrowser;
   let benBrowser: KithBrowser;
 
-  beforeAll(async () => {
+  // Setup failures (no Chromium, a broken build) fail every test; see sharedSetup.
+  const world = sharedSetup(async () => {
+    chromiumPath();
     [extensionDir, fixtures, database] = await Promise.all([
       buildExtension(),
       startFixtureServer(),
@@ -88,6 +92,7 @@ describe('the overlay, two friends on a TikTok clip', () => {
       });
     }
   });
+  beforeAll(world.start);
 
   afterAll(async () => {
     await Promise.all([anaBrowser?.close(), benBrowser?.close()]);
@@ -97,6 +102,7 @@ describe('the overlay, two friends on a TikTok clip', () => {
   });
 
   it('Ana shares a clip to Roommates, Ben sees it live, replies at a moment, Ana sees the reply', async () => {
+    await world.get();
     const benPage = await benBrowser.context.newPage();
     await benPage.goto(fixtures.url('www.tiktok.com', CLIP_PAGE));
     const benView = await open(benPage, 'Chat');
@@ -161,6 +167,7 @@ describe('the overlay, two friends on a TikTok clip', () => {
   });
 
   it('a message Ben sends while offline is sent once when he is back', async () => {
+    await world.get();
     const anaPage = await anaBrowser.context.newPage();
     await anaPage.goto(fixtures.url('www.tiktok.com', CLIP_PAGE));
     const anaView = await open(anaPage, 'Chat');
@@ -195,6 +202,7 @@ describe('the overlay, two friends on a TikTok clip', () => {
   });
 
   it('renders a message full of HTML as text: no element, no script, no dialog', async () => {
+    await world.get();
     const hostile =
       '<img src=x onerror="window.pwned=1;alert(1)"><script>window.pwned=2;alert(2)</script><b>bold</b>';
     await ben.api.messages.send({

@@ -1,33 +1,40 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildExtension,
-  type FixtureServer,
-  type KithBrowser,
+  chromiumPath,
   launchBrowser,
+  sharedSetup,
   startFixtureServer,
 } from '../fixtures/browser';
 
-describe('the extension in Chromium', () => {
-  let fixtures: FixtureServer;
-  let browser: KithBrowser;
-
-  beforeAll(async () => {
-    const extensionDir = await buildExtension();
-    fixtures = await startFixtureServer();
-    browser = await launchBrowser({ extensionDir, fixtures });
+const world = sharedSetup(async () => {
+  chromiumPath();
+  const extensionDir = await buildExtension();
+  const fixtures = await startFixtureServer();
+  const browser = await launchBrowser({ extensionDir, fixtures }).catch(async (error) => {
+    await fixtures.close();
+    throw error;
   });
+  return { fixtures, browser };
+});
+
+describe('the extension in Chromium', () => {
+  beforeAll(world.start);
 
   afterAll(async () => {
-    await browser?.close();
-    await fixtures?.close();
+    const w = await world.settled();
+    await w?.browser.close();
+    await w?.fixtures.close();
   });
 
   it('loads with its background service worker', async () => {
+    const { browser } = await world.get();
     const worker = await browser.background();
     expect(worker.url()).toMatch(/^chrome-extension:\/\/[a-p]{32}\/background\.js$/);
   });
 
   it('docks the Kith button on the video of a TikTok page', async () => {
+    const { browser, fixtures } = await world.get();
     const page = await browser.context.newPage();
     await page.goto(fixtures.url('www.tiktok.com', '/foryou'));
     const button = page.locator('kith-overlay .kith-dock');
