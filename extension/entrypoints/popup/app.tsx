@@ -2,6 +2,7 @@ import { FriendsPanel } from './components/friends-panel';
 import { GroupsPanel } from './components/groups-panel';
 import { Header } from './components/header';
 import { NoticeBar } from './components/notice';
+import { OrdersPanel } from './components/orders-panel';
 import { SignIn } from './components/sign-in';
 import { SitePanel } from './components/site-panel';
 import type { Panel, PopupStore } from './store';
@@ -9,6 +10,7 @@ import type { Panel, PopupStore } from './store';
 const PANELS: { id: Panel; label: string }[] = [
   { id: 'groups', label: 'Groups' },
   { id: 'friends', label: 'Friends' },
+  { id: 'orders', label: 'Orders' },
   { id: 'site', label: 'This site' },
 ];
 
@@ -56,6 +58,7 @@ export function App({ store }: { store: PopupStore }) {
       <section class="panel" role="tabpanel" id={`panel-${panel}`} aria-labelledby={`tab-${panel}`}>
         {panel === 'groups' && <GroupsPanel store={store} />}
         {panel === 'friends' && <FriendsPanel store={store} />}
+        {panel === 'orders' && <OrdersPanel store={store} />}
         {panel === 'site' && <SitePanel store={store} />}
       </section>
     </main>

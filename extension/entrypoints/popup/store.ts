@@ -13,7 +13,8 @@ import type {
 export type Friend = RouterOutputs['friends']['list'][number];
 export type GroupDetail = RouterOutputs['groups']['get'];
 export type Invite = RouterOutputs['friends']['createInvite'];
-export type Panel = 'groups' | 'friends' | 'site';
+export type Order = RouterOutputs['orders']['list']['orders'][number];
+export type Panel = 'groups' | 'friends' | 'orders' | 'site';
 
 /** What the popup needs from the extension; main.tsx passes the real one, tests a fake. */
 export interface PopupDeps {
@@ -67,6 +68,7 @@ export function createPopupStore(deps: PopupDeps) {
   const invite = signal<Invite | null>(null);
   const openGroup = signal<GroupDetail | null>(null);
   const sites = signal<SiteStatus[]>([]);
+  const orders = signal<Order[] | null>(null);
   const tab = signal<{ id?: number; origin: string | null } | null>(null);
   const signInError = signal<string | null>(null);
 
@@ -125,6 +127,7 @@ export function createPopupStore(deps: PopupDeps) {
     groups,
     invite,
     openGroup,
+    orders,
     sites,
     tab,
     signInError,
@@ -165,6 +168,11 @@ export function createPopupStore(deps: PopupDeps) {
       panel.value = next;
       notice.value = null;
       openGroup.value = null;
+      if (next === 'orders') {
+        void act('orders', async () => {
+          orders.value = (await deps.api.orders.list.query({ limit: 20 })).orders;
+        });
+      }
     },
 
     dismissNotice() {
@@ -204,6 +212,7 @@ export function createPopupStore(deps: PopupDeps) {
         session.value = await deps.signOut();
         friends.value = null;
         groups.value = null;
+        orders.value = null;
         invite.value = null;
         openGroup.value = null;
       });

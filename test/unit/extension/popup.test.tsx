@@ -216,6 +216,56 @@ describe('popup', () => {
     expect(root.querySelector('.count')?.textContent).toBe('2');
   });
 
+  it('lists orders with their status, total, and a pay link only while payment is due', async () => {
+    const order = (over: Record<string, unknown>) => ({
+      id: crypto.randomUUID(),
+      status: 'paid',
+      brand: { id: 'b1', name: 'Sock Co', slug: 'sock-co' },
+      currency: 'EUR',
+      items: [
+        {
+          productId: 'p1',
+          title: 'Striped socks',
+          unitPriceCents: 1250,
+          quantity: 2,
+          subtotalCents: 2500,
+        },
+      ],
+      itemCount: 2,
+      totalCents: 2500,
+      refundedCents: 0,
+      source: { url: null, groupId: null, widget: null },
+      checkoutUrl: null,
+      createdAt: '2026-11-20T10:00:00.000Z',
+      paidAt: null,
+      closedAt: null,
+      ...over,
+    });
+    const { deps, calls } = fakeDeps({
+      ...baseRoutes,
+      'orders.list': () => ({
+        orders: [
+          order({ status: 'pending', checkoutUrl: 'https://checkout.stripe.com/c/pay/cs_test_1' }),
+          order({ checkoutUrl: 'javascript:alert(1)', status: 'pending' }),
+          order({}),
+        ],
+        hasMore: false,
+      }),
+    });
+    await mount(deps);
+    button('Orders').click();
+    await settle();
+    expect(calls.find((c) => c.path === 'orders.list')?.input).toEqual({ limit: 20 });
+    const rows = [...root.querySelectorAll('li.order')];
+    expect(rows).toHaveLength(3);
+    expect(rows[0]?.textContent).toContain('2 × Striped socks');
+    expect(rows[0]?.textContent).toContain('Waiting for payment');
+    expect(rows[0]?.textContent).toMatch(/25[.,]00/);
+    expect(rows[2]?.textContent).toContain('Paid');
+    const links = [...root.querySelectorAll<HTMLAnchorElement>('li.order a')].map((a) => a.href);
+    expect(links).toEqual(['https://checkout.stripe.com/c/pay/cs_test_1']);
+  });
+
   it('says what to do when the permission is refused', async () => {
     const enable = vi.fn();
     const { deps } = fakeDeps(baseRoutes, {

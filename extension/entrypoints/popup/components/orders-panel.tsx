@@ -1,0 +1,80 @@
+import type { Order, PopupStore } from '../store';
+
+const STATUS: Record<string, string> = {
+  pending: 'Waiting for payment',
+  paid: 'Paid',
+  expired: 'Expired',
+  failed: 'Payment failed',
+  refunded: 'Refunded',
+};
+
+/** Integer minor units in the order's currency, as the reader's locale writes money. */
+export function money(cents: number, currency: string): string {
+  try {
+    const format = new Intl.NumberFormat(undefined, { style: 'currency', currency });
+    const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+    return format.format(cents / 10 ** digits);
+  } catch {
+    return `${(cents / 100).toFixed(2)} ${currency}`;
+  }
+}
+
+/** Only web links open from the popup. */
+function safeLink(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
+function OrderRow({ order }: { order: Order }) {
+  const pay = safeLink(order.checkoutUrl);
+  const what = order.items
+    .map((i) => (i.quantity > 1 ? `${i.quantity} × ${i.title}` : i.title))
+    .join(', ');
+  return (
+    <li class="row order">
+      <span class="who">
+        <span class="name">{order.brand.name || 'Order'}</span>
+        <span class="muted small preview">{what}</span>
+        <span class="muted small">
+          {new Date(order.createdAt).toLocaleDateString()} · {STATUS[order.status] ?? order.status}
+        </span>
+      </span>
+      <span class="actions">
+        <strong>{money(order.totalCents, order.currency)}</strong>
+        {pay && (
+          <a class="button small primary" href={pay} target="_blank" rel="noopener noreferrer">
+            Pay
+          </a>
+        )}
+      </span>
+    </li>
+  );
+}
+
+export function OrdersPanel({ store }: { store: PopupStore }) {
+  const orders = store.orders.value;
+  return (
+    <div class="card">
+      <h2>Your orders</h2>
+      {orders === null ? (
+        <p class="muted">Loading…</p>
+      ) : orders.length === 0 ? (
+        <p class="muted">
+          No orders yet. Products tagged in a clip can be bought from the Kith button beside the
+          video.
+        </p>
+      ) : (
+        <ul class="list">
+          {orders.map((o) => (
+            <OrderRow key={o.id} order={o} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
