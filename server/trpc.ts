@@ -55,11 +55,16 @@ export async function createContextInner(
   return row ? { ...base, user: row, tokenHash } : base;
 }
 
+/** zod's own messages may start with "Invalid input"; the formatter says that once, up front. */
+function issueText(issue: ZodError['issues'][number]): string {
+  return issue.message.replace(/^Invalid input:\s*/, '');
+}
+
 function describeZodError(error: ZodError): string {
   return error.issues
     .map((issue) => {
       const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-      return `${where}${issue.message}`;
+      return `${where}${issueText(issue)}`;
     })
     .join('; ');
 }
@@ -80,7 +85,7 @@ const t = initTRPC.context<Context>().create({
         httpStatus: shape.data.httpStatus,
         path: shape.data.path,
         ...(zod
-          ? { issues: zod.issues.map((i) => ({ path: i.path.map(String), message: i.message })) }
+          ? { issues: zod.issues.map((i) => ({ path: i.path.map(String), message: issueText(i) })) }
           : {}),
       },
     };
