@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../server/db/client';
 import { type FakeEvent, startFakeStripe } from '../fakes/stripe';
 import {
   countRows,
@@ -15,7 +16,7 @@ import {
   shuffled,
   stockOf,
 } from '../fixtures/commerce';
-import { engines } from '../fixtures/db';
+import { engines, openTestDatabase } from '../fixtures/db';
 import { signUp, type TestUser } from '../fixtures/deps';
 import { httpClient } from '../fixtures/live';
 import { freePort, spawnServer } from '../fixtures/process';
@@ -318,9 +319,17 @@ describe('the server process, configured only by its environment', () => {
   it('STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_API_BASE take a purchase end to end', async () => {
     const fake = await startFakeStripe();
     const dataDir = mkdtempSync(path.join(tmpdir(), 'kith-shop-'));
+    // PostgreSQL when there is one; else PGlite, created here first so the process only opens it.
+    const postgres = engines.includes('postgres') ? await openTestDatabase('postgres') : null;
+    if (!postgres) await (await openDatabase({ dataDir: path.join(dataDir, 'pglite') })).close();
     const port = await freePort();
     const server = await spawnServer(
-      { ...fake.env(), DATA_DIR: dataDir, PUBLIC_URL: `http://127.0.0.1:${port}` },
+      {
+        ...fake.env(),
+        DATA_DIR: dataDir,
+        ...(postgres?.url ? { DATABASE_URL: postgres.url } : {}),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+      },
       port,
     );
     fake.webhookUrl = `${server.url}/stripe/webhook`;
@@ -356,7 +365,8 @@ describe('the server process, configured only by its environment', () => {
     } finally {
       await server.kill();
       await fake.close();
+      await postgres?.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 });
