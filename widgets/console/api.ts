@@ -1,0 +1,113 @@
+import { signal } from '@preact/signals';
+import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import type { inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from '../../server/router';
+
+/**
+ * The console's (and the share page's) client: the typed tRPC client over HTTP on this origin,
+ * with the session token kept in this origin's localStorage.
+ */
+
+export type Outputs = inferRouterOutputs<AppRouter>;
+export type Brand = Outputs['brands']['mine'][number];
+export type Product = Outputs['products']['list'][number];
+export type Tag = Outputs['shop']['tags'][number];
+export type Order = Outputs['brands']['orders']['orders'][number];
+export type Thread = Outputs['brands']['threads'][number];
+export type Message = Outputs['messages']['list']['messages'][number];
+export type User = Outputs['auth']['me'];
+
+const TOKEN_KEY = 'kith:token';
+
+function stored(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export const token = signal<string | null>(stored());
+
+export function setToken(value: string | null) {
+  token.value = value;
+  try {
+    if (value) localStorage.setItem(TOKEN_KEY, value);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {}
+}
+
+export const api = createTRPCClient<AppRouter>({
+  links: [
+    httpBatchLink({
+      url: '/trpc',
+      headers: () => (token.value ? { authorization: `Bearer ${token.value}` } : {}),
+    }),
+  ],
+});
+
+/** The server's own words for a failure, or what to do when it could not be reached. */
+export function errorText(error: unknown): string {
+  if (error instanceof TRPCClientError) {
+    if (error.data?.code === 'UNAUTHORIZED') setToken(null);
+    return error.message;
+  }
+  return 'Could not reach Kith. Check your connection and try again.';
+}
+
+/** A random id for idempotent sends. */
+export function clientId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `c${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export const CURRENCIES = [
+  'USD',
+  'EUR',
+  'GBP',
+  'CAD',
+  'AUD',
+  'NZD',
+  'CHF',
+  'SEK',
+  'NOK',
+  'DKK',
+  'PLN',
+  'CZK',
+  'JPY',
+  'SGD',
+  'HKD',
+  'MXN',
+  'BRL',
+] as const;
+
+/** Minor units per major unit of a currency (100, or 1 for JPY), as Intl knows it. */
+export function minorDigits(currency: string): number {
+  try {
+    return (
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+        .maximumFractionDigits ?? 2
+    );
+  } catch {
+    return 2;
+  }
+}
+
+export function money(cents: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(
+      cents / 10 ** minorDigits(currency),
+    );
+  } catch {
+    return `${cents} ${currency}`;
+  }
+}
+
+/** "19.99" in a currency → 1999 minor units, or null if it is not a price. */
+export function parsePrice(text: string, currency: string): number | null {
+  const clean = text.trim().replace(',', '.');
+  if (!/^\d+(\.\d+)?$/.test(clean)) return null;
+  const digits = minorDigits(currency);
+  const cents = Math.round(Number(clean) * 10 ** digits);
+  return cents > 0 ? cents : null;
+}

@@ -1,0 +1,82 @@
+import { useSignal } from '@preact/signals';
+import { api, errorText, setToken } from './api';
+
+/** Sign in or create an account; the console and the share page both start here. */
+export function SignIn({ intro }: { intro?: string }) {
+  const mode = useSignal<'login' | 'register'>('login');
+  const error = useSignal('');
+  const busy = useSignal(false);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    const handle = String(form.get('handle') ?? '');
+    const password = String(form.get('password') ?? '');
+    busy.value = true;
+    error.value = '';
+    try {
+      const result =
+        mode.value === 'login'
+          ? await api.auth.login.mutate({ handle, password })
+          : await api.auth.register.mutate({
+              handle,
+              password,
+              displayName: String(form.get('displayName') ?? '') || undefined,
+            });
+      setToken(result.token);
+    } catch (e) {
+      error.value = errorText(e);
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  const registering = mode.value === 'register';
+  return (
+    <form class="card narrow" onSubmit={submit} aria-labelledby="sign-in-title">
+      <h1 id="sign-in-title">{registering ? 'Create your Kith account' : 'Sign in to Kith'}</h1>
+      {intro && <p class="muted">{intro}</p>}
+      <label>
+        Handle
+        <input name="handle" autoComplete="username" required minLength={3} maxLength={24} />
+      </label>
+      {registering && (
+        <label>
+          Display name <span class="muted">(optional)</span>
+          <input name="displayName" autoComplete="name" maxLength={60} />
+        </label>
+      )}
+      <label>
+        Password
+        <input
+          name="password"
+          type="password"
+          autoComplete={registering ? 'new-password' : 'current-password'}
+          required
+          minLength={8}
+        />
+      </label>
+      {error.value && (
+        <p class="error" role="alert">
+          {error.value}
+        </p>
+      )}
+      <button class="primary" type="submit" disabled={busy.value}>
+        {registering ? 'Create account' : 'Sign in'}
+      </button>
+      <p class="muted">
+        {registering ? 'Already have an account?' : 'New to Kith?'}{' '}
+        <button
+          type="button"
+          class="link"
+          onClick={() => {
+            mode.value = registering ? 'login' : 'register';
+            error.value = '';
+          }}
+        >
+          {registering ? 'Sign in' : 'Create an account'}
+        </button>
+      </p>
+    </form>
+  );
+}

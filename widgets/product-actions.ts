@@ -1,0 +1,82 @@
+import type { KithError, Product } from './api';
+import { addToCart, MAX_QUANTITY } from './cart-store';
+import { startCheckout } from './checkout';
+import { h, type KithElement } from './kith-element';
+
+export interface ProductActions {
+  buy: HTMLButtonElement;
+  add: HTMLButtonElement;
+  /** The inline status line: checkout errors, "Added to cart". */
+  status: HTMLParagraphElement;
+}
+
+/**
+ * Buy and Add to cart for one product, as the shop button and the product card show them.
+ * Adding to the cart makes sure the page has a `<kith-cart>` to show it (the loader fetches its
+ * code); a page may place its own `<kith-cart>` wherever it likes instead.
+ */
+export function productActions(el: KithElement, product: Product, price: string): ProductActions {
+  const status = h('p', { part: 'message', class: 'msg', role: 'status', 'aria-live': 'polite' });
+  const say = (text: string, error = false) => {
+    status.className = error ? 'msg error' : 'msg';
+    status.textContent = text;
+  };
+  const quantity = () =>
+    Math.max(1, Math.min(MAX_QUANTITY, Number(el.getAttribute('quantity')) || 1));
+  const soldOut = !product.inStock;
+
+  const buy = h(
+    'button',
+    {
+      type: 'button',
+      part: 'button buy',
+      class: 'btn primary',
+      disabled: soldOut,
+      'aria-label': soldOut ? null : `Buy ${product.title}, ${price}`,
+      onclick: async () => {
+        if (buy.getAttribute('aria-busy')) return;
+        buy.setAttribute('aria-busy', 'true');
+        say('Starting checkout…');
+        try {
+          await startCheckout(
+            el,
+            el.api,
+            [{ productId: product.id, quantity: quantity() }],
+            el.getAttribute('clip'),
+          );
+          say('');
+        } catch (error) {
+          say((error as KithError).message, true);
+        } finally {
+          buy.removeAttribute('aria-busy');
+        }
+      },
+    },
+    soldOut ? 'Sold out' : 'Buy now',
+  );
+
+  const add = h(
+    'button',
+    {
+      type: 'button',
+      part: 'button add',
+      class: 'btn',
+      disabled: soldOut,
+      'aria-label': `Add ${product.title} to cart`,
+      onclick: () => {
+        const cart = addToCart(el.api, product, quantity());
+        const line = cart.lines.find((l) => l.productId === product.id);
+        el.emit('kith:add-to-cart', {
+          productId: product.id,
+          brandId: product.brandId,
+          quantity: line?.quantity ?? 0,
+        });
+        if (!document.querySelector('kith-cart'))
+          document.body.append(h('kith-cart' as 'div', { floating: true }));
+        say(line ? `Added to cart (${line.quantity} in cart).` : 'Your cart is full.', !line);
+      },
+    },
+    'Add to cart',
+  );
+  return { buy, add, status };
+}
