@@ -98,7 +98,10 @@ export const authRouter = router({
     .input(
       z
         .object({ displayName: displayNameSchema.optional(), sendReceipts: z.boolean().optional() })
-        .refine((v) => v.displayName !== undefined || v.sendReceipts !== undefined, 'Nothing to change'),
+        .refine(
+          (v) => v.displayName !== undefined || v.sendReceipts !== undefined,
+          'Nothing to change',
+        ),
     )
     .mutation(async ({ ctx, input }) => {
       const [row] = await ctx.db

@@ -31,7 +31,10 @@ describe.each(engines)('accounts on %s', (engine) => {
     const user = await signUp(deps, 'private');
     const updated = await user.api.auth.update({ sendReceipts: false, displayName: 'Quiet One' });
     expect(updated).toMatchObject({ id: user.id, displayName: 'Quiet One', sendReceipts: false });
-    expect(await user.api.auth.me()).toMatchObject({ sendReceipts: false, displayName: 'Quiet One' });
+    expect(await user.api.auth.me()).toMatchObject({
+      sendReceipts: false,
+      displayName: 'Quiet One',
+    });
     await expect(user.api.auth.update({})).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
