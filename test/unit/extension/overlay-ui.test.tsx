@@ -187,8 +187,9 @@ class FakeClient implements KithClient {
     this.focused.push(groupId);
   }
   async presence() {}
+  outboxEntries: OutboxEntry[] = [];
   async outbox() {
-    return [];
+    return this.outboxEntries;
   }
   async retry() {}
   async discard() {}
@@ -210,6 +211,10 @@ class FakeClient implements KithClient {
       payload: m,
       createdAt: m.createdAt,
     } as SyncEvent);
+  }
+  changeOutbox(entries: OutboxEntry[]) {
+    this.outboxEntries = entries;
+    this.outboxes.emit(entries);
   }
   changeSession(state: SessionState) {
     this.sessionState = state;
@@ -396,6 +401,58 @@ describe('the overlay with a fake background', () => {
     await tick();
     container.querySelector<HTMLFormElement>('form.kith-composer')!.requestSubmit();
     await until(() => byText('.kith-msg-state', /Offline — sends when you're back/));
+  });
+
+  it('shows what still waits in the outbox from before the page loaded, once, until it is sent', async () => {
+    const clip = clipInfo('7301234567890123451', 'Scout skates');
+    const waiting: OutboxEntry = {
+      clientId: 'queued-earlier',
+      item: {
+        kind: 'message',
+        clientId: 'queued-earlier',
+        groupId: 'g-room',
+        body: 'typed in the tunnel',
+        clip,
+      },
+      status: 'pending',
+      error: null,
+      attempts: 1,
+      createdAt: new Date().toISOString(),
+    };
+    const elsewhere: OutboxEntry = {
+      ...waiting,
+      clientId: 'other-clip',
+      item: {
+        ...waiting.item,
+        clientId: 'other-clip',
+        body: 'about another clip',
+        clip: clipInfo('7301234567890123459', 'x'),
+      },
+    };
+    client.outboxEntries = [waiting, elsewhere];
+    client.sessionState = { ...client.sessionState, connection: 'offline' };
+    mount();
+    await openTab('Chat');
+    await until(() => byText('.kith-msg-body', 'typed in the tunnel'));
+    expect(byText('.kith-msg-body', 'about another clip')).toBeNull();
+    expect(byText('.kith-msg-state', /Offline — sends when you're back/)).not.toBeNull();
+
+    // Back online: the outbox sends it and the server's copy arrives; one line, no longer pending.
+    client.changeSession({ ...client.sessionState, connection: 'online' });
+    client.changeOutbox([elsewhere]);
+    client.emit(
+      message({
+        seq: 9,
+        clip,
+        body: 'typed in the tunnel',
+        sender: ME,
+        clientId: 'queued-earlier',
+      }),
+    );
+    await until(() => !container.querySelector('.kith-msg-state'));
+    expect([...container.querySelectorAll('.kith-msg-body')].map((el) => el.textContent)).toEqual([
+      'typed in the tunnel',
+    ]);
   });
 
   it('follows the clip on screen: title, thread and activity', async () => {
