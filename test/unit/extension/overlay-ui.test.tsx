@@ -423,7 +423,8 @@ describe('the overlay with a fake background', () => {
       ...waiting,
       clientId: 'other-clip',
       item: {
-        ...waiting.item,
+        kind: 'message',
+        groupId: 'g-room',
         clientId: 'other-clip',
         body: 'about another clip',
         clip: clipInfo('7301234567890123459', 'x'),
