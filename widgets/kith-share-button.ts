@@ -20,7 +20,7 @@ const origin = location.origin === 'null' ? null : location.origin;
 let extension = false;
 
 if (origin) {
-  addEventListener('message', (event) => {
+  window.addEventListener('message', (event) => {
     if (
       event.source === window &&
       event.origin === origin &&
@@ -28,7 +28,7 @@ if (origin) {
     )
       extension = true;
   });
-  postMessage({ kith: { type: 'hello', v: 1 } }, origin);
+  window.postMessage({ kith: { type: 'hello', v: 1 } }, origin);
 }
 
 export class KithShareButton extends KithElement {
@@ -54,7 +54,7 @@ export class KithShareButton extends KithElement {
           if (!this.emit('kith:share', { url, title, via }, true)) return event.preventDefault();
           if (via === 'extension') {
             event.preventDefault();
-            postMessage({ kith: { type: 'share', v: 1, url, title } }, origin!);
+            window.postMessage({ kith: { type: 'share', v: 1, url, title } }, origin!);
             status.textContent = 'Opening Kith…';
           }
         },
