@@ -6,6 +6,7 @@ type Bench = (argv: string[]) => Promise<void>;
 
 const benches: Record<string, () => Promise<Bench>> = {
   messages: async () => (await import('./messages')).runMessagesBench,
+  widgets: async () => (await import('./widget-size')).runWidgetSizeBench,
 };
 
 async function main() {
