@@ -55,9 +55,12 @@ export function createMemoryBus(): Bus {
   };
 }
 
-const CHANNEL = 'kith:events';
-
 export interface RedisBusOptions {
+  /**
+   * Names this deployment's channel. Event ids are only meaningful within one database, so
+   * deployments (or test runs) sharing a Redis must never hear each other: see `busChannel`.
+   */
+  channel?: string;
   onError?: (error: Error) => void;
   /** Called after the subscriber connection is back from an outage, so subscribers can catch up. */
   onReconnect?: () => void;
@@ -70,6 +73,7 @@ export interface RedisBusOptions {
  */
 export function createRedisBus(url: string, options: RedisBusOptions = {}): Bus {
   const listeners = new Listeners();
+  const CHANNEL = options.channel ?? 'kith:events';
   const common = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false };
   const pub = new Redis(url, common);
   const sub = new Redis(url, { ...common, enableOfflineQueue: true });

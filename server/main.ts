@@ -2,7 +2,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { startServer } from './app';
 import { type Bus, createMemoryBus, createRedisBus } from './bus';
-import { openDatabase } from './db/client';
+import { busChannel, openDatabase } from './db/client';
 import { EnvError, parseEnv } from './env';
 import { createLimits } from './limits';
 import { paymentRoutes } from './payments/routes';
@@ -30,6 +30,7 @@ async function main() {
   const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir });
   const bus: Bus = env.REDIS_URL
     ? createRedisBus(env.REDIS_URL, {
+        channel: await busChannel(database.db),
         onError: (err) => log.warn({ err: err.message }, 'redis bus error'),
       })
     : createMemoryBus();

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -48,4 +50,16 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const db = drizzlePglite({ client, schema });
   await migratePglite(db, { migrationsFolder });
   return { db: db as unknown as Db, engine: 'pglite', close: () => client.close() };
+}
+
+/**
+ * The Redis channel for this database's events: the cluster's system identifier plus the
+ * database name, so every instance on one database shares it and nothing else does.
+ */
+export async function busChannel(db: Db): Promise<string> {
+  const result = await db.execute<{ id: string }>(
+    sql`select current_database() || ':' || (select system_identifier from pg_control_system())::text as id`,
+  );
+  const id = result.rows[0]?.id ?? 'unknown';
+  return `kith:events:${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
 }

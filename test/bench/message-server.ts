@@ -17,7 +17,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { startServer } from '../../server/app';
 import { hashPassword, hashToken, newToken } from '../../server/auth/password';
 import { type Bus, createMemoryBus, createRedisBus } from '../../server/bus';
-import { type Database, openDatabase } from '../../server/db/client';
+import { busChannel, type Database, openDatabase } from '../../server/db/client';
 import { friendships, sessions, users } from '../../server/db/schema';
 import { EventHub } from '../../server/sync/hub';
 import type { Deps } from '../../server/trpc';
@@ -140,6 +140,7 @@ async function startKith(spec: Extract<ServerSpec, { kind: 'kith' }>) {
   const database: Database = await openDatabase(spec.databaseUrl ? { url: spec.databaseUrl } : {});
   const bus: Bus = spec.redisUrl
     ? createRedisBus(spec.redisUrl, {
+        channel: await busChannel(database.db),
         onError: (err) => log.warn({ err: err.message }, 'redis bus error'),
       })
     : createMemoryBus();
