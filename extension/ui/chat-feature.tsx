@@ -2,6 +2,8 @@ import { signal as createSignal, effect } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 import type { OverlayFeature } from './features';
 import { formatMoment } from './moment';
+import { ProductMessageCard } from './product-card';
+import type { ShopProduct } from './shop-api';
 import { openThread, type Thread, type ThreadItem } from './thread-store';
 
 function timeAgo(iso: string, now = Date.now()): string {
@@ -70,6 +72,40 @@ export const chatFeature: OverlayFeature = {
       if (focused) overlay.client.focus(null).catch(() => {});
     });
 
+    // Products shared in the thread, fetched once each (a failed fetch shows a plain line).
+    const products = createSignal<ReadonlyMap<string, ShopProduct | 'missing'>>(new Map());
+    const asked = new Set<string>();
+    const productFor = (productId: string) => {
+      if (!asked.has(productId)) {
+        asked.add(productId);
+        overlay.client.query('products.get', { productId }).then(
+          (product) => {
+            if (!signal.aborted) products.value = new Map(products.peek()).set(productId, product);
+          },
+          () => {
+            if (!signal.aborted)
+              products.value = new Map(products.peek()).set(productId, 'missing');
+          },
+        );
+      }
+      return products.value.get(productId);
+    };
+
+    function ProductLine({ productId }: { productId: string }) {
+      const product = productFor(productId);
+      const groupId = overlay.chatGroupId.value;
+      if (product === 'missing')
+        return <p class="kith-msg-shared">shared a product that is no longer on sale</p>;
+      if (!product || !groupId) return <p class="kith-msg-shared">shared a product…</p>;
+      return (
+        <ProductMessageCard
+          product={product}
+          groupId={groupId}
+          clipUrl={overlay.clip.current.value?.clip.url}
+        />
+      );
+    }
+
     const send = () => {
       const current = thread.peek();
       const text = draft.peek().trim();
@@ -106,6 +142,7 @@ export const chatFeature: OverlayFeature = {
             <>
               {shared && <p class="kith-msg-shared">shared this clip</p>}
               {item.body && <p class="kith-msg-body">{item.body}</p>}
+              {item.productId && <ProductLine productId={item.productId} />}
             </>
           )}
           {item.state !== 'sent' && (

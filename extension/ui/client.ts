@@ -13,6 +13,8 @@ export interface ApiOutputs {
   'groups.list': RouterOutputs['groups']['list'];
   'clips.thread': RouterOutputs['clips']['thread'];
   'clips.activity': RouterOutputs['clips']['activity'];
+  'shop.forClip': RouterOutputs['shop']['forClip'];
+  'products.get': RouterOutputs['products']['get'];
 }
 
 type SendInput = Parameters<ProtocolMap['outbox.send']>[0];

@@ -3,6 +3,7 @@ import { features } from './features';
 import { mountFeatures, OverlayApp } from './overlay-app';
 import { createOverlay, type Overlay, type OverlayDeps } from './overlay-state';
 import { reportPresence } from './presence';
+import { mountShopStrip } from './shop-strip';
 
 /**
  * Renders the overlay into `container` (inside the shadow root) for the page it runs on.
@@ -15,8 +16,9 @@ export function mountOverlay(
 ): Overlay {
   const overlay = createOverlay(deps, signal);
   const mounted = mountFeatures(overlay, features, signal);
+  const shop = mountShopStrip(overlay, signal);
   reportPresence(overlay, signal);
-  render(<OverlayApp overlay={overlay} features={mounted} />, container);
+  render(<OverlayApp overlay={overlay} features={mounted} extras={[shop]} />, container);
   signal.addEventListener('abort', () => render(null, container), { once: true });
   return overlay;
 }

@@ -203,9 +203,12 @@ function TryAgain({ overlay }: { overlay: Overlay }) {
 export function OverlayApp({
   overlay,
   features,
+  extras = [],
 }: {
   overlay: Overlay;
   features: MountedFeature[];
+  /** What shows over the video beside the button, open or not (the shop strip). */
+  extras?: FunctionComponent[];
 }) {
   const viewport = useViewport();
   const button = useRef<HTMLButtonElement>(null);
@@ -255,6 +258,9 @@ export function OverlayApp({
           {talked > 0 && <span class="kith-count">{talked > 99 ? '99+' : talked}</span>}
         </button>
       )}
+      {extras.map((Extra, i) => (
+        <Extra key={i} />
+      ))}
       {open && <Panel overlay={overlay} features={features} onClose={close} />}
     </div>
   );

@@ -14,6 +14,8 @@ export interface ThreadItem {
   senderName: string;
   mine: boolean;
   body: string | null;
+  /** A product shared in the thread (kind 'product'): it renders as a product card. */
+  productId?: string | null;
   atSeconds: number | null;
   createdAt: string;
   deleted: boolean;
@@ -97,6 +99,7 @@ export function openThread(
     senderName: m.sender?.displayName || m.sender?.handle || 'Someone',
     mine: !!m.sender && m.sender.id === me()?.id,
     body: m.body,
+    productId: m.productId ?? null,
     atSeconds: m.atSeconds,
     createdAt: m.createdAt,
     deleted: m.deletedAt !== null,

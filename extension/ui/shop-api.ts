@@ -1,0 +1,83 @@
+import { type BackgroundApi, backgroundClient } from '../lib/api';
+import type { RouterOutputs } from '../lib/protocol';
+
+/** A product as `products.get` and `shop.forClip` describe it. */
+export type ShopProduct = RouterOutputs['products']['get'];
+/** A product tagged in a clip, with the part of the clip it shows in. */
+export type TaggedProduct = RouterOutputs['shop']['forClip']['products'][number];
+
+let shared: BackgroundApi | null = null;
+
+/** The typed client for the shop's mutations (checkout, product messages, brand questions). */
+export function shopApi(): BackgroundApi {
+  shared ??= backgroundClient();
+  return shared;
+}
+
+const formats = new Map<string, Intl.NumberFormat>();
+
+/** A price in minor units, in its currency, the way the reader's locale writes money. */
+export function formatPrice(priceCents: number, currency: string, locale?: string): string {
+  const key = `${locale ?? ''}|${currency}`;
+  let format = formats.get(key);
+  if (!format) {
+    try {
+      format = new Intl.NumberFormat(locale, { style: 'currency', currency });
+    } catch {
+      format = new Intl.NumberFormat(locale, { minimumFractionDigits: 2 });
+    }
+    formats.set(key, format);
+  }
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(priceCents / 10 ** digits);
+}
+
+/** Only https images are shown; anything else (http, data:, javascript:) is dropped. */
+export function safeImage(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).protocol === 'https:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a tag shows at this moment of the clip (a missing end means to the end). */
+export function inRange(
+  tag: { fromSeconds: number | null; toSeconds: number | null },
+  seconds: number,
+): boolean {
+  if (tag.fromSeconds !== null && seconds < tag.fromSeconds) return false;
+  if (tag.toSeconds !== null && seconds > tag.toSeconds) return false;
+  return true;
+}
+
+/** A fresh id that makes a send idempotent on the server. */
+export function newClientId(prefix = 'sh'): string {
+  const random = globalThis.crypto?.randomUUID?.().replace(/-/g, '');
+  return `${prefix}_${random ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`}`;
+}
+
+/**
+ * Opens a checkout page in a new tab. Returns false when the browser blocked the window (the
+ * caller then offers a plain link the user can click).
+ */
+export function openInNewTab(url: string, win: Window = window): boolean {
+  try {
+    const opened = win.open(url, '_blank');
+    if (!opened) return false;
+    try {
+      opened.opener = null;
+    } catch {
+      // Cross-origin already: nothing to cut.
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message || 'Something went wrong';
+}
