@@ -137,7 +137,7 @@ export class KithShoppableVideo extends KithElement {
             .filter((p) => p !== null)
             .filter((p) => !inClip.some((q) => q.id === p.id))
             .map((product) => ({ product, from: 0, to: Number.POSITIVE_INFINITY })),
-        ];
+        ].sort((a, b) => a.from - b.from);
         update();
       },
       (error: KithError) => {
