@@ -3,11 +3,13 @@ import pino from 'pino';
 import { startServer } from './app';
 import { type Bus, createMemoryBus, createRedisBus } from './bus';
 import { busChannel, openDatabase } from './db/client';
+import { seedDemo } from './demo-seed';
 import { EnvError, parseEnv } from './env';
 import { createLimits } from './limits';
 import { paymentRoutes } from './payments/routes';
 import { createPayments } from './payments/stripe';
 import { EventHub } from './sync/hub';
+import { widgetRoutes } from './widgets-routes';
 
 async function main() {
   let env: ReturnType<typeof parseEnv>;
@@ -38,10 +40,15 @@ async function main() {
   await hub.start();
   const payments = createPayments(env);
   const deps = { db: database.db, bus, hub, env, log, limits: createLimits(), payments };
+  // A demo brand on an empty database, so /demo works at once; a failure never stops the server.
+  await seedDemo(deps).then(
+    (result) => log.info({ result }, 'demo brand'),
+    (err) => log.warn({ err }, 'could not seed the demo brand'),
+  );
   const running = await startServer(deps, {
     port: env.PORT,
     host: env.HOST,
-    routes: [...paymentRoutes(deps)],
+    routes: [...paymentRoutes(deps), widgetRoutes(deps)],
   });
 
   const base = env.PUBLIC_URL;
@@ -52,6 +59,9 @@ async function main() {
       `  API (HTTP)       ${base}/trpc`,
       `  API (WebSocket)  ${base.replace(/^http/, 'ws')}/trpc`,
       `  Health           ${base}/health`,
+      `  Brand console    ${base}/console`,
+      `  Widget demo      ${base}/demo`,
+      `  Widget script    ${base}/widgets/kith.js`,
       `  Database         ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${dataDir}`}`,
       `  Fan-out          ${bus.kind === 'redis' ? 'Redis (REDIS_URL)' : 'in-process'}`,
       `  Payments         ${payments ? `Stripe${env.STRIPE_API_BASE ? ` at ${env.STRIPE_API_BASE}` : ''}; webhook ${base}/stripe/webhook${payments.webhookSecret ? '' : ' (set STRIPE_WEBHOOK_SECRET)'}` : 'off (set STRIPE_SECRET_KEY to sell)'}`,
