@@ -144,6 +144,38 @@ export function setQuantity(brandId: string, productId: string, quantity: number
   save(cart);
 }
 
+/**
+ * Brings the lines up to date with the catalog: `fresh` gives the product as the server has it
+ * now, or null for one no longer for sale (its line is dropped). Returns the dropped titles.
+ */
+export function refreshCart(
+  brandId: string,
+  fresh: (productId: string) => Product | null | undefined,
+) {
+  const cart = cartFor(brandId);
+  if (!cart) return [];
+  const dropped: string[] = [];
+  cart.lines = cart.lines.filter((line) => {
+    const product = fresh(line.productId);
+    if (product === undefined) return true;
+    if (product === null || !product.inStock) {
+      dropped.push(line.title);
+      return false;
+    }
+    Object.assign(line, {
+      title: product.title,
+      priceCents: product.priceCents,
+      currency: product.currency,
+      imageUrl: product.imageUrl,
+      stock: product.stock,
+    });
+    line.quantity = Math.min(line.quantity, limit(line));
+    return true;
+  });
+  save(cart);
+  return dropped;
+}
+
 export function clearCart(brandId: string) {
   save({ brandId, brandName: '', api: '', lines: [] });
 }

@@ -1,4 +1,4 @@
-import type { KithError } from './api';
+import { getProduct, type KithError, type Product } from './api';
 import {
   allCarts,
   type Cart,
@@ -6,6 +6,7 @@ import {
   itemCount,
   MAX_QUANTITY,
   onCartChange,
+  refreshCart,
   setQuantity,
 } from './cart-store';
 import { startCheckout } from './checkout';
@@ -26,6 +27,8 @@ export class KithCart extends KithElement {
   /** Checkout status per brand, kept across re-renders. */
   private notes = new Map<string, { text: string; error: boolean }>();
   private busy = new Set<string>();
+  /** Said at the top of the drawer (products dropped from the cart). */
+  private notice = '';
 
   constructor() {
     super(css);
@@ -43,8 +46,31 @@ export class KithCart extends KithElement {
 
   private setOpen(open: boolean) {
     this.open = open;
+    if (open) this.refresh();
     this.queueRender();
     queueMicrotask(() => queueMicrotask(() => this.focusKey(open ? 'close' : 'toggle')));
+  }
+
+  /** Prices, titles and stock as the shop has them now; lines no longer for sale are dropped. */
+  private async refresh() {
+    for (const cart of this.carts()) {
+      const fresh = new Map<string, Product | null>();
+      await Promise.all(
+        cart.lines.map((line) =>
+          getProduct(cart.api, line.productId).then(
+            (product) => fresh.set(line.productId, product),
+            (error: KithError) => {
+              if (error.code === 'NOT_FOUND') fresh.set(line.productId, null);
+            },
+          ),
+        ),
+      );
+      const dropped = refreshCart(cart.brandId, (id) => fresh.get(id));
+      if (dropped.length) {
+        this.notice = `No longer available, so removed from your cart: ${dropped.join(', ')}.`;
+        this.queueRender();
+      }
+    }
   }
 
   private focusKey(key: string) {
@@ -200,6 +226,7 @@ export class KithCart extends KithElement {
               '×',
             ),
           ),
+          h('p', { part: 'message', class: 'msg', role: 'status' }, this.notice),
           sections.length ? sections : h('p', { class: 'muted' }, 'Your cart is empty.'),
         ),
       );

@@ -179,3 +179,46 @@ describe('the cart', () => {
     expect(allCarts()).toEqual([]);
   });
 });
+
+describe('opening the cart', () => {
+  it('updates prices from the shop and drops products no longer for sale', async () => {
+    const tote = product({ title: 'Tote', priceCents: 2500 });
+    const cap = product({ title: 'Cap', priceCents: 1500 });
+    localStorage.setItem(
+      CART_PREFIX + tote.brandId,
+      JSON.stringify({
+        brandId: tote.brandId,
+        brandName: 'Acme Goods',
+        api: API,
+        lines: [
+          { ...line(tote), priceCents: 999, quantity: 2 },
+          { ...line(cap), quantity: 1 },
+        ],
+      }),
+    );
+    // The cap was taken off sale since it was added; the tote costs 25.00 now.
+    fakeApi([tote, { ...cap, active: false }]);
+    const cart = mount('<kith-cart></kith-cart>');
+    await vi.waitFor(() => expect(toggleOf(cart)).not.toBeNull());
+    toggleOf(cart).click();
+    await vi.waitFor(() =>
+      expect(shadow(cart).querySelector('[part="total"]')?.textContent).toBe('$50.00'),
+    );
+    expect(shadow(cart).querySelector('.drawer > [part="message"]')!.textContent).toBe(
+      'No longer available, so removed from your cart: Cap.',
+    );
+    expect(cartFor(tote.brandId)!.lines.map((l) => l.title)).toEqual(['Tote']);
+  });
+});
+
+function line(p: ReturnType<typeof product>) {
+  return {
+    productId: p.id,
+    quantity: 1,
+    title: p.title,
+    priceCents: p.priceCents,
+    currency: p.currency,
+    imageUrl: p.imageUrl,
+    stock: p.stock,
+  };
+}
