@@ -616,6 +616,58 @@ describe('the brand console', () => {
     expect(await order.locator('.attribution').textContent()).toBe(`Widget on ${site.origin}`);
     await context.close();
   });
+  it('edits and deactivates products, and answers a buyer in the inbox', async () => {
+    const buyer = await signUp(deps, 'asker');
+    const mug = await makeProduct(owner, ids.brand!, { title: 'Travel mug', priceCents: 1800 });
+    await buyer.api.brands.ask({
+      brandId: ids.brand!,
+      body: 'Is the travel mug leak-proof?',
+      productId: mug.id,
+      clientId: 'ask_travel_mug_1',
+    });
+    const context = await newContext();
+    await context.addInitScript((token: string) => {
+      if (location.pathname.startsWith('/console')) localStorage.setItem('kith:token', token);
+    }, owner.token);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/console#products`);
+
+    const row = page.locator(`tr[data-product="${mug.id}"]`);
+    await row.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Price').fill('21.00');
+    await page.getByLabel(/^Stock/).fill('3');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => row.textContent()).toContain('$21.00');
+    expect(await row.textContent()).toContain('3');
+    expect((await owner.api.products.get({ productId: mug.id })).priceCents).toBe(2100);
+
+    await row.getByRole('button', { name: 'Deactivate' }).click();
+    await expect.poll(() => row.textContent()).toContain('Off sale');
+    site.pasted = `<script type="module" src="${server.url}/widgets/kith.js"></script><kith-shop-button product="${mug.id}"></kith-shop-button>`;
+    const shop = await context.newPage();
+    await shop.goto(`${site.origin}/pasted`);
+    await expect
+      .poll(() => shop.locator('kith-shop-button [part="message"]').textContent())
+      .toBe('This product is not available.');
+    await row.getByRole('button', { name: 'Activate' }).click();
+    await expect.poll(() => row.textContent()).toContain('On sale');
+
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await page.getByRole('button', { name: /asker/ }).click();
+    await expect
+      .poll(() => page.locator('.messages').textContent())
+      .toContain('Is the travel mug leak-proof?');
+    await page.getByLabel('Reply').fill('Yes, fully sealed.');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect
+      .poll(() => page.locator('.messages').textContent())
+      .toContain('Yes, fully sealed.');
+    const { group } = await buyer.api.brands.ask({ brandId: ids.brand! });
+    const thread = await buyer.api.messages.list({ groupId: group.id });
+    expect(thread.messages.map((m) => m.body)).toContain('Yes, fully sealed.');
+    await expectCleanPage(page);
+    await context.close();
+  });
 });
 
 describe('/demo', () => {
