@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { startServer } from './app';
@@ -64,6 +65,7 @@ async function main() {
       `  Widget script    ${base}/widgets/kith.js`,
       `  Database         ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${dataDir}`}`,
       `  Fan-out          ${bus.kind === 'redis' ? 'Redis (REDIS_URL)' : 'in-process'}`,
+      ...extensionLines(),
       `  Payments         ${payments ? `Stripe${env.STRIPE_API_BASE ? ` at ${env.STRIPE_API_BASE}` : ''}; webhook ${base}/stripe/webhook${payments.webhookSecret ? '' : ' (set STRIPE_WEBHOOK_SECRET)'}` : 'off (set STRIPE_SECRET_KEY to sell)'}`,
       '',
       'Press Ctrl+C to stop.',
@@ -84,6 +86,21 @@ async function main() {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Where `npm start` put the unpacked extension builds, if it did. */
+function extensionLines(): string[] {
+  const out = path.resolve(process.env.KITH_OUT_DIR ?? '.output');
+  const builds = [
+    ['Chrome', 'chrome-mv3', 'chrome://extensions → Developer mode → Load unpacked →'],
+    ['Firefox', 'firefox-mv2', 'about:debugging → This Firefox → Load Temporary Add-on →'],
+  ] as const;
+  return builds
+    .filter(([, dir]) => existsSync(path.join(out, dir, 'manifest.json')))
+    .map(([name, dir, how]) => {
+      const target = path.join(out, dir, name === 'Firefox' ? 'manifest.json' : '');
+      return `  Extension (${name})${' '.repeat(8 - name.length)}${how} ${target}`;
+    });
 }
 
 main().catch((error) => {
