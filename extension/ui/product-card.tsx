@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { clipInput } from '../background/outbox';
 import type { GroupSummary } from '../lib/protocol';
 import type { ClipInfo } from '../sites/types';
@@ -154,6 +154,20 @@ export function ProductCard({
   const [question, setQuestion] = useState('');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<Notice>(null);
+  const root = useRef<HTMLElement>(null);
+
+  // Escape closes the card (and stays out of the site's own shortcuts).
+  useEffect(() => {
+    const el = root.current;
+    if (!el) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      event.stopPropagation();
+      onClose();
+    };
+    el.addEventListener('keydown', onKey);
+    return () => el.removeEventListener('keydown', onKey);
+  }, [onClose]);
 
   const share = async (event: Event) => {
     event.preventDefault();
@@ -203,7 +217,7 @@ export function ProductCard({
   };
 
   return (
-    <section class="kith-product is-open" role="dialog" aria-label={product.title}>
+    <section ref={root} class="kith-product is-open" role="dialog" aria-label={product.title}>
       <button
         type="button"
         class="kith-close kith-product-close"
