@@ -7,6 +7,7 @@ type Bench = (argv: string[]) => Promise<void>;
 const benches: Record<string, () => Promise<Bench>> = {
   messages: async () => (await import('./messages')).runMessagesBench,
   widgets: async () => (await import('./widget-size')).runWidgetSizeBench,
+  overlay: async () => (await import('./overlay')).runOverlayBench,
 };
 
 async function main() {
