@@ -226,7 +226,7 @@ export class KithCart extends KithElement {
               '×',
             ),
           ),
-          h('p', { part: 'message', class: 'msg', role: 'status' }, this.notice),
+          h('p', { part: 'notice', class: 'msg', role: 'status' }, this.notice),
           sections.length ? sections : h('p', { class: 'muted' }, 'Your cart is empty.'),
         ),
       );

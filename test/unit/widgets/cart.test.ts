@@ -204,7 +204,7 @@ describe('opening the cart', () => {
     await vi.waitFor(() =>
       expect(shadow(cart).querySelector('[part="total"]')?.textContent).toBe('$50.00'),
     );
-    expect(shadow(cart).querySelector('.drawer > [part="message"]')!.textContent).toBe(
+    expect(shadow(cart).querySelector('[part="notice"]')!.textContent).toBe(
       'No longer available, so removed from your cart: Cap.',
     );
     expect(cartFor(tote.brandId)!.lines.map((l) => l.title)).toEqual(['Tote']);
