@@ -64,7 +64,7 @@ export const BASELINE = `(() => {
  * `playing`, the overlay host and its rendered dock; records long tasks.
  */
 const PROBE = `(() => {
-  const marks = { video: null, playing: null, host: null, mounted: null };
+  const marks = { video: null, playing: null, dcl: null, host: null, mounted: null };
   const longTasks = [];
   window.__kithBench = { marks, longTasks };
   try {
@@ -73,6 +73,7 @@ const PROBE = `(() => {
     }).observe({ type: 'longtask', buffered: true });
   } catch {}
   document.addEventListener('playing', () => { marks.playing ??= performance.now(); }, true);
+  document.addEventListener('DOMContentLoaded', () => { marks.dcl = performance.now(); }, { once: true });
   const HOSTS = 'kith-overlay, kith-baseline';
   const watchShadow = (host) => {
     const root = host.shadowRoot;
@@ -118,6 +119,8 @@ interface Load {
   videoToMount: number;
   /** ms from the first <video> to the host element in the DOM. */
   videoToHost: number;
+  /** ms from the first <video> to DOMContentLoaded: the floor for any script waiting for it. */
+  videoToDcl: number | null;
   /** ms from the first `playing` to the dock (negative: mounted before it played). */
   playingToMount: number | null;
   longTasks: number;
@@ -130,6 +133,7 @@ interface Summary {
   p50: number;
   p95: number;
   hostP50: number;
+  dclP50: number;
   longTasks: number;
   longTaskMs: number;
   maxLongTaskMs: number;
@@ -150,6 +154,10 @@ function summarize(loads: Load[], failed: number, maxLongTask: number): Summary 
     p95: percentile(times, 95),
     hostP50: percentile(
       loads.map((l) => l.videoToHost),
+      50,
+    ),
+    dclP50: percentile(
+      loads.flatMap((l) => (l.videoToDcl === null ? [] : [l.videoToDcl])),
       50,
     ),
     longTasks: loads.reduce((n, l) => n + l.longTasks, 0),
@@ -186,6 +194,7 @@ async function measureLoads(
   const loads: Load[] = [];
   let failed = 0;
   let maxLongTask = 0;
+  const tty = process.stdout.isTTY;
   for (let i = 0; i < runs; i++) {
     const page = await context.newPage();
     try {
@@ -206,7 +215,7 @@ async function measureLoads(
           (
             window as unknown as {
               __kithBench: {
-                marks: Record<'video' | 'playing' | 'host' | 'mounted', number | null>;
+                marks: Record<'video' | 'playing' | 'dcl' | 'host' | 'mounted', number | null>;
                 longTasks: { start: number; duration: number }[];
               };
             }
@@ -218,23 +227,29 @@ async function measureLoads(
       loads.push({
         videoToMount: marks.mounted - marks.video,
         videoToHost: marks.host - marks.video,
+        videoToDcl: marks.dcl === null ? null : marks.dcl - marks.video,
         playingToMount: marks.playing === null ? null : marks.mounted - marks.playing,
         longTasks: longTasks.length,
         longTaskMs: longTasks.reduce((n, t) => n + t.duration, 0),
       });
+      // On a terminal one line per series, updated in place; in a log, a dot per load.
       process.stdout.write(
-        `\r  ${label.padEnd(34)} ${i + 1}/${runs}  last ${loads.at(-1)!.videoToMount.toFixed(1)} ms   `,
+        tty
+          ? `\r  ${label.padEnd(34)} ${i + 1}/${runs}  last ${loads.at(-1)!.videoToMount.toFixed(1)} ms   `
+          : i === 0
+            ? `  ${label.padEnd(34)} .`
+            : '.',
       );
     } catch (error) {
       failed++;
       process.stdout.write(
-        `\r  ${label.padEnd(34)} ${i + 1}/${runs}  failed: ${(error as Error).message.split('\n')[0]}\n`,
+        `${tty ? '\r' : '\n'}  ${label.padEnd(34)} ${i + 1}/${runs}  failed: ${(error as Error).message.split('\n')[0]}\n`,
       );
     } finally {
       await page.close();
     }
   }
-  process.stdout.write('\n');
+  process.stdout.write(tty ? '\n' : ` ${runs}/${runs}\n`);
   return { loads, failed, maxLongTask };
 }
 
@@ -323,7 +338,7 @@ export async function runOverlayBench(argv: string[] = []): Promise<void> {
   }
 
   console.log(
-    `\n  ${'site'.padEnd(17)}${'script'.padEnd(11)}${'p50'.padStart(10)}${'p95'.padStart(10)}${'host p50'.padStart(11)}  long tasks (count / total / max)  ok`,
+    `\n  ${'site'.padEnd(17)}${'script'.padEnd(11)}${'p50'.padStart(10)}${'p95'.padStart(10)}${'host p50'.padStart(11)}${'DCL p50'.padStart(10)}  long tasks (count / total / max)  ok`,
   );
   for (const [name, r] of Object.entries(results))
     for (const [which, s] of [
@@ -331,10 +346,11 @@ export async function runOverlayBench(argv: string[] = []): Promise<void> {
       ['baseline', r.baseline],
     ] as const)
       console.log(
-        `  ${name.padEnd(17)}${which.padEnd(11)}${ms(s.p50).padStart(10)}${ms(s.p95).padStart(10)}${ms(s.hostP50).padStart(11)}  ${`${s.longTasks} / ${s.longTaskMs.toFixed(0)} ms / ${s.maxLongTaskMs.toFixed(0)} ms`.padEnd(32)}  ${s.loads}/${s.loads + s.failed}`,
+        `  ${name.padEnd(17)}${which.padEnd(11)}${ms(s.p50).padStart(10)}${ms(s.p95).padStart(10)}${ms(s.hostP50).padStart(11)}${ms(s.dclP50).padStart(10)}  ${`${s.longTasks} / ${s.longTaskMs.toFixed(0)} ms / ${s.maxLongTaskMs.toFixed(0)} ms`.padEnd(32)}  ${s.loads}/${s.loads + s.failed}`,
       );
   console.log(
-    '\n  The overlay content script runs at document_idle; the baseline at DOMContentLoaded in the page.' +
+    '\n  All times from the first <video> entering the DOM. host: the shadow host in the DOM; DCL: DOMContentLoaded.' +
+      '\n  The overlay content script runs at document_idle; the baseline at DOMContentLoaded in the page.' +
       '\n  Long tasks are the whole page load (site script, the content script, Chromium), summed over all loads.',
   );
 
