@@ -6,11 +6,12 @@
  * builds a shop from scratch whose pasted snippet sells; /demo shows the seeded kit.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -512,6 +513,32 @@ describe('widgets on a brand’s own site', () => {
     const hostile = await measure('/hostile');
     expect(hostile).toEqual(plain);
     expect(plain.buy.font).toMatch(/^14px /);
+  });
+
+  it('a snippet pasted into a blank HTML file on disk works', async () => {
+    const file = path.join(dist, 'blank.html');
+    await writeFile(
+      file,
+      `<!doctype html><meta charset="utf-8"><title>Blank</title>\n<script type="module" src="${server.url}/widgets/kith.js"></script>\n<kith-shop-button product="${ids.tote}"></kith-shop-button>\n`,
+    );
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(file).href);
+    await expect
+      .poll(() => page.locator('kith-shop-button [part="price"]').textContent())
+      .toBe('$25.00');
+    await page.locator('kith-shop-button [part~="add"]').click();
+    await expect
+      .poll(() => page.locator('kith-cart [part="toggle"]').getAttribute('aria-label'))
+      .toBe('Cart, 1 item');
+    await page.locator('kith-shop-button [part~="buy"]').click();
+    await page.waitForURL(`${fake.url}/checkout/**`);
+    // A file has no origin to attribute the sale to.
+    expect((await ordersOf(ids.brand!)).at(-1)).toMatchObject({
+      status: 'pending',
+      source_widget: null,
+    });
+    await context.close();
   });
 
   it('without Stripe configured, Buy says so in place', async () => {
