@@ -122,6 +122,12 @@ function Console() {
             ))}
           </nav>
           <main class="pad">
+            {!brand.stripe.chargesEnabled && tab.value !== 'stripe' && (
+              <p class="notice">
+                {brand.name} cannot take payments yet: Buy explains this to shoppers until you{' '}
+                <a href="#stripe">connect Stripe</a>.
+              </p>
+            )}
             {tab.value === 'products' && <ProductsTab brand={brand} />}
             {tab.value === 'clips' && <TagsTab brand={brand} />}
             {tab.value === 'embed' && <EmbedTab brand={brand} />}

@@ -136,7 +136,7 @@ export function EmbedTab({ brand }: { brand: Brand }) {
           )}
           <label>
             Snippet
-            <textarea id="snippet" class="code" readOnly rows={3} value={snippet} />
+            <textarea id="snippet" class="code" readOnly rows={4} value={snippet} />
           </label>
           <div class="row">
             <button type="button" class="primary" onClick={copy}>
