@@ -95,17 +95,40 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure;
 
-export const authedProcedure = t.procedure.use(({ ctx, next }) => {
-  if (!ctx.user || !ctx.tokenHash) {
+/** Whether any string (or key) in a client's input holds U+0000, which PostgreSQL cannot store. */
+function hasNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object' || depth > 32) return false;
+  return Object.entries(value).some(
+    ([key, item]) => key.includes('\u0000') || hasNul(item, depth + 1),
+  );
+}
+
+/** Text with a NUL character is bad input: refused up front, before it can reach a query. */
+const refuseNul = t.middleware(async ({ getRawInput, next }) => {
+  if (hasNul(await getRawInput())) {
     throw new TRPCError({
-      code: 'UNAUTHORIZED',
-      message: 'Sign in first: this needs a valid session token.',
+      code: 'BAD_REQUEST',
+      message: 'Invalid input: text cannot contain the NUL character (U+0000).',
     });
   }
-  return next({ ctx: { ...ctx, user: ctx.user, tokenHash: ctx.tokenHash } });
+  return next();
 });
+
+export const publicProcedure = t.procedure.use(refuseNul);
+
+export const authedProcedure = t.procedure
+  .use(({ ctx, next }) => {
+    if (!ctx.user || !ctx.tokenHash) {
+      throw new TRPCError({
+        code: 'UNAUTHORIZED',
+        message: 'Sign in first: this needs a valid session token.',
+      });
+    }
+    return next({ ctx: { ...ctx, user: ctx.user, tokenHash: ctx.tokenHash } });
+  })
+  .use(refuseNul);
 
 export type AuthedContext = Context & { user: SessionUser; tokenHash: string };
 

@@ -12,6 +12,8 @@ import { productIdSchema, requireActiveProduct } from '../payments/catalog';
 import { authedProcedure, router } from '../trpc';
 
 export const MAX_BODY = 4000;
+/** seq is a 4-byte integer column: a cursor past it would fail the query, not find nothing. */
+const MAX_SEQ = 2_147_483_647;
 
 export const groupIdSchema = z.uuid('groupId must be a group id');
 export const clientIdSchema = z
@@ -20,10 +22,12 @@ export const clientIdSchema = z
   .min(8, 'clientId must be 8–64 characters')
   .max(64, 'clientId must be 8–64 characters')
   .regex(/^[A-Za-z0-9_-]+$/, 'clientId may only use letters, digits, _ and -');
+/** A moment in a clip, kept to the millisecond (the column is a 4-byte real: 5e-324 underflows). */
 export const atSecondsSchema = z
   .number()
   .min(0)
-  .max(24 * 3600, 'atSeconds must be within 24 hours');
+  .max(24 * 3600, 'atSeconds must be within 24 hours')
+  .transform((v) => Math.round(v * 1000) / 1000);
 const bodySchema = z
   .string()
   .trim()
@@ -171,7 +175,10 @@ export function isUniqueViolation(error: unknown): boolean {
   return false;
 }
 
-/** In a direct thread, a block on either side stops messages both ways. */
+/**
+ * In a direct thread, a block on either side stops messages both ways, and with them edits,
+ * reactions and typing signals, which reach the other person just the same.
+ */
 async function assertCanSend(tx: DbOrTx, kind: string, groupId: string, senderId: string) {
   if (kind !== 'direct') return;
   const [peer] = await tx
@@ -198,10 +205,10 @@ async function ownMessage(db: DbOrTx, messageId: string, userId: string) {
     message: 'No such message, or you cannot see it.',
   });
   if (!row) throw notFound;
-  await requireMember(db, row.groupId, userId).catch(() => {
+  const member = await requireMember(db, row.groupId, userId).catch(() => {
     throw notFound;
   });
-  return row;
+  return { ...row, kind: member.kind };
 }
 
 export const messagesRouter = router({
@@ -244,8 +251,8 @@ export const messagesRouter = router({
     .input(
       z.object({
         groupId: groupIdSchema,
-        beforeSeq: z.number().int().min(1).optional(),
-        afterSeq: z.number().int().min(0).optional(),
+        beforeSeq: z.number().int().min(1).max(MAX_SEQ, 'beforeSeq is beyond any seq').optional(),
+        afterSeq: z.number().int().min(0).max(MAX_SEQ, 'afterSeq is beyond any seq').optional(),
         limit: z.number().int().min(1).max(200).default(50),
       }),
     )
@@ -279,6 +286,7 @@ export const messagesRouter = router({
       const msg = await ownMessage(ctx.db, input.messageId, ctx.user.id);
       if (msg.senderId !== ctx.user.id)
         throw new TRPCError({ code: 'FORBIDDEN', message: 'You can only edit your own messages.' });
+      await assertCanSend(ctx.db, msg.kind, msg.groupId, ctx.user.id);
       if (msg.deletedAt)
         throw new TRPCError({
           code: 'PRECONDITION_FAILED',
@@ -331,6 +339,7 @@ export const messagesRouter = router({
     .input(z.object({ messageId: z.uuid('messageId must be a message id'), emoji: emojiSchema }))
     .mutation(async ({ ctx, input }) => {
       const msg = await ownMessage(ctx.db, input.messageId, ctx.user.id);
+      await assertCanSend(ctx.db, msg.kind, msg.groupId, ctx.user.id);
       if (msg.deletedAt)
         throw new TRPCError({
           code: 'PRECONDITION_FAILED',
@@ -428,7 +437,8 @@ export const messagesRouter = router({
   typing: authedProcedure
     .input(z.object({ groupId: groupIdSchema }))
     .mutation(async ({ ctx, input }) => {
-      await requireMember(ctx.db, input.groupId, ctx.user.id);
+      const member = await requireMember(ctx.db, input.groupId, ctx.user.id);
+      await assertCanSend(ctx.db, member.kind, input.groupId, ctx.user.id);
       const key = `${ctx.user.id}:${input.groupId}`;
       const now = Date.now();
       const last = typingGate.get(key) ?? 0;
