@@ -93,7 +93,12 @@ export interface ProtocolMap {
   /** A plain query or mutation, run by the background with the user's token. */
   'api.call'(data: { path: string; type: 'query' | 'mutation'; input?: unknown }): unknown;
   /** Queue a chat message (sent now if online, else when the socket is back). */
-  'outbox.send'(data: Omit<Extract<OutboxItem, { kind: 'message' }>, 'clientId' | 'kind'>): {
+  'outbox.send'(
+    data: Omit<Extract<OutboxItem, { kind: 'message' }>, 'clientId' | 'kind'> & {
+      /** Named by the sender so it can show the item under its final key from the start. */
+      clientId?: string;
+    },
+  ): {
     clientId: string;
     queued: boolean;
   };

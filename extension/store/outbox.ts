@@ -2,7 +2,10 @@ import { errorCode, errorMessage, isRefusal, KithError } from '../lib/errors';
 import type { OutboxEntry, OutboxItem } from '../lib/protocol';
 import type { KithDb, OutboxRow } from './db';
 
-type Draft<K extends OutboxItem['kind']> = Omit<Extract<OutboxItem, { kind: K }>, 'clientId'>;
+/** An item before it is queued; the sender may name its clientId (so it can track the item at once). */
+type Draft<K extends OutboxItem['kind']> = Omit<Extract<OutboxItem, { kind: K }>, 'clientId'> & {
+  clientId?: string;
+};
 export type OutboxDraft = Draft<'message'> | Draft<'share'>;
 
 export interface OutboxDeps {
@@ -61,19 +64,22 @@ export class Outbox {
         'Sign in to Kith first: click the Kith button in the toolbar.',
       );
     }
-    const clientId = this.deps.newId?.() ?? crypto.randomUUID();
+    const clientId = draft.clientId ?? this.deps.newId?.() ?? crypto.randomUUID();
     const item = { ...draft, clientId } as OutboxItem;
-    await this.deps.db.outbox.add({
-      clientId,
-      seq: nextSeq(),
-      userId: account.userId,
-      serverUrl: account.serverUrl,
-      item,
-      status: 'pending',
-      error: null,
-      attempts: 0,
-      createdAt: Date.now(),
-    });
+    // The same clientId twice (a sender retrying its own request) is the same item, queued once.
+    const known = await this.deps.db.outbox.get(clientId);
+    if (!known)
+      await this.deps.db.outbox.add({
+        clientId,
+        seq: nextSeq(),
+        userId: account.userId,
+        serverUrl: account.serverUrl,
+        item,
+        status: 'pending',
+        error: null,
+        attempts: 0,
+        createdAt: Date.now(),
+      });
     this.deps.onChange?.();
     await Promise.race([this.flush(), sleep(waitMs)]);
     const row = await this.deps.db.outbox.get(clientId);

@@ -237,11 +237,14 @@ export function openThread(
       const user = me();
       const text = body.trim();
       if (!text || !user) return;
-      const slot = `p:${Math.random().toString(36).slice(2)}`;
+      // Named here, so this item and the outbox entry the background announces (possibly before
+      // the send call returns) share one key and never show twice.
+      const clientId = crypto.randomUUID();
+      const slot = `p:${clientId}`;
       const temp: ThreadItem = {
-        key: slot,
+        key: keyFor(user.id, clientId),
         id: null,
-        clientId: '',
+        clientId,
         kind: 'text',
         senderId: user.id,
         senderName: user.displayName || user.handle,
@@ -255,18 +258,14 @@ export function openThread(
       local.set(slot, temp);
       publish();
       try {
-        const { clientId, queued } = await client.send({
+        const { queued } = await client.send({
+          clientId,
           groupId: target.groupId,
           body: text,
           clip: target.clip,
           ...(atSeconds === null ? {} : { atSeconds }),
         });
-        local.set(slot, {
-          ...temp,
-          key: keyFor(user.id, clientId),
-          clientId,
-          state: queued ? 'queued' : 'sending',
-        });
+        local.set(slot, { ...temp, state: queued ? 'queued' : 'sending' });
       } catch (e) {
         local.set(slot, { ...temp, state: 'failed', error: errorText(e) });
       }

@@ -127,6 +127,25 @@ describe('outbox', () => {
     expect(await bodies(ben, group.id)).toEqual(['did this go through?']);
   });
 
+  it('a clientId named by the sender is kept, and naming it twice queues and stores it once', async () => {
+    const { ana, ben, group } = await pair();
+    const { outbox, net } = outboxFor(ana);
+    net.online = false;
+    const clientId = crypto.randomUUID();
+    const draft = { kind: 'message' as const, clientId, groupId: group.id, body: 'only once' };
+    const first = await outbox.enqueue(draft, 50);
+    const again = await outbox.enqueue(draft, 50);
+    expect(first).toEqual({ clientId, queued: true });
+    expect(again).toEqual({ clientId, queued: true });
+    expect(await outbox.pendingCount()).toBe(1);
+    net.online = true;
+    await outbox.flush();
+    expect(await outbox.pendingCount()).toBe(0);
+    expect(await bodies(ben, group.id)).toEqual(['only once']);
+    const { messages } = await ben.api.messages.list({ groupId: group.id, limit: 10 });
+    expect(messages[0]?.clientId).toBe(clientId);
+  });
+
   it('a restarted worker (a new outbox over the same database) sends what was pending, once', async () => {
     const { ana, ben, group } = await pair();
     const profile = newProfile();

@@ -6,6 +6,7 @@ import type {
   GroupSummary,
   MessageView,
   OutboxEntry,
+  OutboxItem,
   SessionState,
   SyncEvent,
 } from '../../../extension/lib/protocol';
@@ -174,10 +175,24 @@ class FakeClient implements KithClient {
   }
   async send(data: unknown) {
     this.sent.push(data);
-    return {
-      clientId: `client-${this.sent.length}`,
-      queued: this.sessionState.connection !== 'online',
+    const draft = data as Omit<Extract<OutboxItem, { kind: 'message' }>, 'kind' | 'clientId'> & {
+      clientId?: string;
     };
+    const clientId = draft.clientId ?? `client-${this.sent.length}`;
+    // Like the background: the new outbox entry is announced before the send call returns.
+    this.changeOutbox([
+      ...this.outboxEntries,
+      {
+        clientId,
+        item: { ...draft, kind: 'message', clientId },
+        status: 'pending',
+        error: null,
+        attempts: 0,
+        createdAt: new Date().toISOString(),
+      },
+    ]);
+    await tick();
+    return { clientId, queued: this.sessionState.connection !== 'online' };
   }
   async share(data: unknown) {
     this.shared.push(data);
@@ -364,8 +379,18 @@ describe('the overlay with a fake background', () => {
     await tick();
     box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
     await until(() => byText('.kith-msg-body', 'at the jump'));
-    expect(client.sent).toEqual([{ groupId: 'g-room', body: 'at the jump', clip, atSeconds: 12 }]);
+    expect(client.sent).toEqual([
+      { clientId: expect.any(String), groupId: 'g-room', body: 'at the jump', clip, atSeconds: 12 },
+    ]);
+    const { clientId } = client.sent[0] as { clientId: string };
     expect(byText('.kith-msg-state', /Sending/)).not.toBeNull();
+    // The outbox entry the background announced and our own pending line are one line.
+    await tick();
+    expect(
+      [...container.querySelectorAll('.kith-msg-body')].filter(
+        (el) => el.textContent === 'at the jump',
+      ),
+    ).toHaveLength(1);
     // The server's copy replaces ours: one line, no longer pending.
     client.emit(
       message({
@@ -373,7 +398,7 @@ describe('the overlay with a fake background', () => {
         clip,
         body: 'at the jump',
         sender: ME,
-        clientId: 'client-1',
+        clientId,
         atSeconds: 12,
       }),
     );
