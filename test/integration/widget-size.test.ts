@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BUDGET_BYTES, measureWidgets } from '../bench/widget-size';
 
 describe('the widget size budget', () => {
-  it('a page with one shop button loads at most 12 KB of gzipped script', async () => {
+  it('a page with one shop button loads at most 8 KB of gzipped script', async () => {
     const sizes = await measureWidgets();
     const files = sizes.kith.files.map((f) => `${f.file} ${f.gzip} B`).join(', ');
     console.log(
