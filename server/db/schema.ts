@@ -17,6 +17,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
+export type GroupAdds = 'friends' | 'nobody';
+
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
 export const users = pgTable(
@@ -27,6 +29,8 @@ export const users = pgTable(
     displayName: text('display_name').notNull(),
     passwordHash: text('password_hash').notNull(),
     sendReceipts: boolean('send_receipts').notNull().default(true),
+    /** Who may put me in a group: my friends (the default) or nobody. */
+    groupAdds: text('group_adds').$type<GroupAdds>().notNull().default('friends'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('users_handle_lower_idx').on(sql`lower(${t.handle})`)],
@@ -341,3 +345,67 @@ export const stripeEvents = pgTable('stripe_events', {
   type: text('type').notNull(),
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+export type MessageRequestStatus = 'pending' | 'declined';
+
+/**
+ * A direct thread opened by someone who is not the recipient's friend (a friend of a friend).
+ * Until accepted, only the requester is a member: the recipient sees it in `groups.requests`,
+ * not in their list, and gets no events or unread counts. Accepting adds them and drops the
+ * row; declining keeps it as 'declined' so the same person cannot ask again.
+ */
+export const messageRequests = pgTable(
+  'message_requests',
+  {
+    groupId: uuid('group_id')
+      .primaryKey()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    fromUserId: uuid('from_user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    toUserId: uuid('to_user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: text('status').$type<MessageRequestStatus>().notNull().default('pending'),
+    createdAt: createdAt(),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+  },
+  (t) => [index('message_requests_to_idx').on(t.toUserId, t.status)],
+);
+
+export type ReportReason = 'spam' | 'harassment' | 'other';
+export type ReportStatus = 'open' | 'closed';
+
+/**
+ * A message reported for review, with a copy of its body as it was when reported (the sender
+ * may edit or delete it afterwards). A reporter has at most one open report per message.
+ */
+export const reports = pgTable(
+  'reports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Null once the reporter deletes their account: the report stays for review. */
+    reporterId: uuid('reporter_id').references(() => users.id, { onDelete: 'set null' }),
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    /** Who sent the reported message, when the report was made. */
+    reportedUserId: uuid('reported_user_id').references(() => users.id, { onDelete: 'set null' }),
+    reason: text('reason').$type<ReportReason>().notNull(),
+    note: text('note'),
+    bodySnapshot: text('body_snapshot'),
+    status: text('status').$type<ReportStatus>().notNull().default('open'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('reports_open_once_idx')
+      .on(t.reporterId, t.messageId)
+      .where(sql`${t.status} = 'open'`),
+    index('reports_status_idx').on(t.status, t.createdAt),
+    check('reports_reason_known', sql`${t.reason} in ('spam', 'harassment', 'other')`),
+    check('reports_note_length', sql`char_length(${t.note}) <= 500`),
+  ],
+);
