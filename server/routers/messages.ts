@@ -5,8 +5,9 @@ import { isBlockedEitherWay, requireMember } from '../access';
 import type { ResolvedClip } from '../clips/resolve';
 import { clipInputSchema, upsertClip } from '../clips/store';
 import type { DbOrTx, Tx } from '../db/client';
-import { groupMembers, groups, messages, reactions } from '../db/schema';
+import { groupMembers, groups, messages, reactions, reports } from '../db/schema';
 import { type Emit, publishEphemeral, transact } from '../events';
+import { assertRequestQuota } from '../messages/requests';
 import { loadMessage, loadMessageViews, type MessageView, selectMessages } from '../messages/view';
 import { productIdSchema, requireActiveProduct } from '../payments/catalog';
 import { authedProcedure, router } from '../trpc';
@@ -98,6 +99,7 @@ export async function insertMessage(
 ): Promise<MessageView> {
   const member = await requireMember(tx, input.groupId, input.senderId, true);
   await assertCanSend(tx, member.kind, input.groupId, input.senderId);
+  await assertRequestQuota(tx, member.kind, input.groupId, input.senderId);
   // A product message shares a product that exists and is on sale.
   if (input.productId) await requireActiveProduct(tx, input.productId);
   if (input.replyTo) {
@@ -457,5 +459,67 @@ export const messagesRouter = router({
         },
       });
       return { sent: true };
+    }),
+
+  /**
+   * Reports a message for review: stored with a copy of its body as it is now. Only members of
+   * the message's group can report it; reporting it again while the report is open changes
+   * nothing and answers the same report.
+   */
+  report: authedProcedure
+    .input(
+      z.object({
+        messageId: z.uuid('messageId must be a message id'),
+        reason: z.enum(['spam', 'harassment', 'other'], 'reason must be spam, harassment or other'),
+        note: z
+          .string()
+          .trim()
+          .max(500, 'A note can be at most 500 characters')
+          .optional()
+          .transform((v) => (v ? v : null)),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const msg = await ownMessage(ctx.db, input.messageId, ctx.user.id);
+      const mine = and(
+        eq(reports.reporterId, ctx.user.id),
+        eq(reports.messageId, msg.id),
+        eq(reports.status, 'open'),
+      );
+      const answer = (r: { id: string; createdAt: Date }) => ({
+        reportId: r.id,
+        messageId: msg.id,
+        status: 'open' as const,
+        createdAt: r.createdAt.toISOString(),
+      });
+      const [existing] = await ctx.db
+        .select({ id: reports.id, createdAt: reports.createdAt })
+        .from(reports)
+        .where(mine);
+      if (existing) return answer(existing);
+      const [body] = await ctx.db
+        .select({ body: messages.body })
+        .from(messages)
+        .where(eq(messages.id, msg.id));
+      const [row] = await ctx.db
+        .insert(reports)
+        .values({
+          reporterId: ctx.user.id,
+          messageId: msg.id,
+          groupId: msg.groupId,
+          reportedUserId: msg.senderId,
+          reason: input.reason,
+          note: input.note,
+          bodySnapshot: body?.body ?? null,
+        })
+        .onConflictDoNothing()
+        .returning({ id: reports.id, createdAt: reports.createdAt });
+      if (row) return answer(row);
+      // The same report sent twice at once: the other one is stored, answer with it.
+      const [winner] = await ctx.db
+        .select({ id: reports.id, createdAt: reports.createdAt })
+        .from(reports)
+        .where(mine);
+      return answer(winner!);
     }),
 });
