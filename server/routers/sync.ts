@@ -4,7 +4,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { BusEvent } from '../bus';
 import { events, groupMembers } from '../db/schema';
-import { rowToBusEvent } from '../sync/hub';
+import { type Attachment, rowToBusEvent } from '../sync/hub';
 import { authedProcedure, router } from '../trpc';
 
 /** A subscriber that falls this far behind live delivery is cut over to a resync. */
@@ -86,20 +86,41 @@ export const syncRouter = router({
       let backlog = 0;
       let overflowed = false;
       const live = on(inbox, 'event', { signal });
-      const { position, detach } = await ctx.hub.attach((event) => {
-        if (overflowed) return;
-        if (++backlog > MAX_BACKLOG) {
-          overflowed = true;
-          inbox.emit('event', { type: 'overflow' } as unknown as BusEvent);
-          return;
-        }
-        inbox.emit('event', event);
-      });
+      let hub: Attachment | undefined;
+      const joins = new Set<string>();
+      hub = await ctx.hub.attach(
+        (event) => {
+          // A join seen live: that group's events must reach this stream from now on.
+          if (event.type === 'member.added' && event.userId === me) {
+            joins.add(event.groupId);
+            hub?.watch(event.groupId);
+          }
+          if (overflowed) return;
+          if (++backlog > MAX_BACKLOG) {
+            overflowed = true;
+            inbox.emit('event', { type: 'overflow' } as unknown as BusEvent);
+            return;
+          }
+          inbox.emit('event', event);
+        },
+        { userId: me },
+      );
+      for (const groupId of joins) hub.watch(groupId);
+      const { position, detach } = hub;
       try {
+        // Signed out (or deleted) between the context being made and attaching: nothing more.
+        const [session] = await ctx.db
+          .select({ userId: sessions.userId })
+          .from(sessions)
+          .where(eq(sessions.tokenHash, ctx.tokenHash));
+        if (!session) throw new TRPCError({ code: 'UNAUTHORIZED', message: SESSION_ENDED_MESSAGE });
         const rows = await ctx.db
           .select({ groupId: groupMembers.groupId, joinedEventId: groupMembers.joinedEventId })
           .from(groupMembers)
           .where(eq(groupMembers.userId, me));
+        // From here the hub wakes this stream only for its groups and for events about this user
+        // (a superset of what `Membership` admits: groups are only ever added to the filter).
+        hub.narrow(rows.map((r) => r.groupId));
         const membership = new Membership(
           me,
           new Map(rows.map((r) => [r.groupId, r.joinedEventId])),
@@ -153,6 +174,9 @@ export const syncRouter = router({
             yield tracked(String(sent), resync(sent, 'too-far-behind'));
             return;
           }
+          // This session was ended (logout, logout everywhere, account deleted): stop here.
+          if (revokes(event, me, ctx.tokenHash))
+            throw new TRPCError({ code: 'UNAUTHORIZED', message: SESSION_ENDED_MESSAGE });
           if (event.id !== undefined && event.id <= sent) continue;
           if (!membership.admit(event)) continue;
           if (event.id === undefined) {

@@ -13,6 +13,31 @@ export interface HubOptions {
 
 export type HubListener = (event: BusEvent) => void;
 
+/** One attached listener and what it wants to hear about. */
+interface Subscriber {
+  listener: HubListener;
+  /** Hears about events naming this user, whatever their group. */
+  userId: string | null;
+  /** Until narrowed, hears everything; then only its groups (and its user's events). */
+  wide: boolean;
+  groups: Set<string>;
+  /** The last emit that reached it, so one listed both by group and by user hears it once. */
+  stamp: number;
+}
+
+/** A listener's handle: its start position, and how to tell the hub what it listens to. */
+export interface Attachment {
+  position: number;
+  detach: () => void;
+  /**
+   * From now on, only events of these groups (plus those naming the attachment's user) reach the
+   * listener. Until then it hears every event, so nothing is missed while it finds its groups.
+   */
+  narrow: (groups: Iterable<string>) => void;
+  /** Adds one group (a join seen on the stream). Safe to call before or after `narrow`. */
+  watch: (groupId: string) => void;
+}
+
 export function rowToBusEvent(row: typeof events.$inferSelect): BusEvent {
   return {
     id: row.id,
@@ -34,7 +59,11 @@ export class EventHub {
   /** Every event with an id up to here has been handed to the listeners. */
   private horizon = -1;
   private readonly held = new Map<number, BusEvent>();
-  private readonly listeners = new Set<HubListener>();
+  private readonly wide = new Set<Subscriber>();
+  private readonly byGroup = new Map<string, Set<Subscriber>>();
+  private readonly byUser = new Map<string, Set<Subscriber>>();
+  private subscribers = 0;
+  private stamp = 0;
   private starting: Promise<void> | null = null;
   private gapTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -72,23 +101,60 @@ export class EventHub {
 
   /**
    * Adds a listener and returns the position at that moment: every later event reaches the
-   * listener, every earlier one is already committed and readable from the database.
+   * listener, every earlier one is already committed and readable from the database. With a
+   * `userId`, the listener can later be narrowed to its groups, so an event wakes only the
+   * streams it concerns instead of every stream on the instance.
    */
-  async attach(listener: HubListener): Promise<{ position: number; detach: () => void }> {
+  async attach(listener: HubListener, interest: { userId?: string } = {}): Promise<Attachment> {
     await this.start();
-    this.listeners.add(listener);
-    return { position: this.horizon, detach: () => this.listeners.delete(listener) };
+    const sub: Subscriber = {
+      listener,
+      userId: interest.userId ?? null,
+      wide: true,
+      groups: new Set(),
+      stamp: 0,
+    };
+    this.wide.add(sub);
+    this.subscribers += 1;
+    if (sub.userId) index(this.byUser, sub.userId).add(sub);
+    let attached = true;
+    return {
+      position: this.horizon,
+      detach: () => {
+        if (!attached) return;
+        attached = false;
+        this.subscribers -= 1;
+        this.wide.delete(sub);
+        if (sub.userId) unindex(this.byUser, sub.userId, sub);
+        for (const groupId of sub.groups) unindex(this.byGroup, groupId, sub);
+      },
+      narrow: (groups) => {
+        if (!attached) return;
+        for (const groupId of groups) sub.groups.add(groupId);
+        for (const groupId of sub.groups) index(this.byGroup, groupId).add(sub);
+        sub.wide = false;
+        this.wide.delete(sub);
+      },
+      watch: (groupId) => {
+        if (!attached || sub.groups.has(groupId)) return;
+        sub.groups.add(groupId);
+        if (!sub.wide) index(this.byGroup, groupId).add(sub);
+      },
+    };
   }
 
   get listenerCount(): number {
-    return this.listeners.size;
+    return this.subscribers;
   }
 
   stop(): void {
     this.unsubscribe?.();
     if (this.gapTimer) clearTimeout(this.gapTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
-    this.listeners.clear();
+    this.wide.clear();
+    this.byGroup.clear();
+    this.byUser.clear();
+    this.subscribers = 0;
   }
 
   private receive(event: BusEvent): void {
@@ -102,9 +168,19 @@ export class EventHub {
   }
 
   private emit(event: BusEvent): void {
-    for (const listener of this.listeners) {
+    const stamp = ++this.stamp;
+    this.deliver(this.wide, event, stamp);
+    this.deliver(this.byGroup.get(event.groupId), event, stamp);
+    if (event.userId) this.deliver(this.byUser.get(event.userId), event, stamp);
+  }
+
+  private deliver(subs: Set<Subscriber> | undefined, event: BusEvent, stamp: number): void {
+    if (!subs) return;
+    for (const sub of subs) {
+      if (sub.stamp === stamp) continue;
+      sub.stamp = stamp;
       try {
-        listener(event);
+        sub.listener(event);
       } catch (error) {
         this.deps.log?.warn({ err: error }, 'event listener failed');
       }
@@ -189,4 +265,19 @@ export class EventHub {
       .from(events);
     return Number(row?.max ?? 0);
   }
+}
+
+function index<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  const known = map.get(key);
+  if (known) return known;
+  const set = new Set<V>();
+  map.set(key, set);
+  return set;
+}
+
+function unindex<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
 }

@@ -110,4 +110,52 @@ describe('the per-instance event hub', () => {
     expect(seen).toEqual([typing]);
     hub.stop();
   });
+  it('wakes a narrowed listener only for its groups and its user, once each, and a watched join', async () => {
+    const bus = manualBus();
+    const hub = new EventHub({ db: database.db, bus }, { pollMs: 60_000 });
+    const mine = '00000000-0000-4000-8000-00000000000a';
+    const later = '00000000-0000-4000-8000-00000000000b';
+    const other = '00000000-0000-4000-8000-00000000000c';
+    const typing = (groupId: string, userId?: string) => ({
+      groupId,
+      type: 'typing',
+      userId: userId ?? null,
+      payload: { groupId },
+      createdAt: new Date().toISOString(),
+    });
+    const seen: BusEvent[] = [];
+    const everything: BusEvent[] = [];
+    const handle = await hub.attach((e) => seen.push(e), { userId: 'u-1' });
+    await hub.attach((e) => everything.push(e));
+    expect(hub.listenerCount).toBe(2);
+
+    // Wide until narrowed: nothing is missed while the stream looks up its groups.
+    bus.release(typing(other));
+    expect(seen).toHaveLength(1);
+    handle.narrow([mine]);
+    bus.release(typing(other));
+    bus.release(typing(mine));
+    // In its group and naming its user: one wake, not two.
+    bus.release(typing(mine, 'u-1'));
+    // Naming its user in a group it is not in (a join or removal about it) still reaches it.
+    bus.release(typing(other, 'u-1'));
+    expect(seen.map((e) => [e.groupId, e.userId])).toEqual([
+      [other, null],
+      [mine, null],
+      [mine, 'u-1'],
+      [other, 'u-1'],
+    ]);
+    handle.watch(later);
+    bus.release(typing(later));
+    expect(seen.at(-1)?.groupId).toBe(later);
+    expect(everything).toHaveLength(6);
+
+    handle.detach();
+    handle.detach();
+    expect(hub.listenerCount).toBe(1);
+    bus.release(typing(mine, 'u-1'));
+    expect(seen).toHaveLength(5);
+    expect(everything).toHaveLength(7);
+    hub.stop();
+  });
 });
