@@ -5,6 +5,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { sql } from 'drizzle-orm';
 import { WebSocketServer } from 'ws';
 import { appRouter } from './router';
+import { SessionSockets } from './sync/revocation';
 import { createContextInner, type Deps } from './trpc';
 
 export interface RunningServer {
@@ -100,12 +101,16 @@ export async function startServer(
   server.keepAliveTimeout = 5000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
+  // A socket's context is made once: when its session is revoked, the socket is closed.
+  const sessionSockets = new SessionSockets(deps.bus);
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ req, info }) => {
+    createContext: async ({ req, res, info }) => {
       const token = info.connectionParams?.token ?? null;
-      return createContextInner(deps, { token, ip: clientIp(req) });
+      const ctx = await createContextInner(deps, { token, ip: clientIp(req) });
+      if (ctx.user && ctx.tokenHash) sessionSockets.track(res, ctx.user.id, ctx.tokenHash);
+      return ctx;
     },
     keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 10_000 },
     onError: ({ error, path }) => {
@@ -138,6 +143,7 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        sessionSockets.close();
         wsHandler.broadcastReconnectNotification();
         for (const client of wss.clients) client.close(1001, 'server shutting down');
         wss.close();

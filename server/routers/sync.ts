@@ -3,8 +3,9 @@ import { TRPCError, tracked } from '@trpc/server';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { BusEvent } from '../bus';
-import { events, groupMembers } from '../db/schema';
+import { events, groupMembers, sessions } from '../db/schema';
 import { type Attachment, rowToBusEvent } from '../sync/hub';
+import { revokes, SESSION_ENDED_MESSAGE } from '../sync/revocation';
 import { authedProcedure, router } from '../trpc';
 
 /** A subscriber that falls this far behind live delivery is cut over to a resync. */
