@@ -16,10 +16,9 @@
  *
  * Figures go to bench-results/overlay.json.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { constants, gzipSync } from 'node:zlib';
 import { transform } from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright-core';
 import {
@@ -31,9 +30,11 @@ import {
   type SiteHost,
   startFixtureServer,
 } from '../fixtures/browser';
-
-const gzip = (bytes: Buffer | string) =>
-  gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION }).length;
+import {
+  CONTENT_SCRIPT_BUDGET_BYTES,
+  contentScriptSizes,
+  gzipSize as gzip,
+} from './content-script-size';
 
 /**
  * The least a content script can do for this feature: find the video (now or when one appears)
@@ -108,12 +109,6 @@ const SITES: { name: string; host: SiteHost; path: string }[] = [
   { name: 'instagram-reels', host: 'www.instagram.com', path: '/reels/' },
 ];
 
-interface FileSize {
-  file: string;
-  raw: number;
-  gzip: number;
-}
-
 interface Load {
   /** ms from the first <video> in the DOM to the dock rendered in the shadow root. */
   videoToMount: number;
@@ -164,24 +159,6 @@ function summarize(loads: Load[], failed: number, maxLongTask: number): Summary 
     longTaskMs: loads.reduce((n, l) => n + l.longTaskMs, 0),
     maxLongTaskMs: maxLongTask,
   };
-}
-
-async function contentScriptSizes(extensionDir: string): Promise<FileSize[]> {
-  const manifest = JSON.parse(await readFile(path.join(extensionDir, 'manifest.json'), 'utf8')) as {
-    content_scripts?: { js?: string[]; css?: string[] }[];
-  };
-  const files = new Set<string>();
-  for (const cs of manifest.content_scripts ?? [])
-    for (const f of [...(cs.js ?? []), ...(cs.css ?? [])]) files.add(f);
-  if (!files.size) throw new Error('the built manifest declares no content script');
-  // WXT bundles each content script into one file (no dynamic chunks); the overlay's CSS is
-  // inlined into it (cssInjectionMode 'manual'), so a `css` entry appears only if that changes.
-  const sizes: FileSize[] = [];
-  for (const file of files) {
-    const bytes = await readFile(path.join(extensionDir, file));
-    sizes.push({ file, raw: bytes.length, gzip: gzip(bytes) });
-  }
-  return sizes;
 }
 
 async function measureLoads(
@@ -268,16 +245,12 @@ export async function runOverlayBench(argv: string[] = []): Promise<void> {
 
   console.log('Building the extension (wxt build, cached by source hash)…');
   const extensionDir = await buildExtension();
-  const files = await contentScriptSizes(extensionDir);
+  const { files, ...total } = await contentScriptSizes(extensionDir);
   const baselineJs = (await transform(BASELINE, { minify: true, loader: 'js' })).code;
   const baseline = {
     file: 'baseline (minified)',
     raw: Buffer.byteLength(baselineJs),
     gzip: gzip(baselineJs),
-  };
-  const total = {
-    raw: files.reduce((n, f) => n + f.raw, 0),
-    gzip: files.reduce((n, f) => n + f.gzip, 0),
   };
   console.log(
     `\nContent script and what it loads (gzip -9 per file), ${path.relative(repoRoot, extensionDir)}:\n`,
@@ -294,6 +267,10 @@ export async function runOverlayBench(argv: string[] = []): Promise<void> {
   );
   const sizeRatio = total.gzip / baseline.gzip;
   console.log(`  overlay / baseline: ${sizeRatio.toFixed(1)}×`);
+  const sizeOk = total.gzip <= CONTENT_SCRIPT_BUDGET_BYTES;
+  console.log(
+    `  budget ${(CONTENT_SCRIPT_BUDGET_BYTES / 1024).toFixed(0)} KB gzip: ${sizeOk ? 'PASS' : 'FAIL'} (${(total.gzip / 1024).toFixed(2)} KB)`,
+  );
 
   console.log(`\nTime from <video> in the DOM to the overlay mounted, ${runs} loads per site:`);
   const fixtures = await startFixtureServer();

@@ -2,8 +2,9 @@
  * The store-ready builds: `npm run zip` (= `wxt zip && wxt zip -b firefox`, each of which runs
  * the production `wxt build` for its browser first) into a temporary folder of its own
  * (KITH_OUT_DIR, read by wxt.config.ts), so this never races a build another test or a person
- * runs into `.output/`. Then the manifests are checked for least privilege and icons, the
- * Firefox build goes through `web-ext lint`, and the three zips are opened.
+ * runs into `.output/`. Then the manifests are checked for least privilege and icons, their
+ * permissions against the APIs the code calls (both ways), the content script against its size
+ * budget, the Firefox build goes through `web-ext lint`, and the three zips are opened.
  * About 30–60 s, most of it the two builds.
  */
 import { execFile } from 'node:child_process';
@@ -14,12 +15,101 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SERVER_HOSTS, SUPPORTED_SITES } from '../../extension/lib/hosts';
+import { CONTENT_SCRIPT_BUDGET_BYTES, contentScriptSizes } from '../bench/content-script-size';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const ICON_SIZES = [16, 32, 48, 128];
 const ALLOWED_PERMISSIONS = ['storage', 'notifications', 'alarms', 'scripting', 'activeTab'];
 const OPTIONAL_SITES = ['https://*/*', 'http://*/*'];
+
+/**
+ * Permission-gated extension APIs (`browser.<namespace>` / `chrome.<namespace>`) and the
+ * permission each needs. A namespace used in the code must be here or in UNGATED_APIS, so a new
+ * API cannot slip past the check below.
+ */
+const API_PERMISSIONS: Record<string, string> = {
+  alarms: 'alarms',
+  bookmarks: 'bookmarks',
+  browsingData: 'browsingData',
+  contentSettings: 'contentSettings',
+  contextMenus: 'contextMenus',
+  cookies: 'cookies',
+  debugger: 'debugger',
+  declarativeContent: 'declarativeContent',
+  declarativeNetRequest: 'declarativeNetRequest',
+  downloads: 'downloads',
+  history: 'history',
+  identity: 'identity',
+  idle: 'idle',
+  management: 'management',
+  menus: 'menus',
+  notifications: 'notifications',
+  offscreen: 'offscreen',
+  pageCapture: 'pageCapture',
+  privacy: 'privacy',
+  proxy: 'proxy',
+  scripting: 'scripting',
+  search: 'search',
+  sessions: 'sessions',
+  sidePanel: 'sidePanel',
+  storage: 'storage',
+  tabCapture: 'tabCapture',
+  tabGroups: 'tabGroups',
+  topSites: 'topSites',
+  tts: 'tts',
+  webNavigation: 'webNavigation',
+  webRequest: 'webRequest',
+};
+/** Namespaces any extension may call without a permission (`tabs` only hides tab addresses). */
+const UNGATED_APIS = [
+  'action',
+  'browserAction',
+  'commands',
+  'extension',
+  'i18n',
+  'omnibox',
+  'pageAction',
+  'permissions',
+  'runtime',
+  'tabs',
+  'windows',
+];
+/**
+ * Permissions that gate no namespace, and the code that uses each: `activeTab` lets the popup
+ * read the address of the tab it was opened on (no `tabs` permission needed for that).
+ */
+const OTHER_PERMISSION_USES: Record<string, RegExp> = {
+  activeTab: /\btabs\.query\(\s*\{\s*active:\s*true/,
+};
+
+/** Every .ts/.tsx file of the extension's source, without comments. */
+async function extensionSources(): Promise<{ file: string; code: string }[]> {
+  const dir = path.join(root, 'extension');
+  const files = (await readdir(dir, { recursive: true }))
+    .filter((f) => /\.tsx?$/.test(f) && !f.endsWith('.d.ts'))
+    .sort();
+  return Promise.all(
+    files.map(async (file) => ({
+      file: `extension/${file}`,
+      code: (await readFile(path.join(dir, file), 'utf8'))
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/(^|[\s;{}()])\/\/.*$/gm, '$1'),
+    })),
+  );
+}
+
+/** Which `browser.<namespace>` / `chrome.<namespace>` the code uses, with the files using each. */
+function apiNamespaces(sources: { file: string; code: string }[]): Map<string, string[]> {
+  const used = new Map<string, string[]>();
+  for (const { file, code } of sources)
+    for (const m of code.matchAll(/(?<![\w.$'"`/-])(?:browser|chrome)\??\.([A-Za-z]+)/g)) {
+      const files = used.get(m[1]!) ?? [];
+      if (!files.includes(file)) files.push(file);
+      used.set(m[1]!, files);
+    }
+  return used;
+}
 
 let out: string;
 
@@ -116,6 +206,77 @@ describe('the Chrome build (MV3)', () => {
     for (const script of m.content_scripts ?? []) {
       expect(SUPPORTED_SITES).toEqual(expect.arrayContaining(script.matches));
     }
+  });
+});
+
+describe('the permissions match the code', () => {
+  /** Non-host permissions of a built manifest (MV2 lists hosts among its permissions). */
+  const apiPermissions = (m: Manifest) =>
+    m.permissions.filter((p) => !p.includes(':') && p !== '<all_urls>').sort();
+
+  it('the scan sees every extension API the code calls', async () => {
+    const sources = await extensionSources();
+    const used = apiNamespaces(sources);
+    // The scan works: the background's alarms and the popup's tab query are found.
+    expect(used.get('alarms')).toContain('extension/entrypoints/background.ts');
+    expect(used.get('tabs')).toContain('extension/entrypoints/popup/main.tsx');
+    const unknown = [...used.keys()].filter(
+      (ns) => !(ns in API_PERMISSIONS) && !UNGATED_APIS.includes(ns),
+    );
+    expect(unknown, 'add these namespaces to API_PERMISSIONS or UNGATED_APIS').toEqual([]);
+    // The API object is only ever used as `browser.<namespace>`, never handed around whole
+    // (which would hide what is called through it from this scan).
+    const bare = sources.flatMap(({ file, code }) =>
+      [...code.matchAll(/(?<![\w.$'"`/-])(?:browser|chrome)\b(?!\??\.)\s*[,)\];]/g)].map(
+        (m) => `${file}: ${m[0]}`,
+      ),
+    );
+    expect(bare).toEqual([]);
+  });
+
+  for (const [label, dir] of [
+    ['Chrome', 'chrome-mv3'],
+    ['Firefox', 'firefox-mv2'],
+  ] as const) {
+    it(`every permission the ${label} build requests is used by the code, and every permission the code needs is requested`, async () => {
+      const m = await manifest(dir);
+      const requested = apiPermissions(m);
+      const sources = await extensionSources();
+      const used = apiNamespaces(sources);
+      const needed = [
+        ...new Set([...used.keys()].flatMap((ns) => API_PERMISSIONS[ns] ?? [])),
+        ...Object.entries(OTHER_PERMISSION_USES)
+          .filter(([, use]) => sources.some(({ code }) => use.test(code)))
+          .map(([permission]) => permission),
+      ].sort();
+      const unused = requested.filter((p) => !needed.includes(p));
+      const missing = needed.filter((p) => !requested.includes(p));
+      expect(unused, 'requested but unused: drop them from wxt.config.ts').toEqual([]);
+      expect(missing, 'used but not requested: add them to wxt.config.ts').toEqual([]);
+      // Optional hosts are asked for at run time, from the popup.
+      const optionalHosts = m.optional_host_permissions ?? m.optional_permissions ?? [];
+      const asks = used.get('permissions') ?? [];
+      expect(optionalHosts.length > 0).toBe(
+        sources.some(
+          ({ file, code }) => asks.includes(file) && /permissions\.request\(/.test(code),
+        ),
+      );
+    });
+  }
+});
+
+describe('the content script size budget', () => {
+  it('the content script and everything its manifest entry loads stay within 40 KB gzip', async () => {
+    const sizes = await contentScriptSizes(path.join(out, 'chrome-mv3'));
+    const files = sizes.files.map((f) => `${f.file} ${f.raw} B, ${f.gzip} B gz`).join('; ');
+    console.log(
+      `content script: ${sizes.gzip} B gzip (${(sizes.gzip / 1024).toFixed(2)} KB of ${CONTENT_SCRIPT_BUDGET_BYTES / 1024} KB): ${files}`,
+    );
+    expect(sizes.files.map((f) => f.file)).toContain('content-scripts/overlay.js');
+    expect(
+      sizes.gzip,
+      `over the content-script budget: ${files}. See what grew with npm run bench -- overlay`,
+    ).toBeLessThanOrEqual(CONTENT_SCRIPT_BUDGET_BYTES);
   });
 });
 
