@@ -121,7 +121,9 @@ export const chatFeature: OverlayFeature = {
           class={`kith-msg${item.mine ? ' is-mine' : ''}${item.state !== 'sent' ? ` is-${item.state}` : ''}`}
         >
           <div class="kith-msg-meta">
-            <span class="kith-msg-name">{item.mine ? 'You' : item.senderName}</span>
+            <span class="kith-msg-name" dir="auto">
+              {item.mine ? 'You' : item.senderName}
+            </span>
             {item.atSeconds !== null && (
               <button
                 type="button"
@@ -141,7 +143,11 @@ export const chatFeature: OverlayFeature = {
           ) : (
             <>
               {shared && <p class="kith-msg-shared">shared this clip</p>}
-              {item.body && <p class="kith-msg-body">{item.body}</p>}
+              {item.body && (
+                <p class="kith-msg-body" dir="auto">
+                  {item.body}
+                </p>
+              )}
               {item.productId && <ProductLine productId={item.productId} />}
             </>
           )}

@@ -103,8 +103,12 @@ function ProductSummary({ product }: { product: ShopProduct }) {
         </span>
       )}
       <div class="kith-product-text">
-        <p class="kith-product-title">{product.title}</p>
-        <p class="kith-muted kith-product-brand">{product.brand.name}</p>
+        <p class="kith-product-title" dir="auto">
+          {product.title}
+        </p>
+        <p class="kith-muted kith-product-brand" dir="auto">
+          {product.brand.name}
+        </p>
         <p class="kith-product-price">{formatPrice(product.priceCents, product.currency)}</p>
       </div>
     </div>
@@ -234,7 +238,11 @@ export function ProductCard({
         </svg>
       </button>
       <ProductSummary product={product} />
-      {product.description && <p class="kith-product-desc">{product.description}</p>}
+      {product.description && (
+        <p class="kith-product-desc" dir="auto">
+          {product.description}
+        </p>
+      )}
       <BuyButton product={product} source={clip ? { url: clip.url } : {}} />
       {signedIn && (
         <div class="kith-row kith-product-actions">

@@ -109,7 +109,9 @@ export const shareFeature: OverlayFeature = {
                 <span class="kith-avatar" aria-hidden="true">
                   {(g.name.trim()[0] ?? '?').toUpperCase()}
                 </span>
-                <span class="kith-group-name">{g.name}</span>
+                <span class="kith-group-name" dir="auto">
+                  {g.name}
+                </span>
                 {g.kind !== 'direct' && (
                   <span class="kith-muted">
                     {g.memberCount} {g.memberCount === 1 ? 'member' : 'members'}

@@ -73,7 +73,9 @@ export function mountShopStrip(overlay: Overlay, signal: AbortSignal): FunctionC
                     openId.value = openId.peek() === p.id ? null : p.id;
                   }}
                 >
-                  <span class="kith-shop-chip-title">{p.title}</span>
+                  <span class="kith-shop-chip-title" dir="auto">
+                    {p.title}
+                  </span>
                   <span class="kith-shop-chip-price">{formatPrice(p.priceCents, p.currency)}</span>
                 </button>
               </li>
