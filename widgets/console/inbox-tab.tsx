@@ -34,9 +34,13 @@ export function InboxTab({ brand }: { brand: Brand }) {
                   aria-current={t.groupId === open.value ? 'true' : undefined}
                   onClick={() => (open.value = t.groupId)}
                 >
-                  <strong>{who(t)}</strong>
+                  <strong class="user-text" dir="auto">
+                    {who(t)}
+                  </strong>
                   {t.unread > 0 && <span class="badge warn">{t.unread} new</span>}
-                  <span class="muted small">{t.lastMessage?.body ?? ''}</span>
+                  <span class="muted small preview user-text" dir="auto">
+                    {t.lastMessage?.body ?? ''}
+                  </span>
                 </button>
               </li>
             ))}
@@ -90,8 +94,10 @@ function Conversation({ thread, onRead }: { thread: Thread; onRead(): void }) {
       <ol class="messages">
         {list.map((m) => (
           <li key={m.id} class={m.sender?.id === thread.customer?.id ? 'them' : 'me'}>
-            <span class="muted small">{m.sender?.displayName ?? 'Kith'}</span>
-            <div>
+            <span class="muted small user-text" dir="auto">
+              {m.sender?.displayName ?? 'Kith'}
+            </span>
+            <div class="user-text" dir="auto">
               {m.deletedAt
                 ? 'Message deleted'
                 : m.body || (m.productId ? 'Asked about a product' : '')}

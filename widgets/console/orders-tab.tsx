@@ -76,8 +76,8 @@ export function OrdersTab({ brand }: { brand: Brand }) {
                 </td>
                 <td>
                   {o.items.map((i) => (
-                    <div key={i.productId}>
-                      {i.title} × {i.quantity}
+                    <div key={i.productId} class="user-text">
+                      <span dir="auto">{i.title}</span> × {i.quantity}
                     </div>
                   ))}
                 </td>

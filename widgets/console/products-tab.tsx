@@ -76,7 +76,9 @@ export function ProductsTab({ brand }: { brand: Brand }) {
                   <div class="product-cell">
                     {p.imageUrl ? <img src={p.imageUrl} alt="" /> : <span class="thumb" />}
                     <div>
-                      <div class="strong">{p.title}</div>
+                      <div class="strong user-text" dir="auto">
+                        {p.title}
+                      </div>
                       <code class="muted small">{p.id}</code>
                     </div>
                   </div>
