@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { sql } from 'drizzle-orm';
@@ -45,6 +46,15 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body));
 }
 
+/** Server-side failures go to the log; a client's own mistakes (4xx) do not. */
+function logFailure(deps: Deps, error: TRPCError, path: string | undefined, what: string) {
+  const err = error.cause ?? error;
+  // A dependency that is down (database, Stripe): the client was told to retry.
+  if (error.code === 'SERVICE_UNAVAILABLE')
+    deps.log.warn({ err: String(err), path }, `${what}: unavailable`);
+  else if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ err, path }, what);
+}
+
 /**
  * One HTTP server: tRPC over HTTP under /trpc, tRPC over WebSocket on the same port, /health,
  * and whatever extra routes the caller adds (webhooks, widgets, console).
@@ -60,10 +70,7 @@ export async function startServer(
     // buffer an arbitrarily large body (the socket side is capped by `maxPayload`).
     maxBodySize: MAX_BODY_BYTES,
     createContext: ({ req }) => createContextInner(deps, { token: bearer(req), ip: clientIp(req) }),
-    onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR')
-        deps.log.error({ err: error.cause ?? error, path }, 'procedure failed');
-    },
+    onError: ({ error, path }) => logFailure(deps, error, path, 'procedure failed'),
   });
 
   const server = createServer(async (req, res) => {
@@ -113,10 +120,7 @@ export async function startServer(
       return ctx;
     },
     keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 10_000 },
-    onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR')
-        deps.log.error({ err: error.cause ?? error, path }, 'socket procedure failed');
-    },
+    onError: ({ error, path }) => logFailure(deps, error, path, 'socket procedure failed'),
   });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;

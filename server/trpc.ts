@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ZodError, z } from 'zod';
 import { hashToken } from './auth/password';
 import type { Bus } from './bus';
-import type { Db } from './db/client';
+import { type Db, isDatabaseUnavailable } from './db/client';
 import { sessions, users } from './db/schema';
 import type { Env } from './env';
 import type { Limits } from './limits';
@@ -51,8 +51,27 @@ export async function createContextInner(
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date())))
-    .limit(1);
+    .limit(1)
+    .catch((error: unknown) => {
+      throw isDatabaseUnavailable(error) ? databaseUnavailable(error) : error;
+    });
   return row ? { ...base, user: row, tokenHash } : base;
+}
+
+/** What a client is told while the database cannot be reached (restart, failover, outage). */
+export const DATABASE_UNAVAILABLE_MESSAGE =
+  'Kith cannot reach its database right now. Try again in a few seconds; sending a message again with the same clientId never stores it twice.';
+
+/**
+ * The database is down, not the request wrong: SERVICE_UNAVAILABLE (503), which clients tell
+ * apart from a refusal and retry as they are.
+ */
+export function databaseUnavailable(cause: unknown): TRPCError {
+  return new TRPCError({
+    code: 'SERVICE_UNAVAILABLE',
+    message: DATABASE_UNAVAILABLE_MESSAGE,
+    cause,
+  });
 }
 
 /** zod's own messages may start with "Invalid input"; the formatter says that once, up front. */
@@ -73,16 +92,23 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const zod = error.cause instanceof ZodError ? error.cause : null;
     let message = shape.message;
+    let { code, httpStatus } = shape.data;
     if (zod) message = `Invalid input: ${describeZodError(zod)}`;
-    // Internal failures never leak driver or stack details to the client.
-    if (error.code === 'INTERNAL_SERVER_ERROR')
+    // A lost database connection outside a procedure's own call (a subscription's stream).
+    if (error.code === 'INTERNAL_SERVER_ERROR' && isDatabaseUnavailable(error.cause)) {
+      code = 'SERVICE_UNAVAILABLE';
+      httpStatus = 503;
+      message = DATABASE_UNAVAILABLE_MESSAGE;
+    } else if (error.code === 'INTERNAL_SERVER_ERROR') {
+      // Internal failures never leak driver or stack details to the client.
       message = 'Something went wrong on our side. Please try again.';
+    }
     return {
       ...shape,
       message,
       data: {
-        code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
+        code,
+        httpStatus,
         path: shape.data.path,
         ...(zod
           ? { issues: zod.issues.map((i) => ({ path: i.path.map(String), message: issueText(i) })) }
@@ -116,9 +142,23 @@ const refuseNul = t.middleware(async ({ getRawInput, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(refuseNul);
+/**
+ * A procedure that failed because the database could not be reached answers 503
+ * SERVICE_UNAVAILABLE with a message to try again, not a 500.
+ */
+const databaseUp = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') {
+    if (isDatabaseUnavailable(result.error.cause)) throw databaseUnavailable(result.error.cause);
+  }
+  return result;
+});
 
-export const authedProcedure = t.procedure
+const procedure = t.procedure.use(databaseUp);
+
+export const publicProcedure = procedure.use(refuseNul);
+
+export const authedProcedure = procedure
   .use(({ ctx, next }) => {
     if (!ctx.user || !ctx.tokenHash) {
       throw new TRPCError({

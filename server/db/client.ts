@@ -39,8 +39,11 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
-    // An idle client losing its connection (a database restart) must not crash the process.
+    // A client losing its connection (a database restart) must not crash the process: the
+    // pool reports idle ones here; a checked-out one emits 'error' on itself (pg-pool removes
+    // its own listener while the client is lent out), and its next query fails instead.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg({ client: pool, schema });
     await migratePg(db, { migrationsFolder });
     return { db, engine: 'postgres', close: () => pool.end() };
@@ -50,6 +53,48 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const db = drizzlePglite({ client, schema });
   await migratePglite(db, { migrationsFolder });
   return { db: db as unknown as Db, engine: 'pglite', close: () => client.close() };
+}
+
+/** Socket errors that mean the database server could not be reached (or went away). */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/**
+ * SQLSTATEs of a server that is shutting down, restarting or full: class 08 (connection
+ * exception), 57P01–57P03 (admin/crash shutdown, cannot connect now), 53300 (too many clients).
+ */
+const UNAVAILABLE_STATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+/** node-postgres' own words for a connection it lost or could not open. */
+const LOST_CONNECTION =
+  /Connection terminated|is not queryable|timeout exceeded when trying to connect/i;
+
+/**
+ * Whether an error (or one it wraps) means the database cannot be reached right now, as
+ * opposed to a query it refused: the same request may succeed once the database is back.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const pending: unknown[] = [error];
+  while (pending.length) {
+    const e = pending.pop();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    const { code, cause, errors } = e as { code?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_STATE.test(code)))
+      return true;
+    if (e instanceof Error && LOST_CONNECTION.test(e.message)) return true;
+    pending.push(cause);
+    // Connecting to every address of a host fails as one AggregateError.
+    if (Array.isArray(errors)) pending.push(...errors);
+  }
+  return false;
 }
 
 /**
