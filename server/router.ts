@@ -1,3 +1,4 @@
+import { accountRouter } from './routers/account';
 import { authRouter } from './routers/auth';
 import { brandsRouter } from './routers/brands';
 import { checkoutRouter } from './routers/checkout';
@@ -12,6 +13,7 @@ import { syncRouter } from './routers/sync';
 import { router } from './trpc';
 
 export const appRouter = router({
+  account: accountRouter,
   auth: authRouter,
   brands: brandsRouter,
   checkout: checkoutRouter,

@@ -2,7 +2,8 @@ import { TRPCError } from '@trpc/server';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { DUMMY_HASH, hashPassword, hashToken, newToken, verifyPassword } from '../auth/password';
-import { sessions, users } from '../db/schema';
+import { type GroupAdds, sessions, users } from '../db/schema';
+import { announceRevoked } from '../sync/revocation';
 import { authedProcedure, type Context, publicProcedure, router } from '../trpc';
 
 export const SESSION_DAYS = 30;
@@ -28,6 +29,28 @@ export const publicUserColumns = {
   handle: users.handle,
   displayName: users.displayName,
 };
+
+/** My profile with my privacy settings. */
+const meColumns = {
+  ...publicUserColumns,
+  sendReceipts: users.sendReceipts,
+  groupAdds: users.groupAdds,
+};
+
+interface MeRow {
+  id: string;
+  handle: string;
+  displayName: string;
+  sendReceipts: boolean;
+  groupAdds: GroupAdds;
+}
+
+function meView(row: MeRow) {
+  return {
+    ...row,
+    settings: { readReceipts: row.sendReceipts, groupAdds: row.groupAdds },
+  };
+}
 
 async function startSession(ctx: Context, userId: string) {
   const token = newToken();
@@ -86,34 +109,73 @@ export const authRouter = router({
     }),
 
   me: authedProcedure.query(async ({ ctx }) => {
-    const [row] = await ctx.db
-      .select({ ...publicUserColumns, sendReceipts: users.sendReceipts })
-      .from(users)
-      .where(eq(users.id, ctx.user.id));
-    return row ?? ctx.user;
+    const [row] = await ctx.db.select(meColumns).from(users).where(eq(users.id, ctx.user.id));
+    if (!row)
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'This account no longer exists.' });
+    return meView(row);
   }),
 
-  /** Profile and privacy settings: display name, and whether others see when I have read. */
+  /**
+   * Profile and privacy settings: display name; whether others see when I have read
+   * (`readReceipts`, also accepted under its older name `sendReceipts`); who may add me to
+   * groups (`groupAdds`: my friends, or nobody).
+   */
   update: authedProcedure
     .input(
       z
-        .object({ displayName: displayNameSchema.optional(), sendReceipts: z.boolean().optional() })
+        .object({
+          displayName: displayNameSchema.optional(),
+          sendReceipts: z.boolean().optional(),
+          readReceipts: z.boolean().optional(),
+          groupAdds: z
+            .enum(['friends', 'nobody'], 'groupAdds must be "friends" or "nobody"')
+            .optional(),
+        })
         .refine(
-          (v) => v.displayName !== undefined || v.sendReceipts !== undefined,
-          'Nothing to change',
+          (v) =>
+            v.displayName !== undefined ||
+            v.sendReceipts !== undefined ||
+            v.readReceipts !== undefined ||
+            v.groupAdds !== undefined,
+          'Nothing to change: give displayName, readReceipts or groupAdds',
+        )
+        .refine(
+          (v) =>
+            v.sendReceipts === undefined ||
+            v.readReceipts === undefined ||
+            v.sendReceipts === v.readReceipts,
+          'readReceipts and sendReceipts name the same setting: give one of them',
         ),
     )
     .mutation(async ({ ctx, input }) => {
+      const receipts = input.readReceipts ?? input.sendReceipts;
       const [row] = await ctx.db
         .update(users)
-        .set(input)
+        .set({
+          ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+          ...(receipts !== undefined ? { sendReceipts: receipts } : {}),
+          ...(input.groupAdds !== undefined ? { groupAdds: input.groupAdds } : {}),
+        })
         .where(eq(users.id, ctx.user.id))
-        .returning({ ...publicUserColumns, sendReceipts: users.sendReceipts });
-      return row!;
+        .returning(meColumns);
+      if (!row)
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'This account no longer exists.' });
+      return meView(row);
     }),
 
   logout: authedProcedure.mutation(async ({ ctx }) => {
     await ctx.db.delete(sessions).where(eq(sessions.tokenHash, ctx.tokenHash));
+    await announceRevoked(ctx, ctx.user.id, [ctx.tokenHash]);
     return { ok: true as const };
+  }),
+
+  /** Ends every session of mine, this one included: other devices and open sockets too. */
+  logoutAll: authedProcedure.mutation(async ({ ctx }) => {
+    const ended = await ctx.db
+      .delete(sessions)
+      .where(eq(sessions.userId, ctx.user.id))
+      .returning({ tokenHash: sessions.tokenHash });
+    await announceRevoked(ctx, ctx.user.id, 'all');
+    return { ok: true as const, sessionsEnded: ended.length };
   }),
 });

@@ -11,8 +11,16 @@ import {
   requireUser,
 } from '../access';
 import type { DbOrTx, Tx } from '../db/client';
-import { friendships, groupMembers, groups, type MemberRole, users } from '../db/schema';
+import {
+  friendships,
+  groupMembers,
+  groups,
+  type MemberRole,
+  messageRequests,
+  users,
+} from '../db/schema';
 import { type Emit, transact } from '../events';
+import { MAX_REQUEST_MESSAGES, requestFor } from '../messages/requests';
 import { authedProcedure, router } from '../trpc';
 
 export const MAX_GROUP_MEMBERS = 32;
@@ -51,6 +59,7 @@ async function memberList(db: DbOrTx, groupId: string) {
 export async function loadGroup(db: DbOrTx, groupId: string, userId: string) {
   const me = await requireMember(db, groupId, userId);
   const members = await memberList(db, groupId);
+  const request = me.kind === 'direct' ? await requestFor(db, groupId) : null;
   return {
     id: groupId,
     kind: me.kind,
@@ -60,6 +69,14 @@ export async function loadGroup(db: DbOrTx, groupId: string, userId: string) {
     lastSeq: me.lastSeq,
     lastReadSeq: me.lastReadSeq,
     members,
+    /**
+     * Set while this direct thread is my message request that the other person has not
+     * accepted: they are not a member yet, and I may send up to `maxMessages` until they do.
+     * (A declined request looks the same to its sender.)
+     */
+    request: request
+      ? { pending: true as const, toUserId: request.toUserId, maxMessages: MAX_REQUEST_MESSAGES }
+      : null,
   };
 }
 
@@ -79,6 +96,92 @@ async function assertAllFriends(db: DbOrTx, userId: string, ids: string[]) {
     });
   }
 }
+
+/** Refuses people whose setting says nobody may add them to groups, naming them. */
+async function assertAcceptGroupAdds(db: DbOrTx, ids: string[]) {
+  if (ids.length === 0) return;
+  const rows = await db
+    .select({ handle: users.handle, displayName: users.displayName })
+    .from(users)
+    .where(and(inArray(users.id, ids), eq(users.groupAdds, 'nobody')))
+    .orderBy(asc(users.handle));
+  if (rows.length === 0) return;
+  const names = rows.map((r) => `${r.displayName} (@${r.handle})`).join(', ');
+  throw new TRPCError({
+    code: 'FORBIDDEN',
+    message: `${names} ${rows.length === 1 ? 'does' : 'do'} not want to be added to groups (a privacy setting). Leave ${rows.length === 1 ? 'them' : 'these people'} out, or ask them to add you instead.`,
+  });
+}
+
+/**
+ * Takes `userId` out of a group the way leaving does: a `member.left` event, the owner's role
+ * passing to the longest-standing admin (else member), and a group left empty archived. Used by
+ * `groups.leave` and by account deletion (which also leaves direct and brand threads).
+ */
+export async function leaveGroup(
+  tx: Tx,
+  emit: Emit,
+  groupId: string,
+  userId: string,
+  role: MemberRole,
+) {
+  await tx
+    .delete(groupMembers)
+    .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
+  emit({ groupId, type: 'member.left', userId, payload: { groupId, userId } });
+  const rest = await tx
+    .select({ userId: groupMembers.userId, role: groupMembers.role })
+    .from(groupMembers)
+    .where(eq(groupMembers.groupId, groupId))
+    .orderBy(
+      sql`case ${groupMembers.role} when 'admin' then 0 else 1 end`,
+      asc(groupMembers.joinedAt),
+      asc(groupMembers.joinedEventId),
+    );
+  if (rest.length === 0) {
+    await tx.update(groups).set({ archivedAt: new Date() }).where(eq(groups.id, groupId));
+    emit({ groupId, type: 'group.archived', payload: { groupId } });
+    return { ok: true as const, archived: true, newOwnerId: null };
+  }
+  let newOwnerId: string | null = null;
+  const heir = rest[0];
+  if (role === 'owner' && heir) {
+    newOwnerId = heir.userId;
+    await tx
+      .update(groupMembers)
+      .set({ role: 'owner' })
+      .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, heir.userId)));
+    emit({
+      groupId,
+      type: 'member.role',
+      userId: heir.userId,
+      payload: { groupId, userId: heir.userId, role: 'owner' },
+    });
+  }
+  return { ok: true as const, archived: false, newOwnerId };
+}
+
+/** Whether the two share at least one friend (and so may send each other a message request). */
+async function shareAFriend(db: DbOrTx, a: string, b: string): Promise<boolean> {
+  const result = await db.execute<{ one: number }>(sql`
+    select 1 as one from friendships fa
+    join friendships fb on fb.user_id = fa.friend_id and fb.friend_id = ${b}
+    where fa.user_id = ${a}
+    limit 1`);
+  return result.rows.length > 0;
+}
+
+/** Turns a message request into an ordinary direct thread: the recipient joins it. */
+async function acceptRequestTx(tx: Tx, emit: Emit, groupId: string, toUserId: string) {
+  await tx.delete(messageRequests).where(eq(messageRequests.groupId, groupId));
+  await addMemberRows(tx, emit, groupId, [toUserId], 'member', toUserId);
+}
+
+const requestNotFound = () =>
+  new TRPCError({
+    code: 'NOT_FOUND',
+    message: 'No such message request. It may have been withdrawn; check your requests again.',
+  });
 
 async function addMemberRows(
   tx: Tx,
@@ -117,6 +220,7 @@ export const groupsRouter = router({
         });
       }
       await assertAllFriends(ctx.db, ctx.user.id, memberIds);
+      await assertAcceptGroupAdds(ctx.db, memberIds);
       const groupId = await transact(ctx, async (tx, emit) => {
         const [group] = await tx
           .insert(groups)
@@ -225,6 +329,7 @@ export const groupsRouter = router({
         const present = new Set(existing.map((r) => r.id));
         const fresh = input.userIds.filter((id) => !present.has(id));
         await assertAllFriends(tx, ctx.user.id, fresh);
+        await assertAcceptGroupAdds(tx, fresh);
         if (present.size + fresh.length > MAX_GROUP_MEMBERS) {
           throw new TRPCError({
             code: 'BAD_REQUEST',
@@ -282,51 +387,7 @@ export const groupsRouter = router({
     return transact(ctx, async (tx, emit) => {
       const me = await requireMember(tx, input.groupId, ctx.user.id, true);
       refuseDirect(me, 'Leaving');
-      await tx
-        .delete(groupMembers)
-        .where(and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, ctx.user.id)));
-      emit({
-        groupId: input.groupId,
-        type: 'member.left',
-        userId: ctx.user.id,
-        payload: { groupId: input.groupId, userId: ctx.user.id },
-      });
-      const rest = await tx
-        .select({ userId: groupMembers.userId, role: groupMembers.role })
-        .from(groupMembers)
-        .where(eq(groupMembers.groupId, input.groupId))
-        .orderBy(
-          sql`case ${groupMembers.role} when 'admin' then 0 else 1 end`,
-          asc(groupMembers.joinedAt),
-          asc(groupMembers.joinedEventId),
-        );
-      if (rest.length === 0) {
-        await tx.update(groups).set({ archivedAt: new Date() }).where(eq(groups.id, input.groupId));
-        emit({
-          groupId: input.groupId,
-          type: 'group.archived',
-          payload: { groupId: input.groupId },
-        });
-        return { ok: true as const, archived: true, newOwnerId: null };
-      }
-      let newOwnerId: string | null = null;
-      const heir = rest[0];
-      if (me.role === 'owner' && heir) {
-        newOwnerId = heir.userId;
-        await tx
-          .update(groupMembers)
-          .set({ role: 'owner' })
-          .where(
-            and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, heir.userId)),
-          );
-        emit({
-          groupId: input.groupId,
-          type: 'member.role',
-          userId: heir.userId,
-          payload: { groupId: input.groupId, userId: heir.userId, role: 'owner' },
-        });
-      }
-      return { ok: true as const, archived: false, newOwnerId };
+      return leaveGroup(tx, emit, input.groupId, ctx.user.id, me.role);
     });
   }),
 
@@ -395,6 +456,12 @@ export const groupsRouter = router({
       return { groupId: input.groupId, muted: input.muted };
     }),
 
+  /**
+   * The 1:1 thread with someone. With a friend it is an ordinary thread. With a friend of a
+   * friend it is a message request: only I am in it until they accept (see `requests`). Anyone
+   * else, or anyone blocked either way, is refused. Opening a thread someone requested with me
+   * accepts their request.
+   */
   openDirect: authedProcedure
     .input(z.object({ userId: z.uuid('userId must be a user id') }))
     .mutation(async ({ ctx, input }) => {
@@ -413,11 +480,29 @@ export const groupsRouter = router({
         .select({ id: groups.id })
         .from(groups)
         .where(eq(groups.directKey, directKey));
-      if (existing) return loadGroup(ctx.db, existing.id, ctx.user.id);
-      if (!(await areFriends(ctx.db, ctx.user.id, input.userId))) {
+      const friends = await areFriends(ctx.db, ctx.user.id, input.userId);
+      if (existing) {
+        const request = await requestFor(ctx.db, existing.id);
+        // They asked me and I open the thread, or we have become friends since: it is accepted.
+        if (request && (request.toUserId === ctx.user.id || friends)) {
+          await transact(ctx, async (tx, emit) => {
+            await tx
+              .select({ id: groups.id })
+              .from(groups)
+              .where(eq(groups.id, existing.id))
+              .for('update');
+            const still = await requestFor(tx, existing.id);
+            if (still) await acceptRequestTx(tx, emit, existing.id, still.toUserId);
+          });
+        }
+        return loadGroup(ctx.db, existing.id, ctx.user.id);
+      }
+      const asRequest = !friends;
+      if (asRequest && !(await shareAFriend(ctx.db, ctx.user.id, input.userId))) {
         throw new TRPCError({
           code: 'FORBIDDEN',
-          message: 'You can only message your friends directly. Send them an invite first.',
+          message:
+            'You can only message your friends, or friends of your friends. Send them an invite first.',
         });
       }
       const groupId = await transact(ctx, async (tx, emit) => {
@@ -428,7 +513,14 @@ export const groupsRouter = router({
           .returning({ id: groups.id });
         // Both people opened the thread at once: the other insert won, use its thread.
         if (!group) return null;
-        await addMemberRows(tx, emit, group.id, [ctx.user.id, peer.id], 'member', ctx.user.id);
+        if (asRequest) {
+          await tx
+            .insert(messageRequests)
+            .values({ groupId: group.id, fromUserId: ctx.user.id, toUserId: peer.id });
+          await addMemberRows(tx, emit, group.id, [ctx.user.id], 'member', ctx.user.id);
+        } else {
+          await addMemberRows(tx, emit, group.id, [ctx.user.id, peer.id], 'member', ctx.user.id);
+        }
         return group.id;
       });
       if (groupId) return loadGroup(ctx.db, groupId, ctx.user.id);
@@ -437,6 +529,124 @@ export const groupsRouter = router({
         .from(groups)
         .where(eq(groups.directKey, directKey));
       if (!winner) throw groupNotFound();
+      const request = await requestFor(ctx.db, winner.id);
+      if (request?.toUserId === ctx.user.id) {
+        await transact(ctx, async (tx, emit) => {
+          await tx
+            .select({ id: groups.id })
+            .from(groups)
+            .where(eq(groups.id, winner.id))
+            .for('update');
+          if (await requestFor(tx, winner.id))
+            await acceptRequestTx(tx, emit, winner.id, ctx.user.id);
+        });
+      }
       return loadGroup(ctx.db, winner.id, ctx.user.id);
     }),
+
+  /**
+   * Message requests waiting for me: who asks, how many friends we share, and their first
+   * message. Requests from people blocked either way are not shown.
+   */
+  requests: authedProcedure.query(async ({ ctx }) => {
+    const me = ctx.user.id;
+    const result = await ctx.db.execute<{
+      group_id: string;
+      created_at: Date | string;
+      from_id: string;
+      from_handle: string;
+      from_name: string;
+      mutual: number;
+      message_count: number;
+      first_body: string | null;
+      first_kind: string | null;
+      first_at: Date | string | null;
+      first_clip_url: string | null;
+      first_clip_title: string | null;
+    }>(sql`
+      select r.group_id, r.created_at, u.id as from_id, u.handle as from_handle,
+        u.display_name as from_name,
+        (select count(*)::int from friendships fa join friendships fb
+           on fb.user_id = fa.friend_id and fb.friend_id = u.id
+         where fa.user_id = ${me}) as mutual,
+        (select count(*)::int from messages m where m.group_id = r.group_id
+           and m.deleted_at is null) as message_count,
+        fm.body as first_body, fm.kind as first_kind, fm.created_at as first_at,
+        c.url as first_clip_url, c.title as first_clip_title
+      from message_requests r
+      join groups g on g.id = r.group_id and g.archived_at is null
+      join users u on u.id = r.from_user_id
+      left join lateral (
+        select m.body, m.kind, m.created_at, m.clip_ref from messages m
+        where m.group_id = r.group_id and m.deleted_at is null order by m.seq limit 1
+      ) fm on true
+      left join clips c on c.id = fm.clip_ref
+      where r.to_user_id = ${me} and r.status = 'pending'
+        and not exists (select 1 from blocks b where (b.blocker_id = ${me} and b.blocked_id = u.id)
+          or (b.blocker_id = u.id and b.blocked_id = ${me}))
+      order by r.created_at desc
+    `);
+    const iso = (v: Date | string) => new Date(v).toISOString();
+    return result.rows.map((r) => ({
+      groupId: r.group_id,
+      from: { id: r.from_id, handle: r.from_handle, displayName: r.from_name },
+      mutualFriends: Number(r.mutual),
+      messageCount: Number(r.message_count),
+      firstMessage:
+        r.first_kind && r.first_at
+          ? {
+              kind: r.first_kind,
+              body: r.first_body,
+              clip: r.first_clip_url ? { url: r.first_clip_url, title: r.first_clip_title } : null,
+              createdAt: iso(r.first_at),
+            }
+          : null,
+      createdAt: iso(r.created_at),
+    }));
+  }),
+
+  /** Accepts a message request: I join the thread, and it becomes an ordinary direct thread. */
+  acceptRequest: authedProcedure.input(groupIdInput).mutation(async ({ ctx, input }) => {
+    await transact(ctx, async (tx, emit) => {
+      await tx
+        .select({ id: groups.id })
+        .from(groups)
+        .where(eq(groups.id, input.groupId))
+        .for('update');
+      const request = await requestFor(tx, input.groupId);
+      if (!request || request.toUserId !== ctx.user.id || request.status !== 'pending')
+        throw requestNotFound();
+      if (await isBlockedEitherWay(tx, request.fromUserId, ctx.user.id))
+        throw new TRPCError({
+          code: 'FORBIDDEN',
+          message: 'You cannot message this person. Unblock them first to accept.',
+        });
+      const [group] = await tx
+        .select({ archivedAt: groups.archivedAt })
+        .from(groups)
+        .where(eq(groups.id, input.groupId));
+      if (!group || group.archivedAt) throw requestNotFound();
+      await acceptRequestTx(tx, emit, input.groupId, ctx.user.id);
+    });
+    return loadGroup(ctx.db, input.groupId, ctx.user.id);
+  }),
+
+  /**
+   * Declines a message request: it leaves my requests, and its sender cannot send more or ask
+   * again (they are not told; to them it still looks unanswered). Becoming friends, or me
+   * opening the thread with them, lifts it. Declining again changes nothing.
+   */
+  declineRequest: authedProcedure.input(groupIdInput).mutation(async ({ ctx, input }) => {
+    const request = await requestFor(ctx.db, input.groupId);
+    if (!request || request.toUserId !== ctx.user.id) throw requestNotFound();
+    if (request.status === 'pending') {
+      await ctx.db
+        .update(messageRequests)
+        .set({ status: 'declined', decidedAt: new Date() })
+        .where(
+          and(eq(messageRequests.groupId, input.groupId), eq(messageRequests.status, 'pending')),
+        );
+    }
+    return { ok: true as const, groupId: input.groupId };
+  }),
 });

@@ -24,7 +24,12 @@ describe.each(engines)('accounts on %s', (engine) => {
     expect(user).toEqual({ id: expect.any(String), handle: 'ana_1', displayName: 'Ana' });
     expect(token.length).toBeGreaterThanOrEqual(40);
     const me = await (await callerFor(deps, token)).auth.me();
-    expect(me).toEqual({ ...user, sendReceipts: true });
+    expect(me).toEqual({
+      ...user,
+      sendReceipts: true,
+      groupAdds: 'friends',
+      settings: { readReceipts: true, groupAdds: 'friends' },
+    });
   });
 
   it('a user turns read receipts off and renames themself', async () => {

@@ -80,6 +80,8 @@ interface World {
   orderId: string;
   inviteCode: string;
   brandThreadId: string;
+  /** A message request from `removed` (a friend of a friend) to `member`, not yet answered. */
+  requestId: string;
 }
 
 type Input = (w: World) => unknown;
@@ -124,6 +126,15 @@ const SPECS: Record<string, Spec> = {
   'auth.me': { kind: 'self', by: 'owner', input: () => undefined },
   'auth.update': { kind: 'self', by: 'owner', input: () => ({ displayName: 'Renamed' }) },
   'auth.logout': { kind: 'self', by: 'owner', input: () => undefined },
+  'auth.logoutAll': { kind: 'self', by: 'buyer', input: () => undefined },
+
+  'account.export': { kind: 'self', by: 'owner', input: () => undefined },
+  // The owner runs a brand (deletion is refused then); the member has none.
+  'account.delete': {
+    kind: 'self',
+    by: 'member',
+    input: () => ({ password: 'correct horse battery' }),
+  },
 
   'brands.create': {
     kind: 'self',
@@ -224,6 +235,20 @@ const SPECS: Record<string, Spec> = {
     refuse: { stranger: { code: 'FORBIDDEN' }, blocked: { code: 'FORBIDDEN' } },
   },
   'groups.list': { kind: 'self', by: 'owner', input: () => undefined },
+  'groups.requests': { kind: 'self', by: 'member', input: () => undefined },
+  // Only the one asked answers a request: not a stranger, not the requester (`removed`).
+  'groups.acceptRequest': {
+    kind: 'group',
+    by: 'member',
+    input: (w) => ({ groupId: w.requestId }),
+    refuse: groupRefusals,
+  },
+  'groups.declineRequest': {
+    kind: 'group',
+    by: 'member',
+    input: (w) => ({ groupId: w.requestId }),
+    refuse: groupRefusals,
+  },
   'groups.get': {
     kind: 'group',
     by: 'member',
@@ -345,6 +370,13 @@ const SPECS: Record<string, Spec> = {
     },
   },
 
+  'messages.report': {
+    kind: 'group',
+    by: 'member',
+    input: (w) => ({ messageId: w.ownerMessage, reason: 'spam', note: 'not nice' }),
+    refuse: groupRefusals,
+  },
+
   'orders.list': { kind: 'self', by: 'buyer', input: () => ({ limit: 10 }) },
   'orders.get': {
     kind: 'order',
@@ -433,6 +465,10 @@ async function worldState(db: Db) {
       sql`select clip_ref, product_id, from_seconds, to_seconds from clip_products order by 1, 2`,
     ),
     orders: await rows(sql`select id, status, total_cents, buyer_id from orders order by id`),
+    requests: await rows(
+      sql`select group_id, from_user_id, to_user_id, status from message_requests order by 1`,
+    ),
+    reports: await rows(sql`select id, reporter_id, message_id, status from reports order by id`),
   };
 }
 
@@ -543,6 +579,9 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
     });
     const asked = await buyer.api.brands.ask({ brandId, body: 'Still in stock?', clientId: cid() });
     const invite = await owner.api.friends.createInvite({ maxUses: 5 });
+    // `removed` and `member` share a friend (the owner): a direct thread between them is a request.
+    const request = await removed.api.groups.openDirect({ userId: member.id });
+    await send(removed, request.id, 'hello from a friend of a friend');
 
     // The owner's second session, expired: the owner's own token must stop working.
     const anon = await callerFor(deps);
@@ -574,6 +613,7 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
       orderId: order.orderId,
       inviteCode: invite.code,
       brandThreadId: asked.group.id,
+      requestId: request.id,
     };
     secrets = [
       w.groupId,

@@ -52,7 +52,12 @@ const LAST = [
   'friends.remove',
   'friends.block',
   'auth.logout',
+  // The fuzzing user runs a brand, so deletion is refused; logout everywhere ends every session.
+  'account.delete',
+  'auth.logoutAll',
 ];
+/** Calls that would end the fuzzing user's sessions or account in the middle of a random walk. */
+const NOT_IN_WALK = ['auth.logout', 'auth.logoutAll', 'account.delete'];
 const CONCURRENT_BATCHES = 80;
 const MIXED_RUNS = 700;
 
@@ -772,9 +777,13 @@ describe.each(fuzzEngines)('fuzzing every procedure on $engine', ({ engine, scal
         fc.asyncProperty(arb, who, async (input, as) => {
           generated += 1;
           calls += 1;
-          // logout ends the session it is called with: give it a fresh one each time.
+          // logout (and logout everywhere) ends the session it is called with: a fresh one each time.
           const token =
-            as === 'anonymous' ? null : path === 'auth.logout' ? await mintToken(me.id) : me.token;
+            as === 'anonymous'
+              ? null
+              : path === 'auth.logout' || path === 'auth.logoutAll'
+                ? await mintToken(me.id)
+                : me.token;
           const seen = await callOnce(deps, path, type, input, token);
           count(path, seen);
           expectNoServerError(seen, () => `${path} as ${as} with ${preview(input)}`);
@@ -872,7 +881,7 @@ describe.each(fuzzEngines)('fuzzing every procedure on $engine', ({ engine, scal
     // Calls that tear the world down are rare here; they get their own runs at the end.
     const steps = fc.oneof(
       ...all
-        .filter((p) => p.path !== 'auth.logout')
+        .filter((p) => !NOT_IN_WALK.includes(p.path))
         .map(({ path, type }) => ({
           weight: LAST.includes(path) ? 1 : 10,
           arbitrary: fc.tuple(

@@ -13,7 +13,17 @@ import {
 } from '../fixtures/deps';
 import { dbState, expectRefusedUnchanged, refusal } from '../fixtures/state';
 
-const GROUP_KEYS = ['id', 'kind', 'lastReadSeq', 'lastSeq', 'members', 'muted', 'name', 'role'];
+const GROUP_KEYS = [
+  'id',
+  'kind',
+  'lastReadSeq',
+  'lastSeq',
+  'members',
+  'muted',
+  'name',
+  'request',
+  'role',
+];
 const MEMBER_KEYS = ['displayName', 'handle', 'id', 'joinedAt', 'role'];
 const LIST_KEYS = [
   'createdAt',
