@@ -85,7 +85,7 @@ export function GroupDetailView({ store, group }: { store: PopupStore; group: Gr
             <li key={m.id} class="row">
               <span class="who">
                 <span class="name">
-                  {m.displayName}
+                  <bdi>{m.displayName}</bdi>
                   {m.id === me && <span class="muted small"> (you)</span>}
                 </span>
                 <span class="muted small">

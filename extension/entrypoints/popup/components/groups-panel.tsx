@@ -67,7 +67,7 @@ function NewGroup({ store, onDone }: { store: PopupStore; onDone: () => void }) 
                       : chosen.value.filter((id) => id !== f.id);
                   }}
                 />
-                {f.displayName} <span class="muted small">@{f.handle}</span>
+                <bdi>{f.displayName}</bdi> <span class="muted small">@{f.handle}</span>
               </label>
             </li>
           ))}
