@@ -492,6 +492,11 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
     await screenshot(page, 'hostile-overlay-chat');
     expect(await inspect(panel)).toEqual([]);
 
+    // Friends: who talked about this clip in which group.
+    await panel.getByRole('tab', { name: 'Friends' }).click();
+    await panel.locator('.kith-activity-item').first().waitFor({ timeout: 15_000 });
+    expect(await inspect(panel)).toEqual([]);
+
     // Share: the group list.
     await panel.getByRole('tab', { name: 'Share' }).click();
     await panel.locator('.kith-group-name').first().waitFor();
@@ -531,10 +536,32 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
     await screenshot(popup, 'hostile-popup-groups');
     expect(await inspect(main)).toEqual([]);
 
-    await popup.locator('.list.groups button.group').first().click();
+    // The thread group: every friend and the viewer (whose name has an open RTL override,
+    // followed by "(you)") as members.
+    await popup
+      .locator('.list.groups button.group', { hasText: /^.{0,4}👩/ })
+      .first()
+      .click();
     await popup.getByRole('button', { name: '← All groups' }).waitFor();
+    await popup.getByText('(you)').waitFor();
+    // "(you)" comes after the name, not inside its reversed run.
+    const order = await popup.locator('.name', { hasText: '(you)' }).evaluate((name) => {
+      const you = [...name.children].find((c) => c.textContent?.includes('(you)'))!;
+      const before = document.createRange();
+      before.setStartBefore(name.firstChild!);
+      before.setEndBefore(you);
+      return { name: before.getBoundingClientRect().right, you: you.getBoundingClientRect().left };
+    });
+    expect(order.you).toBeGreaterThanOrEqual(order.name - 1);
+    await screenshot(popup, 'hostile-popup-group');
     expect(await inspect(main)).toEqual([]);
     await popup.getByRole('button', { name: '← All groups' }).click();
+
+    // A new group: the friends to choose from, names beside their handles.
+    await popup.getByRole('button', { name: 'New group' }).click();
+    await popup.locator('.checks li').first().waitFor();
+    expect(await inspect(main)).toEqual([]);
+    await popup.getByRole('button', { name: 'Cancel' }).click();
 
     await popup.getByRole('tab', { name: 'Friends' }).click();
     await popup.locator('.list .row .name').first().waitFor();
@@ -626,7 +653,16 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
 
     expect(await inspect(page.locator('#box-share'))).toEqual([]);
 
-    for (const i of [0, 1, 2, 9, 10]) await page.locator(`#card-${i} [part~="add"]`).click();
+    for (const name of [
+      'script tag',
+      'rtl override left open',
+      'very long word',
+      'huge emoji run',
+      'combining-mark stack',
+    ])
+      await page
+        .locator(`#card-${HOSTILE.findIndex((p) => p.name === name)} [part~="add"]`)
+        .click();
     await page.locator('#cart [part="toggle"]').click();
     const drawer = page.locator('#cart [part="drawer"]');
     await drawer.locator('[part="line"]').first().waitFor();
