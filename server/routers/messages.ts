@@ -7,6 +7,7 @@ import { clipInputSchema, upsertClip } from '../clips/store';
 import type { DbOrTx, Tx } from '../db/client';
 import { groupMembers, groups, messages, reactions, reports } from '../db/schema';
 import { type Emit, publishEphemeral, transact } from '../events';
+import { sendBatcher } from '../messages/batch';
 import { assertRequestQuota } from '../messages/requests';
 import { loadMessage, loadMessageViews, type MessageView, selectMessages } from '../messages/view';
 import { productIdSchema, requireActiveProduct } from '../payments/catalog';
@@ -236,7 +237,7 @@ export const messagesRouter = router({
         });
       }
       await ctx.limits.consumeSend(ctx.user.id);
-      return storeMessage(ctx, {
+      return sendBatcher(ctx).submit({
         groupId: input.groupId,
         senderId: ctx.user.id,
         clientId: input.clientId,

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { TRPCError } from '@trpc/server';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BusEvent } from '../../server/bus';
+import type { Db } from '../../server/db/client';
+import { SendBatcher, sendBatcher } from '../../server/messages/batch';
+import type { StoreMessageInput } from '../../server/routers/messages';
+import type { Deps } from '../../server/trpc';
+import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
+import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
+
+const cid = () => `c_${randomUUID()}`;
+const text = (groupId: string, sender: TestUser, body: string, clientId = cid()) =>
+  ({ groupId, senderId: sender.id, clientId, kind: 'text', body }) satisfies StoreMessageInput;
+
+describe.each(engines)('sends stored together on %s', (engine) => {
+  let database: TestDatabase;
+  let deps: Deps;
+  let ana: TestUser;
+  let ben: TestUser;
+  let cai: TestUser;
+  let dan: TestUser;
+  const published: BusEvent[] = [];
+
+  async function stored(groupId: string) {
+    const result = await database.db.execute<{
+      seq: number;
+      client_id: string;
+      body: string;
+      sender_id: string;
+    }>(
+      sql`select seq, client_id, body, sender_id from messages where group_id = ${groupId} order by seq`,
+    );
+    return result.rows;
+  }
+
+  async function lastSeq(groupId: string) {
+    const result = await database.db.execute<{ last_seq: number }>(
+      sql`select last_seq from groups where id = ${groupId}`,
+    );
+    return Number(result.rows[0]?.last_seq);
+  }
+
+  beforeAll(async () => {
+    database = await openTestDatabase(engine);
+    deps = makeDeps(database.db);
+    const publish = deps.bus.publish.bind(deps.bus);
+    deps.bus.publish = async (event) => {
+      published.push(event);
+      await publish(event);
+    };
+    ana = await signUp(deps, 'ana');
+    ben = await signUp(deps, 'ben');
+    cai = await signUp(deps, 'cai');
+    dan = await signUp(deps, 'dan');
+    await befriend(ana, ben);
+    await befriend(ana, cai);
+    await befriend(ana, dan);
+  });
+  afterAll(() => database?.close());
+
+  it('stores many concurrent sends in few transactions, each once, seqs contiguous, in call order', async () => {
+    const batcher = new SendBatcher(deps);
+    const roomA = await ana.api.groups.create({ name: 'A', memberIds: [ben.id, cai.id] });
+    const roomB = await ana.api.groups.create({ name: 'B', memberIds: [ben.id, dan.id] });
+    const senders = [ana, ben, cai, dan];
+    const inputs = Array.from({ length: 240 }, (_, i) => {
+      const sender = senders[i % 4]!;
+      const group = sender === dan ? roomB : sender === cai ? roomA : i % 8 < 4 ? roomA : roomB;
+      return text(group.id, sender, `message ${i}`);
+    });
+    published.length = 0;
+    const views = await Promise.all(inputs.map((input) => batcher.submit(input)));
+
+    expect(batcher.stats.together).toBe(240);
+    expect(batcher.stats.alone).toBe(0);
+    expect(batcher.stats.batches).toBeLessThan(240 / 4);
+    for (const [i, view] of views.entries()) {
+      expect(view).toMatchObject({
+        groupId: inputs[i]!.groupId,
+        clientId: inputs[i]!.clientId,
+        body: `message ${i}`,
+      });
+    }
+    for (const group of [roomA, roomB]) {
+      const rows = await stored(group.id);
+      const mine = inputs.filter((input) => input.groupId === group.id);
+      // Every send once, seq 1..n with no hole, in the order the sends were made.
+      expect(rows.map((r) => r.seq)).toEqual(mine.map((_, i) => i + 1));
+      expect(rows.map((r) => r.client_id)).toEqual(mine.map((m) => m.clientId));
+      expect(await lastSeq(group.id)).toBe(mine.length);
+      // The answer each sender got is the stored row.
+      for (const view of views.filter((v) => v.groupId === group.id)) {
+        expect(rows[view.seq - 1]?.client_id).toBe(view.clientId);
+      }
+    }
+    // One event per message, in seq order per group, ids increasing.
+    const created = published.filter((e) => e.type === 'message.created');
+    expect(created).toHaveLength(240);
+    const ids = created.map((e) => e.id!);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+    for (const group of [roomA, roomB]) {
+      const seqs = created
+        .filter((e) => e.groupId === group.id)
+        .map((e) => (e.payload as { seq: number }).seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    }
+  });
+
+  it('answers each send in a mixed batch as it would alone: retries, repeats, strangers, direct threads', async () => {
+    const batcher = new SendBatcher(deps);
+    const room = await ana.api.groups.create({ name: 'Mixed', memberIds: [ben.id] });
+    const direct = await ana.api.groups.openDirect({ userId: ben.id });
+    const earlier = await batcher.submit(text(room.id, ana, 'already here'));
+    const repeated = cid();
+    const results = await Promise.allSettled([
+      batcher.submit(text(room.id, ana, 'one')),
+      // A retry of a stored message: the original answer, nothing new.
+      batcher.submit(text(room.id, ana, 'already here, again', earlier.clientId)),
+      // The same clientId twice in one batch: stored once, both told the same message.
+      batcher.submit(text(room.id, ben, 'twice', repeated)),
+      batcher.submit(text(room.id, ben, 'twice', repeated)),
+      // Not a member: refused as if alone, and nothing else of the batch is lost.
+      batcher.submit(text(room.id, dan, 'let me in')),
+      // A direct thread goes the careful way (blocks are checked there).
+      batcher.submit(text(direct.id, ben, 'hi in private')),
+      batcher.submit(text(room.id, ben, 'two')),
+    ]);
+    const [one, retry, first, second, stranger, dm, two] = results;
+    expect(one).toMatchObject({ status: 'fulfilled', value: { body: 'one' } });
+    expect(retry).toMatchObject({ status: 'fulfilled', value: { id: earlier.id, seq: 1 } });
+    expect(first.status === 'fulfilled' && second.status === 'fulfilled').toBe(true);
+    if (first.status === 'fulfilled' && second.status === 'fulfilled')
+      expect(second.value.id).toBe(first.value.id);
+    expect(stranger.status).toBe('rejected');
+    if (stranger.status === 'rejected') {
+      expect(stranger.reason).toBeInstanceOf(TRPCError);
+      expect((stranger.reason as TRPCError).code).toBe('NOT_FOUND');
+    }
+    expect(dm).toMatchObject({ status: 'fulfilled', value: { body: 'hi in private' } });
+    expect(two).toMatchObject({ status: 'fulfilled', value: { body: 'two' } });
+
+    const rows = await stored(room.id);
+    expect(rows.map((r) => r.body).sort()).toEqual(['already here', 'one', 'twice', 'two']);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(await lastSeq(room.id)).toBe(4);
+    expect((await stored(direct.id)).map((r) => r.body)).toEqual(['hi in private']);
+  });
+
+  it('a batch whose transaction fails stores nothing of it; each send then goes alone, once', async () => {
+    const room = await ana.api.groups.create({ name: 'Flaky', memberIds: [ben.id, cai.id] });
+    let failures = 1;
+    // The database fails the first batch at commit time (after all its statements ran).
+    const flaky = new Proxy(database.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'transaction') return Reflect.get(target, prop, receiver);
+        return (work: (tx: unknown) => Promise<unknown>) =>
+          target.transaction(async (tx) => {
+            const value = await work(tx);
+            if (failures > 0) {
+              failures -= 1;
+              throw new Error('connection lost at commit');
+            }
+            return value;
+          });
+      },
+    }) as Db;
+    const batcher = new SendBatcher({ db: flaky, bus: deps.bus });
+    const inputs = [ana, ben, cai, ana, ben, cai].map((u, i) => text(room.id, u, `try ${i}`));
+    const views = await Promise.all(inputs.map((input) => batcher.submit(input)));
+    expect(batcher.stats.failedBatches).toBe(1);
+    expect(batcher.stats.alone).toBeGreaterThan(0);
+    const rows = await stored(room.id);
+    expect(rows.map((r) => r.client_id).sort()).toEqual(inputs.map((i) => i.clientId).sort());
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(new Set(views.map((v) => v.id)).size).toBe(6);
+  });
+
+  it('messages.send goes through one batcher per database and bus', async () => {
+    const room = await ana.api.groups.create({ name: 'Wire', memberIds: [ben.id] });
+    const batcher = sendBatcher(deps);
+    expect(sendBatcher(deps)).toBe(batcher);
+    const before = batcher.stats.together + batcher.stats.alone;
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? ben : ana).api.messages.send({
+          groupId: room.id,
+          clientId: cid(),
+          body: `over the api ${i}`,
+        }),
+      ),
+    );
+    expect(batcher.stats.together + batcher.stats.alone - before).toBe(20);
+    expect((await stored(room.id)).map((r) => r.seq)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+  });
+});
