@@ -1,4 +1,5 @@
 import { signal as createSignal, effect, type ReadonlySignal } from '@preact/signals';
+import { isStylesheet } from './site-theme';
 
 export interface Box {
   top: number;
@@ -47,6 +48,12 @@ export function watchAnchorBox(
   win.addEventListener('scroll', soon, { capture: true, passive: true, signal });
   win.addEventListener('resize', soon, { signal });
   document.addEventListener('fullscreenchange', soon, { signal });
+  // Started while the page was loading: its stylesheets can still move the anchor.
+  document.addEventListener('load', (event) => isStylesheet(event.target) && soon(), {
+    capture: true,
+    signal,
+  });
+  win.addEventListener('load', soon, { once: true, signal });
   const timer = setInterval(measure, slowCheckMs);
   let observer: ResizeObserver | null = null;
   const stop = effect(() => {

@@ -35,6 +35,12 @@ export function siteTheme(doc: Document): Theme | null {
   return null;
 }
 
+/** A `<link>` or `<style>` element: its `load` can change the page's look. */
+export function isStylesheet(target: EventTarget | null): boolean {
+  const name = (target as Element | null)?.localName;
+  return name === 'link' || name === 'style';
+}
+
 /**
  * Follows the page's look: sites switch themes by toggling attributes on html/body (YouTube's
  * `dark`, TikTok's `data-theme`), so those and clip changes trigger a new look. Stops with
@@ -61,6 +67,13 @@ export function watchSiteTheme(
     });
   const media = doc.defaultView?.matchMedia?.('(prefers-color-scheme: dark)');
   media?.addEventListener('change', update, { signal });
+  // The overlay can start while the page is still loading (it mounts as soon as the video is
+  // parsed): look again when a stylesheet arrives and when the page has loaded.
+  doc.addEventListener('load', (event) => isStylesheet(event.target) && update(), {
+    capture: true,
+    signal,
+  });
+  doc.defaultView?.addEventListener('load', update, { once: true, signal });
   const stop = effect(() => {
     clip.value;
     update();
