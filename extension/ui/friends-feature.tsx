@@ -1,4 +1,4 @@
-import { activitySentence } from './activity-text';
+import { activityParts } from './activity-text';
 import type { OverlayFeature } from './features';
 
 /** Friends tab: who in my groups talked about this clip, and where ("Ana and 2 others …"). */
@@ -43,7 +43,11 @@ export const friendsFeature: OverlayFeature = {
                     {(g.name.trim()[0] ?? '?').toUpperCase()}
                   </span>
                   <span class="kith-activity-text">
-                    <span>{activitySentence(g, me)}</span>
+                    <span>
+                      {activityParts(g, me).map((part, i) =>
+                        part.user ? <bdi key={i}>{part.text}</bdi> : part.text,
+                      )}
+                    </span>
                     <span class="kith-muted">
                       {g.messageCount} {g.messageCount === 1 ? 'message' : 'messages'} · Open chat
                     </span>
