@@ -58,6 +58,8 @@ interface InspectOptions {
   scrollersX: string[];
   /** Origins a link may go to without `noreferrer` (the page's own and Kith's). */
   trustedOrigins: string[];
+  /** UI phrases that must read left to right even inside a text node mixed with user text. */
+  uiPhrases: string[];
 }
 
 /**
@@ -189,14 +191,13 @@ function inspectSurface(root: Element, options: InspectOptions): Problems {
   const texts: Text[] = [];
   if (root.shadowRoot) walkText(root.shadowRoot, texts);
   walkText(root, texts);
-  for (const t of texts) {
-    const value = t.data;
-    if (!/^[\x20-\x7e]+$/.test(value)) continue;
-    const letters = [...value.matchAll(/[A-Za-z]/g)].map((m) => m.index);
-    if (letters.length < 3) continue;
+  const readsRightToLeft = (t: Text, from: number, to: number) => {
+    const letters = [...t.data.slice(from, to).matchAll(/[A-Za-z]/g)].map((m) => from + m.index);
+    if (letters.length < 3) return false;
     const range = document.createRange();
-    range.selectNodeContents(t);
-    if (range.getClientRects().length !== 1) continue; // wrapped or hidden
+    range.setStart(t, from);
+    range.setEnd(t, to);
+    if (range.getClientRects().length !== 1) return false; // wrapped or hidden
     const at = (i: number) => {
       range.setStart(t, i);
       range.setEnd(t, i + 1);
@@ -204,11 +205,23 @@ function inspectSurface(root: Element, options: InspectOptions): Problems {
     };
     const first = at(letters[0]!);
     const last = at(letters.at(-1)!);
-    if (first.width === 0 || last.width === 0) continue;
-    if (last.left < first.left)
-      problems.push(
-        `UI text reads right to left: "${value.slice(0, 40)}" in ${describe(t.parentElement!)}`,
-      );
+    return first.width > 0 && last.width > 0 && last.left < first.left;
+  };
+  for (const t of texts) {
+    const value = t.data;
+    // A whole text node of plain ASCII is UI text (or an ASCII payload, which must not flip
+    // either); in mixed text, the UI phrases we know.
+    if (/^[\x20-\x7e]+$/.test(value)) {
+      if (readsRightToLeft(t, 0, value.length))
+        problems.push(
+          `UI text reads right to left: "${value.slice(0, 40)}" in ${describe(t.parentElement!)}`,
+        );
+      continue;
+    }
+    for (const phrase of options.uiPhrases)
+      for (let i = value.indexOf(phrase); i >= 0; i = value.indexOf(phrase, i + 1))
+        if (readsRightToLeft(t, i, i + phrase.length))
+          problems.push(`"${phrase}" reads right to left in ${describe(t.parentElement!)}`);
   }
   return [...new Set(problems)];
 }
@@ -263,6 +276,7 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
   const options = (): InspectOptions => ({
     scrollersX: ['.kith-shop-strip'],
     trustedOrigins: [server.url, site.origin, fake.url],
+    uiPhrases: ['talked about this in', 'Movie club', 'others', 'Clip:', 'Shared'],
   });
 
   async function inspect(surface: Locator): Promise<Problems> {
@@ -325,6 +339,17 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
         body: bodies[(i + 3) % bodies.length]!.text,
       });
     }
+
+    // A plain group where only the friend with an open RTL override talked about the clip: the
+    // overlay's activity line names them before "talked about this in Movie club".
+    const rtlFriend = friends[HOSTILE.findIndex((p) => p.name === 'rtl override left open')]!;
+    const club = await viewer.api.groups.create({ name: 'Movie club', memberIds: [rtlFriend.id] });
+    await rtlFriend.api.messages.send({
+      groupId: club.id,
+      clientId: newClientId(),
+      body: 'seen this one?',
+      clip: { url: CLIP_URL },
+    });
 
     // The clip's thread: a hostile group name, every payload as a message about the clip at a
     // moment, and some as clip share notes.
@@ -485,7 +510,7 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
     const messages = panel.locator('.kith-thread .kith-msg');
     await expect
       .poll(() => messages.count(), { timeout: 15_000 })
-      .toBeGreaterThanOrEqual(HOSTILE.length + 1);
+      .toBeGreaterThanOrEqual(HOSTILE.length + 2);
     await panel.locator('.kith-thread .kith-product.is-message').waitFor({ timeout: 15_000 });
     const bodies = await panel.locator('.kith-thread .kith-msg-body').allTextContents();
     for (const payload of hostileFor(4000)) expect(bodies).toContain(payload.text);
@@ -494,13 +519,16 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
 
     // Friends: who talked about this clip in which group.
     await panel.getByRole('tab', { name: 'Friends' }).click();
-    await panel.locator('.kith-activity-item').first().waitFor({ timeout: 15_000 });
+    await panel
+      .locator('.kith-activity-item', { hasText: 'Movie club' })
+      .waitFor({ timeout: 15_000 });
+    await screenshot(page, 'hostile-overlay-friends');
     expect(await inspect(panel)).toEqual([]);
 
     // Share: the group list.
     await panel.getByRole('tab', { name: 'Share' }).click();
     await panel.locator('.kith-group-name').first().waitFor();
-    expect(await panel.locator('.kith-group-name').count()).toBe(HOSTILE.length + 1);
+    expect(await panel.locator('.kith-group-name').count()).toBe(HOSTILE.length + 2);
     await screenshot(page, 'hostile-overlay-share');
     expect(await inspect(panel)).toEqual([]);
 
@@ -532,7 +560,7 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
     const main = popup.locator('main.popup');
 
     await popup.locator('.list.groups li').first().waitFor({ timeout: 15_000 });
-    expect(await popup.locator('.list.groups li').count()).toBe(HOSTILE.length + 1);
+    expect(await popup.locator('.list.groups li').count()).toBe(HOSTILE.length + 2);
     await screenshot(popup, 'hostile-popup-groups');
     expect(await inspect(main)).toEqual([]);
 
