@@ -1,10 +1,10 @@
-import { EventEmitter, on } from 'node:events';
 import { TRPCError, tracked } from '@trpc/server';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { BusEvent } from '../bus';
 import { events, groupMembers, sessions } from '../db/schema';
 import { type Attachment, rowToBusEvent } from '../sync/hub';
+import { Inbox } from '../sync/inbox';
 import { revokes, SESSION_ENDED_MESSAGE } from '../sync/revocation';
 import { authedProcedure, router } from '../trpc';
 
@@ -82,11 +82,9 @@ export const syncRouter = router({
       openStreams.set(me, streams + 1);
 
       // Attach first, so nothing committed from here on can slip between replay and live.
-      const inbox = new EventEmitter();
-      inbox.setMaxListeners(0);
+      const inbox = new Inbox<BusEvent>(signal);
       let backlog = 0;
       let overflowed = false;
-      const live = on(inbox, 'event', { signal });
       let hub: Attachment | undefined;
       const joins = new Set<string>();
       hub = await ctx.hub.attach(
@@ -99,10 +97,10 @@ export const syncRouter = router({
           if (overflowed) return;
           if (++backlog > MAX_BACKLOG) {
             overflowed = true;
-            inbox.emit('event', { type: 'overflow' } as unknown as BusEvent);
+            inbox.push({ type: 'overflow' } as unknown as BusEvent);
             return;
           }
-          inbox.emit('event', event);
+          inbox.push(event);
         },
         { userId: me },
       );
@@ -168,7 +166,7 @@ export const syncRouter = router({
         // Caught up: from here on everything arrives live. Clients may now load state by query.
         yield tracked(String(sent), marker('ready', sent, { message: 'Live.' }));
 
-        for await (const [event] of live as AsyncIterable<[BusEvent]>) {
+        for await (const event of inbox) {
           backlog -= 1;
           if ((event.type as string) === 'overflow') {
             // Too slow to keep up: tell the client to refetch, then end so it reconnects fresh.
