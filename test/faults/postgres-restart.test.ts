@@ -55,7 +55,8 @@ describe('PostgreSQL restarting under load', () => {
 
     const perMember = 12;
     const tally = new Tally();
-    const sending = sendSteadily(groups, perMember, 400, tally);
+    // 20 sends per 10 s per member: retries stay within the server's 30 per 10 s limit.
+    const sending = sendSteadily(groups, perMember, 500, tally);
     const total = members.length * perMember;
     await until(
       () => tally.acks.length >= total / 4,
