@@ -107,7 +107,9 @@ export class KithShoppableVideo extends KithElement {
               'aria-haspopup': 'dialog',
               onclick: () => open(item, chip),
             },
-            `${item.product.title} · ${price}`,
+            // The title isolated: an RTL override in it must not reverse the price.
+            h('bdi', null, item.product.title),
+            ` · ${price}`,
           );
           return chip;
         }),

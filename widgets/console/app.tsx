@@ -124,8 +124,8 @@ function Console() {
           <main class="pad">
             {!brand.stripe.chargesEnabled && tab.value !== 'stripe' && (
               <p class="notice">
-                {brand.name} cannot take payments yet: Buy explains this to shoppers until you{' '}
-                <a href="#stripe">connect Stripe</a>.
+                <bdi>{brand.name}</bdi> cannot take payments yet: Buy explains this to shoppers
+                until you <a href="#stripe">connect Stripe</a>.
               </p>
             )}
             {tab.value === 'products' && <ProductsTab brand={brand} />}

@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import type { Order, PopupStore } from '../store';
 
 const STATUS: Record<string, string> = {
@@ -32,14 +33,20 @@ function safeLink(url: string | null): string | null {
 
 function OrderRow({ order }: { order: Order }) {
   const pay = safeLink(order.checkoutUrl);
-  const what = order.items
-    .map((i) => (i.quantity > 1 ? `${i.quantity} × ${i.title}` : i.title))
-    .join(', ');
   return (
     <li class="row order">
       <span class="who">
         <span class="name">{order.brand.name || 'Order'}</span>
-        <span class="muted small preview">{what}</span>
+        <span class="muted small preview">
+          {/* Each title isolated: an RTL override in one must not reverse the next. */}
+          {order.items.map((i, n) => (
+            <Fragment key={i.productId}>
+              {n > 0 && ', '}
+              {i.quantity > 1 && `${i.quantity} × `}
+              <bdi>{i.title}</bdi>
+            </Fragment>
+          ))}
+        </span>
         <span class="muted small">
           {new Date(order.createdAt).toLocaleDateString()} · {STATUS[order.status] ?? order.status}
         </span>
