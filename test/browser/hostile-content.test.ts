@@ -58,7 +58,8 @@ interface InspectOptions {
   scrollersX: string[];
   /** Origins a link may go to without `noreferrer` (the page's own and Kith's). */
   trustedOrigins: string[];
-  /** UI phrases that must read left to right even inside a text node mixed with user text. */
+  /** UI phrases (regular expressions) that must read left to right even inside a text node
+   * mixed with user text. */
   uiPhrases: string[];
 }
 
@@ -100,6 +101,12 @@ function inspectSurface(root: Element, options: InspectOptions): Problems {
     for (let at = parentOf(el); at; at = at === root ? null : parentOf(at))
       if (scrollerX(at)) return at;
     return null;
+  };
+  /** Whether an ancestor below the root clips sideways (an ellipsis line). */
+  const clippedX = (el: Element) => {
+    for (let at = parentOf(el); at && at !== root; at = parentOf(at))
+      if (['hidden', 'clip'].includes(getComputedStyle(at).overflowX)) return true;
+    return false;
   };
   /** The nearest ancestor (the root included) that scrolls or clips vertically. */
   const clipperY = (el: Element): Element | null => {
@@ -145,8 +152,10 @@ function inspectSurface(root: Element, options: InspectOptions): Problems {
       (n) => n.nodeType === Node.TEXT_NODE && (n.textContent ?? '').trim() !== '',
     );
     const control = ['input', 'select', 'textarea', 'button'].includes(name);
-    // Inside its box, left to right; top to bottom too unless a scroller holds it.
-    if (ownText || control) {
+    const clips = style.overflowX !== 'visible';
+    // Inside its box, left to right; top to bottom too unless a scroller holds it. Text cut off
+    // by an ancestor that clips (an ellipsis line) is measured by that ancestor instead.
+    if ((ownText || control || clips) && !clippedX(el)) {
       const scroller = inScrollerX(el);
       // In a strip that scrolls sideways by design, an item may sit past the edge, but no
       // item may be wider than the strip.
@@ -192,7 +201,7 @@ function inspectSurface(root: Element, options: InspectOptions): Problems {
   if (root.shadowRoot) walkText(root.shadowRoot, texts);
   walkText(root, texts);
   const readsRightToLeft = (t: Text, from: number, to: number) => {
-    const letters = [...t.data.slice(from, to).matchAll(/[A-Za-z]/g)].map((m) => from + m.index);
+    const letters = [...t.data.slice(from, to).matchAll(/[A-Za-z0-9]/g)].map((m) => from + m.index);
     if (letters.length < 3) return false;
     const range = document.createRange();
     range.setStart(t, from);
@@ -219,9 +228,9 @@ function inspectSurface(root: Element, options: InspectOptions): Problems {
       continue;
     }
     for (const phrase of options.uiPhrases)
-      for (let i = value.indexOf(phrase); i >= 0; i = value.indexOf(phrase, i + 1))
-        if (readsRightToLeft(t, i, i + phrase.length))
-          problems.push(`"${phrase}" reads right to left in ${describe(t.parentElement!)}`);
+      for (const match of value.matchAll(new RegExp(phrase, 'g')))
+        if (readsRightToLeft(t, match.index, match.index + match[0].length))
+          problems.push(`"${match[0]}" reads right to left in ${describe(t.parentElement!)}`);
   }
   return [...new Set(problems)];
 }
@@ -259,6 +268,7 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
   let friends: TestUser[];
   let threadGroupId: string;
   let brandId: string;
+  let rtlBrandId: string;
   let productIds: string[];
   let taggedIds: string[];
   const dialogs: string[] = [];
@@ -276,7 +286,13 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
   const options = (): InspectOptions => ({
     scrollersX: ['.kith-shop-strip'],
     trustedOrigins: [server.url, site.origin, fake.url],
-    uiPhrases: ['talked about this in', 'Movie club', 'others', 'Clip:', 'Shared'],
+    uiPhrases: [
+      'talked about this in',
+      'Movie club',
+      'cannot take payments yet',
+      'Canvas tote',
+      '\\$\\d+\\.\\d\\d',
+    ],
   });
 
   async function inspect(surface: Locator): Promise<Problems> {
@@ -396,6 +412,15 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
       });
       productIds.push(product.id);
     }
+    // A plain product, bought together with the one whose title leaves an RTL override open.
+    const tote = await owner.api.products.create({
+      brandId,
+      title: 'Canvas tote',
+      priceCents: 2500,
+      currency: 'USD',
+      stock: 50,
+      active: true,
+    });
     // Four of them are tagged in the clip (the shop strip, the shoppable video).
     taggedIds = ['script tag', 'very long word', 'huge emoji run', 'rtl override left open'].map(
       (n) => productIds[HOSTILE.findIndex((p) => p.name === n)]!,
@@ -415,6 +440,23 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
         items: [{ productId, quantity: 1 }],
         source: { url: CLIP_URL, groupId: threadGroupId },
       });
+    await viewer.api.checkout.create({
+      items: [
+        {
+          productId: productIds[HOSTILE.findIndex((p) => p.name === 'rtl override left open')]!,
+          quantity: 1,
+        },
+        { productId: tote.id, quantity: 2 },
+      ],
+      source: {},
+    });
+    // A second brand of the owner, named with an open RTL override, not yet taking payments.
+    rtlBrandId = (
+      await owner.api.brands.create({
+        name: hostileFor(80).find((p) => p.name === 'rtl override left open')!.text,
+        slug: `rtl-${process.pid}`,
+      })
+    ).id;
     // Questions from hostile names, with hostile bodies: the console's inbox.
     for (const [i, friend] of friends.slice(0, 4).entries())
       await friend.api.brands.ask({
@@ -632,8 +674,9 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
       if (location.pathname.startsWith('/console')) localStorage.setItem('kith:token', token);
     }, owner.token);
     await page.goto(`${server.url}/console#products`);
+    await page.locator('header select').selectOption(brandId);
     await page.locator('tr[data-product]').first().waitFor({ timeout: 15_000 });
-    expect(await page.locator('tr[data-product]').count()).toBe(HOSTILE.length);
+    expect(await page.locator('tr[data-product]').count()).toBe(HOSTILE.length + 1);
     await screenshot(page, 'hostile-console-products');
     expect(await inspect(page.locator('body'))).toEqual([]);
 
@@ -647,6 +690,13 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
     await threads.first().click();
     await page.locator('.messages li').first().waitFor();
     await screenshot(page, 'hostile-console-inbox');
+    expect(await inspect(page.locator('body'))).toEqual([]);
+
+    // The brand with an open RTL override in its name, not taking payments yet: the notice
+    // names it, and the rest of the sentence still reads left to right.
+    await page.locator('header select').selectOption(rtlBrandId);
+    await page.getByText('cannot take payments yet').waitFor();
+    await screenshot(page, 'hostile-console-notice');
     expect(await inspect(page.locator('body'))).toEqual([]);
 
     expect(dialogs).toEqual([]);
