@@ -22,15 +22,23 @@ export interface SyncEvent {
 
 const openStreams = new Map<string, number>();
 
+/** One view per event, shared by every stream it goes to (a message reaches up to 32). */
+const views = new WeakMap<BusEvent, SyncEvent>();
+
 function view(event: BusEvent): SyncEvent {
-  return {
-    id: event.id ?? null,
-    type: event.type,
-    groupId: event.groupId,
-    userId: event.userId ?? null,
-    payload: event.payload,
-    createdAt: event.createdAt,
-  };
+  let shown = views.get(event);
+  if (!shown) {
+    shown = {
+      id: event.id ?? null,
+      type: event.type,
+      groupId: event.groupId,
+      userId: event.userId ?? null,
+      payload: event.payload,
+      createdAt: event.createdAt,
+    };
+    views.set(event, shown);
+  }
+  return shown;
 }
 
 /** What one user may see of the stream, following their joins and removals as they happen. */
