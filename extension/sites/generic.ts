@@ -1,3 +1,4 @@
+import { cleanWebUrl } from '../lib/clean-web-url';
 import { mostVisibleVideo } from '../lib/most-visible';
 import { cleanTitle, pageMeta } from '../lib/page-meta';
 import { watchPage } from '../lib/watch-page';
@@ -11,47 +12,6 @@ type ClipRef = Pick<ClipInfo, 'site' | 'clipId' | 'url'>;
 const MAX_URL = 2048;
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-
-// Parameters that only say where a click came from, as the server's resolver drops them
-// (server/clips/resolve.ts); a test checks both agree.
-const TRACKING_PARAMS = new Set([
-  '_ga',
-  '_gl',
-  '_hsenc',
-  '_hsmi',
-  'dclid',
-  'fbclid',
-  'gbraid',
-  'gclid',
-  'gclsrc',
-  'igsh',
-  'igshid',
-  'is_from_webapp',
-  'mc_cid',
-  'mc_eid',
-  'mibextid',
-  'mkt_tok',
-  'msclkid',
-  'ref_src',
-  'sender_device',
-  'share_id',
-  'si',
-  'spm',
-  'srsltid',
-  'ttclid',
-  'twclid',
-  'wbraid',
-  'yclid',
-]);
-
-function isTrackingParam(rawName: string): boolean {
-  try {
-    const name = decodeURIComponent(rawName.replace(/\+/g, ' ')).toLowerCase();
-    return name.startsWith('utm_') || TRACKING_PARAMS.has(name);
-  } catch {
-    return false;
-  }
-}
 
 /** Whether the server accepts this host name (a single-label name means a different machine to every friend). */
 function isValidHost(hostname: string): boolean {
@@ -68,18 +28,8 @@ function isValidHost(hostname: string): boolean {
 export function webClipFromUrl(url: URL): ClipRef | null {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
   if (url.username !== '' || url.password !== '' || !isValidHost(url.hostname)) return null;
-  const host = url.hostname.replace(/\.$/, '');
-  const port = url.port === '' ? '' : `:${url.port}`;
-  // Kept as written, as the server does: re-serializing would rewrite encodings (`%20` → `+`).
-  const kept = url.search
-    .slice(1)
-    .split('&')
-    .filter((pair) => pair !== '' && !isTrackingParam(pair.split('=', 1)[0]!));
-  const query = kept.length > 0 ? `?${kept.join('&')}` : '';
-  const canonical = `${url.protocol}//${host}${port}${url.pathname}${query}`.replace(
-    /%[0-9a-f]{2}/gi,
-    (pct) => pct.toUpperCase(),
-  );
+  // Cleaned as the server cleans it: the rules live in one module both import.
+  const canonical = cleanWebUrl(url);
   if (canonical.length > MAX_URL) return null;
   return { site: 'web', clipId: canonical, url: canonical };
 }

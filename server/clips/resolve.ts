@@ -1,3 +1,5 @@
+import { cleanWebUrl } from '../../extension/lib/clean-web-url';
+
 export type ClipSite = 'tiktok' | 'youtube' | 'instagram' | 'web';
 
 export interface ResolvedClip {
@@ -61,7 +63,8 @@ export function resolveClipUrl(input: string): ResolvedClip {
     undefined;
   if (clip) return clip;
 
-  const canonical = canonicalWebUrl(url, host);
+  // Any other page: its address cleaned as the extension cleans it (one shared module).
+  const canonical = cleanWebUrl(url);
   if (canonical.length > MAX_CLIP_URL_LENGTH) {
     fail(`This link is longer than ${MAX_CLIP_URL_LENGTH} characters once encoded.`);
   }
@@ -294,66 +297,4 @@ function resolveInstagram(segments: string[]): ResolvedClip | undefined {
     fail(`${quote(code)} is not a valid Instagram reel or post code.`);
   const shape = route === 'p' ? 'p' : 'reel';
   return { site: 'instagram', clipId: code, url: `https://www.instagram.com/${shape}/${code}/` };
-}
-
-// --- Any other page -----------------------------------------------------------------------------
-
-// Parameters that only say where a click came from; the page is the same without them. Generic
-// names such as `ref` or `source` stay: some sites route on them.
-const TRACKING_PARAMS = new Set([
-  '_ga',
-  '_gl',
-  '_hsenc',
-  '_hsmi',
-  'dclid',
-  'fbclid',
-  'gbraid',
-  'gclid',
-  'gclsrc',
-  'igsh',
-  'igshid',
-  'is_from_webapp',
-  'mc_cid',
-  'mc_eid',
-  'mibextid',
-  'mkt_tok',
-  'msclkid',
-  'ref_src',
-  'sender_device',
-  'share_id',
-  'si',
-  'spm',
-  'srsltid',
-  'ttclid',
-  'twclid',
-  'wbraid',
-  'yclid',
-]);
-
-function isTrackingParam(rawName: string): boolean {
-  let name = rawName.replace(/\+/g, ' ');
-  try {
-    name = decodeURIComponent(name);
-  } catch {
-    return false;
-  }
-  name = name.toLowerCase();
-  return name.startsWith('utm_') || TRACKING_PARAMS.has(name);
-}
-
-function canonicalWebUrl(url: URL, host: string): string {
-  const port = url.port === '' ? '' : `:${url.port}`;
-  // Kept as written rather than re-serialized through URLSearchParams, which would rewrite
-  // encodings (`%20` → `+`) that some servers treat differently.
-  const kept = url.search
-    .slice(1)
-    .split('&')
-    .filter((pair) => pair !== '' && !isTrackingParam(pair.split('=', 1)[0]!));
-  const query = kept.length > 0 ? `?${kept.join('&')}` : '';
-  return upperCaseEscapes(`${url.protocol}//${host}${port}${url.pathname}${query}`);
-}
-
-// `%2f` and `%2F` are the same character; one spelling keeps one clip id per page.
-function upperCaseEscapes(text: string): string {
-  return text.replace(/%[0-9a-f]{2}/gi, (pct) => pct.toUpperCase());
 }
