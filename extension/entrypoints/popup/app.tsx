@@ -1,3 +1,4 @@
+import { AccountPanel } from './components/account-panel';
 import { FriendsPanel } from './components/friends-panel';
 import { GroupsPanel } from './components/groups-panel';
 import { Header } from './components/header';
@@ -12,6 +13,7 @@ const PANELS: { id: Panel; label: string }[] = [
   { id: 'friends', label: 'Friends' },
   { id: 'orders', label: 'Orders' },
   { id: 'site', label: 'This site' },
+  { id: 'account', label: 'Account' },
 ];
 
 export function App({ store }: { store: PopupStore }) {
@@ -60,6 +62,7 @@ export function App({ store }: { store: PopupStore }) {
         {panel === 'friends' && <FriendsPanel store={store} />}
         {panel === 'orders' && <OrdersPanel store={store} />}
         {panel === 'site' && <SitePanel store={store} />}
+        {panel === 'account' && <AccountPanel store={store} />}
       </section>
     </main>
   );

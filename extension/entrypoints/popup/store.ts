@@ -14,7 +14,10 @@ export type Friend = RouterOutputs['friends']['list'][number];
 export type GroupDetail = RouterOutputs['groups']['get'];
 export type Invite = RouterOutputs['friends']['createInvite'];
 export type Order = RouterOutputs['orders']['list']['orders'][number];
-export type Panel = 'groups' | 'friends' | 'orders' | 'site';
+export type Me = RouterOutputs['auth']['me'];
+export type MessageRequest = RouterOutputs['groups']['requests'][number];
+export type GroupAdds = Me['settings']['groupAdds'];
+export type Panel = 'groups' | 'friends' | 'orders' | 'site' | 'account';
 
 /** What the popup needs from the extension; main.tsx passes the real one, tests a fake. */
 export interface PopupDeps {
@@ -38,6 +41,21 @@ export interface PopupDeps {
   requestOrigins(origins: string[]): Promise<boolean>;
   currentTab(): Promise<{ id?: number; url?: string } | null>;
   copy(text: string): Promise<void>;
+  /** Saves `text` as a file the user downloads (defaults to a link click in the popup page). */
+  download?(filename: string, text: string, type: string): Promise<void> | void;
+}
+
+/** Saves a file from the popup page: a temporary object URL on a link with `download`. */
+function downloadInPage(filename: string, text: string, type: string) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.rel = 'noopener';
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export interface Notice {
@@ -71,6 +89,8 @@ export function createPopupStore(deps: PopupDeps) {
   const orders = signal<Order[] | null>(null);
   const tab = signal<{ id?: number; origin: string | null } | null>(null);
   const signInError = signal<string | null>(null);
+  const me = signal<Me | null>(null);
+  const requests = signal<MessageRequest[] | null>(null);
 
   const signedIn = computed(() => Boolean(session.value?.user));
 
@@ -102,6 +122,23 @@ export function createPopupStore(deps: PopupDeps) {
     groups.value = await deps.api.groups.list.query();
   }
 
+  async function loadRequests() {
+    requests.value = await deps.api.groups.requests.query();
+  }
+
+  /** After the server ended every session (log out everywhere, deletion): sign out here too. */
+  async function forgetSession() {
+    session.value = await deps.signOut();
+    friends.value = null;
+    groups.value = null;
+    orders.value = null;
+    invite.value = null;
+    openGroup.value = null;
+    me.value = null;
+    requests.value = null;
+    panel.value = 'groups';
+  }
+
   async function loadSites() {
     const [list, current] = await Promise.all([deps.siteList(), deps.currentTab()]);
     sites.value = list;
@@ -113,7 +150,13 @@ export function createPopupStore(deps: PopupDeps) {
   async function refresh() {
     if (!signedIn.value) return;
     await act('load', async () => {
-      await Promise.all([loadGroups(), loadFriends(), loadSites()]);
+      // Requests are extra: the popup works without them if they cannot be loaded.
+      await Promise.all([
+        loadGroups(),
+        loadFriends(),
+        loadSites(),
+        loadRequests().catch(() => undefined),
+      ]);
     });
   }
 
@@ -131,6 +174,8 @@ export function createPopupStore(deps: PopupDeps) {
     sites,
     tab,
     signInError,
+    me,
+    requests,
 
     async start() {
       // Unread counts and names follow what happens while the popup is open.
@@ -139,7 +184,10 @@ export function createPopupStore(deps: PopupDeps) {
         if (event.type === 'typing' || event.type === 'ready' || pendingReload) return;
         pendingReload = setTimeout(() => {
           pendingReload = null;
-          if (signedIn.value) void loadGroups().catch(() => undefined);
+          if (signedIn.value) {
+            void loadGroups().catch(() => undefined);
+            void loadRequests().catch(() => undefined);
+          }
         }, 300);
       });
       deps.onSessionChanged((state) => {
@@ -168,6 +216,11 @@ export function createPopupStore(deps: PopupDeps) {
       panel.value = next;
       notice.value = null;
       openGroup.value = null;
+      if (next === 'account') {
+        void act('me', async () => {
+          me.value = await deps.api.auth.me.query();
+        });
+      }
       if (next === 'orders') {
         void act('orders', async () => {
           orders.value = (await deps.api.orders.list.query({ limit: 20 })).orders;
@@ -208,14 +261,107 @@ export function createPopupStore(deps: PopupDeps) {
     },
 
     async signOut() {
-      await act('signOut', async () => {
-        session.value = await deps.signOut();
-        friends.value = null;
-        groups.value = null;
-        orders.value = null;
-        invite.value = null;
-        openGroup.value = null;
+      await act('signOut', forgetSession);
+    },
+
+    // Account and privacy ------------------------------------------------------------------
+
+    async setReadReceipts(on: boolean) {
+      await act(
+        'settings',
+        async () => {
+          me.value = await deps.api.auth.update.mutate({ readReceipts: on });
+        },
+        on
+          ? 'Read receipts are on: people see when you have read their messages.'
+          : 'Read receipts are off: nobody sees when you have read their messages.',
+      );
+    },
+
+    async setGroupAdds(value: GroupAdds) {
+      await act(
+        'settings',
+        async () => {
+          me.value = await deps.api.auth.update.mutate({ groupAdds: value });
+        },
+        value === 'nobody'
+          ? 'Nobody can add you to groups now. Friends can still message you directly.'
+          : 'Your friends can add you to groups.',
+      );
+    },
+
+    /** Downloads everything the server holds about me as one JSON file. */
+    async downloadData() {
+      await act(
+        'export',
+        async () => {
+          const data = await deps.api.account.export.query();
+          const day = data.exportedAt.slice(0, 10);
+          const text = JSON.stringify(data, null, 2);
+          await (deps.download ?? downloadInPage)(
+            `kith-data-${data.profile.handle}-${day}.json`,
+            text,
+            'application/json',
+          );
+        },
+        'Your data is downloading as a JSON file.',
+      );
+    },
+
+    async logoutEverywhere() {
+      const done = await act('logoutAll', async () => {
+        await deps.api.auth.logoutAll.mutate();
+        return true;
       });
+      if (!done) return;
+      await forgetSession().catch(() => undefined);
+      notice.value = {
+        kind: 'ok',
+        text: 'You are signed out on every device. Sign in again to carry on here.',
+      };
+    },
+
+    /** Deletes the account after the password check; false (with the reason shown) if refused. */
+    async deleteAccount(password: string): Promise<boolean> {
+      if (!password) {
+        notice.value = { kind: 'error', text: 'Type your password to confirm.' };
+        return false;
+      }
+      const done = await act('deleteAccount', async () => {
+        await deps.api.account.delete.mutate({ password });
+        return true;
+      });
+      if (!done) return false;
+      await forgetSession().catch(() => undefined);
+      notice.value = {
+        kind: 'ok',
+        text: 'Your Kith account is deleted. Your messages now show as “Deleted user”.',
+      };
+      return true;
+    },
+
+    // Message requests ---------------------------------------------------------------------
+
+    async acceptRequest(request: MessageRequest) {
+      await act(
+        `request:${request.groupId}`,
+        async () => {
+          await deps.api.groups.acceptRequest.mutate({ groupId: request.groupId });
+          await Promise.all([loadRequests(), loadGroups()]);
+        },
+        `You can now message ${request.from.displayName}.`,
+      );
+    },
+
+    async declineRequest(request: MessageRequest) {
+      await act(
+        `request:${request.groupId}`,
+        async () => {
+          await deps.api.groups.declineRequest.mutate({ groupId: request.groupId });
+          await loadRequests();
+        },
+        `Declined. ${request.from.displayName} cannot send you more messages.`,
+      );
     },
 
     // Friends ------------------------------------------------------------------------------

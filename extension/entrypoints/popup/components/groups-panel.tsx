@@ -2,6 +2,7 @@ import { useSignal } from '@preact/signals';
 import type { GroupSummary } from '../../../lib/protocol';
 import type { PopupStore } from '../store';
 import { GroupDetailView } from './group-detail';
+import { RequestsCard } from './requests-card';
 
 function preview(group: GroupSummary): string {
   const last = group.lastMessage;
@@ -101,6 +102,7 @@ export function GroupsPanel({ store }: { store: PopupStore }) {
   }
   return (
     <div class="stack">
+      <RequestsCard store={store} />
       <button
         type="button"
         class="primary"
