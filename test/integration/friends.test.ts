@@ -466,11 +466,16 @@ describe.each(engines)('friends on %s', (engine) => {
       expect(await ana.api.friends.unblock({ userId: bo.id })).toEqual({ ok: true });
       expect(await ana.api.friends.blocked()).toEqual([]);
       expect(ids(await ana.api.friends.list())).not.toContain(bo.id);
-      await refused(() => ana.api.groups.openDirect({ userId: bo.id }), 'FORBIDDEN', /friends/);
+      // No longer friends, but they still share cy: a direct thread is only a message request.
+      const request = await ana.api.groups.openDirect({ userId: bo.id });
+      expect(request.request).toMatchObject({ pending: true, toUserId: bo.id });
+      expect(request.members.map((m) => m.id)).toEqual([ana.id]);
       await befriend(bo, ana);
       expect(ids(await ana.api.friends.list())).toContain(bo.id);
       const thread = await ana.api.groups.openDirect({ userId: bo.id });
       expect(thread.kind).toBe('direct');
+      expect(thread.request).toBeNull();
+      expect(thread.members.map((m) => m.id).sort()).toEqual([ana.id, bo.id].sort());
     });
 
     it('unblocking someone who is not blocked is refused as not found', async () => {
