@@ -152,6 +152,7 @@ export class SendBatcher {
       const live = new Map(locked.map((g) => [g.id, g]));
       const isMember = new Set(members.map((m) => `${m.groupId}\u0000${m.userId}`));
       const take: { w: Waiting; seq: number; clipRef: string | null }[] = [];
+      const clipRefs = new Map<string, string>();
       for (const w of fresh) {
         const group = live.get(w.input.groupId);
         // Direct threads (blocks), non-members and archived groups: answered one by one.
@@ -163,9 +164,14 @@ export class SendBatcher {
           continue;
         }
         group.lastSeq += 1;
-        const clipRef = w.input.clip
-          ? await upsertClip(tx, w.input.clip.url, w.input.clip)
-          : (w.input.clipRef ?? null);
+        let clipRef = w.input.clipRef ?? null;
+        if (w.input.clip) {
+          // Chat beside one video: many sends of a batch name the same clip; store it once.
+          const { url, title, thumbnailUrl } = w.input.clip;
+          const key = [url.site, url.clipId, title ?? '', thumbnailUrl ?? ''].join('\u0000');
+          clipRef = clipRefs.get(key) ?? (await upsertClip(tx, w.input.clip.url, w.input.clip));
+          clipRefs.set(key, clipRef);
+        }
         take.push({ w, seq: group.lastSeq, clipRef });
       }
       if (take.length === 0) return [];

@@ -3,6 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../server/bus';
+import { resolveClipUrl } from '../../server/clips/resolve';
 import type { Db } from '../../server/db/client';
 import { SendBatcher, sendBatcher } from '../../server/messages/batch';
 import type { StoreMessageInput } from '../../server/routers/messages';
@@ -146,6 +147,33 @@ describe.each(engines)('sends stored together on %s', (engine) => {
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
     expect(await lastSeq(room.id)).toBe(4);
     expect((await stored(direct.id)).map((r) => r.body)).toEqual(['hi in private']);
+  });
+
+  it('chat beside one clip, sent together, points at one stored clip and shows in its thread', async () => {
+    const room = await ana.api.groups.create({ name: 'Clips', memberIds: [ben.id] });
+    const url = 'https://www.tiktok.com/@scout2015/video/6718335390845095173?is_from_webapp=1';
+    const batcher = new SendBatcher(deps);
+    const resolved = resolveClipUrl(url);
+    const clip = { url: resolved, title: 'Scout skates' };
+    const views = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        batcher.submit({
+          ...text(room.id, i % 2 ? ben : ana, `about the clip ${i}`),
+          kind: 'text',
+          clip,
+          atSeconds: i,
+        }),
+      ),
+    );
+    expect(batcher.stats.together).toBe(12);
+    expect(new Set(views.map((v) => v.clip?.clipId))).toEqual(new Set([resolved.clipId]));
+    const clipRows = await database.db.execute<{ n: number }>(
+      sql`select count(*)::int as n from clips where site = 'tiktok' and clip_id = ${resolved.clipId}`,
+    );
+    expect(Number(clipRows.rows[0]?.n)).toBe(1);
+    const thread = await ben.api.clips.thread({ groupId: room.id, url });
+    expect(thread.messages.map((m) => m.body)).toEqual(views.map((v) => v.body));
+    expect(thread.messages.map((m) => m.atSeconds)).toEqual(views.map((_, i) => i));
   });
 
   it('a batch whose transaction fails stores nothing of it; each send then goes alone, once', async () => {
