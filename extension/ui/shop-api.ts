@@ -14,23 +14,8 @@ export function shopApi(): BackgroundApi {
   return shared;
 }
 
-const formats = new Map<string, Intl.NumberFormat>();
-
 /** A price in minor units, in its currency, the way the reader's locale writes money. */
-export function formatPrice(priceCents: number, currency: string, locale?: string): string {
-  const key = `${locale ?? ''}|${currency}`;
-  let format = formats.get(key);
-  if (!format) {
-    try {
-      format = new Intl.NumberFormat(locale, { style: 'currency', currency });
-    } catch {
-      format = new Intl.NumberFormat(locale, { minimumFractionDigits: 2 });
-    }
-    formats.set(key, format);
-  }
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(priceCents / 10 ** digits);
-}
+export { formatPrice } from '../../widgets/money';
 
 /** Only https images are shown; anything else (http, data:, javascript:) is dropped. */
 export function safeImage(url: string | null | undefined): string | null {

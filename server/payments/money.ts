@@ -1,31 +1,9 @@
 import { z } from 'zod';
+import { CURRENCIES, formatPrice } from '../../widgets/money';
 
-/**
- * Currencies a product may be priced in: ISO 4217 codes Stripe settles for Connect platforms in
- * the common markets. Amounts are always integer minor units of the currency (cents; whole yen).
- */
-export const CURRENCIES = [
-  'USD',
-  'EUR',
-  'GBP',
-  'CAD',
-  'AUD',
-  'NZD',
-  'CHF',
-  'SEK',
-  'NOK',
-  'DKK',
-  'PLN',
-  'CZK',
-  'JPY',
-  'SGD',
-  'HKD',
-  'MXN',
-  'BRL',
-] as const;
-export type Currency = (typeof CURRENCIES)[number];
-
-const ZERO_DECIMAL = new Set<string>(['JPY']);
+// The currencies and how a price reads live in one module shared with the widgets, the console
+// and the extension (widgets/money.ts).
+export { CURRENCIES, type Currency } from '../../widgets/money';
 
 /** Stripe's largest charge is 99,999,999 minor units in most currencies. */
 export const MAX_AMOUNT = 99_999_999;
@@ -51,17 +29,7 @@ export function platformFee(amount: number, bps: number): number {
   return Math.floor((amount * bps) / 10_000);
 }
 
-/** "€19.99", "¥500": for the server's own HTML pages. */
+/** "€19.99", "¥500": for the server's own HTML pages (written in English). */
 export function formatMoney(amount: number, currency: string): string {
-  const digits = ZERO_DECIMAL.has(currency.toUpperCase()) ? 0 : 2;
-  try {
-    return new Intl.NumberFormat('en', {
-      style: 'currency',
-      currency: currency.toUpperCase(),
-      minimumFractionDigits: digits,
-      maximumFractionDigits: digits,
-    }).format(amount / 10 ** digits);
-  } catch {
-    return `${(amount / 10 ** digits).toFixed(digits)} ${currency.toUpperCase()}`;
-  }
+  return formatPrice(amount, currency.toUpperCase(), 'en');
 }

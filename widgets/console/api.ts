@@ -2,6 +2,7 @@ import { signal } from '@preact/signals';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '../../server/router';
+import { minorDigits } from '../money';
 
 /**
  * The console's (and the share page's) client: the typed tRPC client over HTTP on this origin,
@@ -61,47 +62,8 @@ export function clientId(): string {
   return `c${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-export const CURRENCIES = [
-  'USD',
-  'EUR',
-  'GBP',
-  'CAD',
-  'AUD',
-  'NZD',
-  'CHF',
-  'SEK',
-  'NOK',
-  'DKK',
-  'PLN',
-  'CZK',
-  'JPY',
-  'SGD',
-  'HKD',
-  'MXN',
-  'BRL',
-] as const;
-
-/** Minor units per major unit of a currency (100, or 1 for JPY), as Intl knows it. */
-export function minorDigits(currency: string): number {
-  try {
-    return (
-      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
-        .maximumFractionDigits ?? 2
-    );
-  } catch {
-    return 2;
-  }
-}
-
-export function money(cents: number, currency: string): string {
-  try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(
-      cents / 10 ** minorDigits(currency),
-    );
-  } catch {
-    return `${cents} ${currency}`;
-  }
-}
+// Money lives in one module (widgets/money.ts); the console's names for it.
+export { CURRENCIES, formatPrice as money, minorDigits } from '../money';
 
 /** "19.99" in a currency → 1999 minor units, or null if it is not a price. */
 export function parsePrice(text: string, currency: string): number | null {

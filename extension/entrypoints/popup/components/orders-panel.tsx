@@ -1,4 +1,5 @@
 import { Fragment } from 'preact';
+import { formatPrice as money } from '../../../../widgets/money';
 import type { Order, PopupStore } from '../store';
 
 const STATUS: Record<string, string> = {
@@ -8,17 +9,6 @@ const STATUS: Record<string, string> = {
   failed: 'Payment failed',
   refunded: 'Refunded',
 };
-
-/** Integer minor units in the order's currency, as the reader's locale writes money. */
-export function money(cents: number, currency: string): string {
-  try {
-    const format = new Intl.NumberFormat(undefined, { style: 'currency', currency });
-    const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-    return format.format(cents / 10 ** digits);
-  } catch {
-    return `${(cents / 100).toFixed(2)} ${currency}`;
-  }
-}
 
 /** Only web links open from the popup. */
 function safeLink(url: string | null): string | null {
