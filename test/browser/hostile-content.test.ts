@@ -89,6 +89,7 @@ function inspectSurface(root: Element, options: InspectOptions): Problems {
   collect(root);
 
   const box = root.getBoundingClientRect();
+  const ink = document.createElement('canvas').getContext('2d')!;
   const rendered = (el: Element) => {
     const r = el.getBoundingClientRect();
     return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
@@ -153,6 +154,25 @@ function inspectSurface(root: Element, options: InspectOptions): Problems {
     );
     const control = ['input', 'select', 'textarea', 'button'].includes(name);
     const clips = style.overflowX !== 'visible';
+    // Stacks of combining marks draw far above and below the line box, over the rows around
+    // them: such text must sit in a box that clips it (itself or its parent).
+    const own = [...el.childNodes]
+      .filter((n) => n.nodeType === Node.TEXT_NODE)
+      .map((n) => n.textContent ?? '')
+      .join('');
+    if (/\p{M}{8}/u.test(own)) {
+      ink.font = style.font;
+      const m = ink.measureText(own.slice(0, 200));
+      const drawn = m.actualBoundingBoxAscent + m.actualBoundingBoxDescent;
+      const parent = parentOf(el);
+      const clipped = [el, parent].some(
+        (at) => at && at !== root && getComputedStyle(at).overflowY !== 'visible',
+      );
+      if (drawn > r.height + 2 && !clipped)
+        problems.push(
+          `marks drawn ${Math.round(drawn)}px tall spill out of a ${Math.round(r.height)}px box: ${describe(el)}`,
+        );
+    }
     // Inside its box, left to right; top to bottom too unless a scroller holds it. Text cut off
     // by an ancestor that clips (an ellipsis line) is measured by that ancestor instead.
     if ((ownText || control || clips) && !clippedX(el)) {
