@@ -3,7 +3,6 @@
  * extension, on the TikTok fixture pages (served as https://www.tiktok.com/…), talking through a
  * real Kith server on PGlite.
  */
-import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import {
@@ -12,9 +11,11 @@ import {
   type FixtureServer,
   type KithBrowser,
   launchBrowser,
+  openOverlayTab,
   screenshot,
   sharedSetup,
   startFixtureServer,
+  textsOf,
 } from '../fixtures/browser';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
@@ -23,34 +24,6 @@ import { startLive } from '../fixtures/live';
 const PASSWORD = 'correct horse battery';
 const CLIP_PAGE = '/@scout2015/video/7301234567890123451';
 const CLIP_URL = 'https://www.tiktok.com/@scout2015/video/7301234567890123451';
-
-/** The overlay's parts on a page (Playwright locators pierce the open shadow root). */
-function overlay(page: Page) {
-  const root = page.locator('kith-overlay');
-  const panel = root.locator('.kith-panel');
-  return {
-    host: root,
-    dock: root.locator('.kith-dock'),
-    panel,
-    tab: (name: 'Share' | 'Chat' | 'Friends') => panel.getByRole('tab', { name }),
-    thread: panel.locator('.kith-thread'),
-    messages: panel.locator('.kith-thread .kith-msg'),
-    composer: panel.getByRole('textbox', { name: 'Message' }),
-    title: panel.locator('.kith-clip-title'),
-  };
-}
-
-async function open(page: Page, tab: 'Share' | 'Chat' | 'Friends') {
-  const o = overlay(page);
-  await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
-  if (!(await o.panel.isVisible())) await o.dock.click();
-  await o.tab(tab).click();
-  return o;
-}
-
-async function textOf(locator: Locator): Promise<string[]> {
-  return locator.evaluateAll((els) => els.map((el) => (el.textContent ?? '').trim()));
-}
 
 describe('the overlay, two friends on a TikTok clip', () => {
   let fixtures: FixtureServer;
@@ -105,12 +78,12 @@ describe('the overlay, two friends on a TikTok clip', () => {
     await world.get();
     const benPage = await benBrowser.context.newPage();
     await benPage.goto(fixtures.url('www.tiktok.com', CLIP_PAGE));
-    const benView = await open(benPage, 'Chat');
+    const benView = await openOverlayTab(benPage, 'Chat');
     await benView.thread.getByText('No one has said anything').waitFor();
 
     const anaPage = await anaBrowser.context.newPage();
     await anaPage.goto(fixtures.url('www.tiktok.com', CLIP_PAGE));
-    const anaView = await open(anaPage, 'Share');
+    const anaView = await openOverlayTab(anaPage, 'Share');
     await anaView.panel.getByLabel('Roommates').check();
     await anaView.panel
       .getByRole('textbox', { name: 'Note (optional)' })
@@ -122,7 +95,7 @@ describe('the overlay, two friends on a TikTok clip', () => {
 
     // Live: Ben's open thread shows the share without a reload.
     await benView.messages.filter({ hasText: 'Scout is a natural' }).waitFor();
-    expect(await textOf(benView.messages)).toEqual([
+    expect(await textsOf(benView.messages)).toEqual([
       expect.stringMatching(/^Ana.*shared this clipScout is a natural$/),
     ]);
 
@@ -170,10 +143,10 @@ describe('the overlay, two friends on a TikTok clip', () => {
     await world.get();
     const anaPage = await anaBrowser.context.newPage();
     await anaPage.goto(fixtures.url('www.tiktok.com', CLIP_PAGE));
-    const anaView = await open(anaPage, 'Chat');
+    const anaView = await openOverlayTab(anaPage, 'Chat');
     const benPage = await benBrowser.context.newPage();
     await benPage.goto(fixtures.url('www.tiktok.com', CLIP_PAGE));
-    const benView = await open(benPage, 'Chat');
+    const benView = await openOverlayTab(benPage, 'Chat');
     await benView.messages.first().waitFor();
 
     // Playwright's offline mode covers the extension's service worker too (its fetches fail).
@@ -218,7 +191,7 @@ describe('the overlay, two friends on a TikTok clip', () => {
       void dialog.dismiss();
     });
     await page.goto(fixtures.url('www.tiktok.com', CLIP_PAGE));
-    const view = await open(page, 'Chat');
+    const view = await openOverlayTab(page, 'Chat');
     const message = view.messages.filter({ hasText: '<script>' });
     await message.waitFor();
     expect(await message.locator('.kith-msg-body').textContent()).toBe(hostile);
