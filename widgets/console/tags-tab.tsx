@@ -118,7 +118,9 @@ export function TagsTab({ brand }: { brand: Brand }) {
                     {t.clip.title || t.clip.url}
                   </a>
                 </td>
-                <td>{t.product.title}</td>
+                <td class="user-text" dir="auto">
+                  {t.product.title}
+                </td>
                 <td>
                   {t.fromSeconds === null && t.toSeconds === null
                     ? 'Whole clip'

@@ -77,7 +77,7 @@ function Share() {
                       : chosen.value.filter((id) => id !== g.id);
                   }}
                 />
-                {g.name}
+                <bdi class="user-text">{g.name}</bdi>
               </label>
             ))}
             {list.length === 0 && !groups.loading && (
