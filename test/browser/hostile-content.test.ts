@@ -305,7 +305,7 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
 
   const options = (): InspectOptions => ({
     scrollersX: ['.kith-shop-strip'],
-    trustedOrigins: [server.url, site.origin, fake.url],
+    trustedOrigins: [server.url, site.origin],
     uiPhrases: [
       'talked about this in',
       'Movie club',
@@ -410,6 +410,8 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
         groupIds: [threadGroupId],
         url: CLIP_URL,
         note: payload.text,
+        // The clip's title (kept from the first share): shown in the console's Clips tab.
+        title: hostileFor(300).find((p) => p.name === 'long line without spaces')!.text,
       });
     }
 
@@ -704,6 +706,12 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
     await page.locator('[data-status]').first().waitFor({ timeout: 15_000 });
     expect(await inspect(page.locator('body'))).toEqual([]);
 
+    // Clips: the tagged products, each beside a link to its clip.
+    await page.getByRole('link', { name: 'Clips' }).click();
+    await page.locator(`main a[href="${CLIP_URL}"]`).first().waitFor({ timeout: 15_000 });
+    await screenshot(page, 'hostile-console-clips');
+    expect(await inspect(page.locator('body'))).toEqual([]);
+
     await page.getByRole('link', { name: 'Inbox' }).click();
     const threads = page.locator('main li button');
     await threads.first().waitFor({ timeout: 15_000 });
@@ -750,6 +758,19 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
     expect(await inspect(page.locator('#box-video'))).toEqual([]);
 
     expect(await inspect(page.locator('#box-share'))).toEqual([]);
+    // Its fallback: the share page on Kith, with the page's title and the viewer's groups.
+    const href = (await page.locator('#share [part="button"]').getAttribute('href'))!;
+    expect(new URL(href).origin).toBe(server.url);
+    const share = await browser.context.newPage();
+    await share.addInitScript((token: string) => {
+      if (location.pathname.startsWith('/share')) localStorage.setItem('kith:token', token);
+    }, viewer.token);
+    await share.goto(href);
+    await share.locator('.choice').first().waitFor({ timeout: 15_000 });
+    await screenshot(share, 'hostile-share-page');
+    expect(await inspect(share.locator('body'))).toEqual([]);
+    expect(await executed(share)).toBeUndefined();
+    await share.close();
 
     for (const name of [
       'script tag',
