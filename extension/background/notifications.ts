@@ -1,4 +1,5 @@
 import type { GroupSummary, MessageView } from '../lib/protocol';
+import { senderName } from '../ui/names';
 
 /** The part of `browser.notifications` we use. */
 export interface NotificationsApi {
@@ -52,7 +53,7 @@ export function describeMessage(
   message: MessageView,
   group: Pick<GroupSummary, 'name' | 'kind' | 'unread'>,
 ): { title: string; message: string; contextMessage?: string } {
-  const sender = message.sender?.displayName || message.sender?.handle || 'Someone';
+  const sender = senderName(message.sender);
   const direct = group.kind === 'direct';
   let text: string;
   if (message.kind === 'clip' && message.clip) {

@@ -2,6 +2,7 @@ import { signal as createSignal, type ReadonlySignal } from '@preact/signals';
 import type { MessageView, OutboxEntry, SessionState, SyncEvent } from '../lib/protocol';
 import type { ClipInfo } from '../sites/types';
 import type { KithClient } from './client';
+import { senderName } from './names';
 
 /** One line of a clip thread: a stored message, or one of ours still on its way. */
 export interface ThreadItem {
@@ -96,7 +97,7 @@ export function openThread(
     clientId: m.clientId,
     kind: m.kind,
     senderId: m.sender?.id ?? null,
-    senderName: m.sender?.displayName || m.sender?.handle || 'Someone',
+    senderName: senderName(m.sender),
     mine: !!m.sender && m.sender.id === me()?.id,
     body: m.body,
     productId: m.productId ?? null,

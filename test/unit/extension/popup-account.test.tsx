@@ -309,3 +309,34 @@ describe('popup message requests', () => {
     expect(root.querySelector('.requests')).toBeNull();
   });
 });
+
+describe('a sender who deleted their account', () => {
+  it('is shown as "Deleted user" in threads and notifications', async () => {
+    const { senderName } = await import('../../../extension/ui/names');
+    const { describeMessage } = await import('../../../extension/background/notifications');
+    expect(senderName(null)).toBe('Deleted user');
+    expect(senderName({ handle: 'ana', displayName: 'Ana' })).toBe('Ana');
+    expect(senderName({ handle: 'ana', displayName: '' })).toBe('ana');
+    const note = describeMessage(
+      {
+        id: 'm1',
+        groupId: 'g1',
+        seq: 1,
+        clientId: 'c1',
+        kind: 'text',
+        sender: null,
+        body: 'still here',
+        clip: null,
+        atSeconds: null,
+        productId: null,
+        replyTo: null,
+        createdAt: '2026-11-25T10:00:00.000Z',
+        editedAt: null,
+        deletedAt: null,
+        reactions: [],
+      },
+      { name: 'Club', kind: 'group', unread: 1 },
+    );
+    expect(JSON.stringify(note)).toContain('Deleted user');
+  });
+});
