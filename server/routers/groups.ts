@@ -269,8 +269,11 @@ export const groupsRouter = router({
       from group_members gm
       join groups g on g.id = gm.group_id and g.archived_at is null
       left join lateral (
-        select u.id, u.handle, u.display_name from group_members o join users u on u.id = o.user_id
-        where g.kind = 'direct' and o.group_id = g.id and o.user_id <> ${me} limit 1
+        select u.id, u.handle, u.display_name from users u
+        where g.kind = 'direct' and u.id = coalesce(
+          (select o.user_id from group_members o where o.group_id = g.id and o.user_id <> ${me} limit 1),
+          -- My message request not yet accepted: the one I asked is not a member yet.
+          (select mr.to_user_id from message_requests mr where mr.group_id = g.id and mr.from_user_id = ${me}))
       ) peer on true
       left join lateral (
         select * from messages m where m.group_id = g.id order by m.seq desc limit 1

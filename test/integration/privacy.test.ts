@@ -258,6 +258,9 @@ describe.each(engines)('privacy and account lifecycle on %s', (engine) => {
       await ana.api.messages.send({ groupId: thread.id, clientId: cid(), clip: { url: CLIP } });
 
       expect((await cy.api.groups.list()).map((g) => g.id)).not.toContain(thread.id);
+      // The requester sees the thread under the name of the one asked.
+      const mine = (await ana.api.groups.list()).find((g) => g.id === thread.id);
+      expect(mine).toMatchObject({ name: 'asked', peer: { id: cy.id, handle: cy.handle } });
       const requests = await cy.api.groups.requests();
       expect(requests).toEqual([
         {
