@@ -581,6 +581,24 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
     await screenshot(page, 'hostile-overlay-chat');
     expect(await inspect(panel)).toEqual([]);
 
+    // A 10,000-character word pasted into the composer: the composer keeps the 4,000 the
+    // server takes (where the writer sees the cut), and the sent bubble stays in the panel.
+    const composer = panel.getByRole('textbox', { name: 'Message' });
+    await composer.fill(longWord(10_000));
+    expect(await composer.inputValue()).toBe(longWord(4000));
+    expect(await inspect(panel)).toEqual([]);
+    await composer.press('Enter');
+    const mine = panel.locator('.kith-msg.is-mine', { hasText: longWord(50) });
+    await mine.waitFor();
+    await expect
+      .poll(async () => {
+        const { messages } = await viewer.api.messages.list({ groupId: threadGroupId, limit: 100 });
+        return messages.filter((m) => m.sender?.id === viewer.id).map((m) => m.body);
+      })
+      .toEqual([longWord(4000)]);
+    await screenshot(page, 'hostile-overlay-mine');
+    expect(await inspect(panel)).toEqual([]);
+
     // Friends: who talked about this clip in which group.
     await panel.getByRole('tab', { name: 'Friends' }).click();
     await panel
