@@ -2,9 +2,9 @@
  * The extension across a server instance dying: two instances on one PostgreSQL database and
  * one Redis behind the round-robin TCP proxy, Ana and Ben each in their own Chromium profile
  * with the built extension, pointed at the proxy, chatting in the overlay on a TikTok clip. The
- * instance Ana's socket is on is frozen while she types, then SIGKILLed; both carry on typing.
- * Every message must end up shown once on both sides, in order, with nothing left pending, and
- * stored once.
+ * instance Ana's socket is on stores a line of hers whose answer never gets out, then is
+ * SIGKILLed; both carry on typing, some of it while her socket reconnects. Every message must
+ * end up shown once on both sides, in order, with nothing left pending, and stored once.
  */
 import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
@@ -28,7 +28,6 @@ import { startTcpProxy, type TcpProxy } from '../fixtures/proxy';
 import { sleep, until } from './harness';
 
 const PASSWORD = 'correct horse battery';
-const CLIP_PAGE = '/@scout2015/video/7301234567890123451';
 const run = Date.now().toString(36);
 
 type View = ReturnType<typeof overlayOf>;
@@ -71,6 +70,7 @@ describe('the extension carries a conversation across an instance killed behind 
       openTestDatabase('postgres'),
     ]);
     const env = { DATABASE_URL: database.url!, REDIS_URL: redisUrl };
+    envForRespawn = env;
     // One after the other: the first start also migrates and seeds the fresh database.
     servers.push(await spawnServer(env));
     servers.push(await spawnServer(env));
@@ -122,16 +122,35 @@ describe('the extension carries a conversation across an instance killed behind 
     await fixtures?.close();
   });
 
-  it('Ana and Ben keep chatting while the instance under Ana dies: every line once, in order, none pending, stored once', async () => {
+  /** Every line typed in this file, for the database check (one group, one seq run). */
+  const typedInFile: { who: 'ana' | 'ben'; body: string }[] = [];
+  let envForRespawn: Record<string, string> = {};
+
+  /**
+   * One conversation on its own clip: Ana's overlay socket is pinned to instance `anaOn`, Ben's
+   * to `benOn`; Ana's instance stores a line of hers whose answer never gets out, then dies.
+   */
+  async function conversation(clipPage: string, anaOn: number, benOn: number) {
     await world.get();
     const balancer = proxy!;
     const [anaBrowser, benBrowser] = browsers as [KithBrowser, KithBrowser];
+    // Both instances up (a killed one comes back on its port), and no overlay socket left over.
+    for (const [i, server] of servers.entries()) {
+      if (server.child.exitCode === null && server.child.signalCode === null) continue;
+      servers[i] = await spawnServer(envForRespawn, server.port);
+    }
+    await until(
+      () => balancer.webSockets().length === 0,
+      30_000,
+      () => `sockets of earlier pages still open: ${JSON.stringify(balancer.webSockets())}`,
+    );
 
-    /** Opens the clip with the Chat tab on Roommates; returns the overlay and the new sockets. */
-    const openChat = async (browser: KithBrowser) => {
+    /** Opens the clip with the Chat tab on Roommates, its socket to `instance`. */
+    const openChat = async (browser: KithBrowser, instance: number) => {
+      balancer.pin(servers[instance]!.port);
       const before = new Set(balancer.webSockets().map((w) => w.id));
       const page = await browser.context.newPage();
-      await page.goto(fixtures.url('www.tiktok.com', CLIP_PAGE));
+      await page.goto(fixtures.url('www.tiktok.com', clipPage));
       const view = await openOverlayTab(page, 'Chat');
       await view.thread.getByText('No one has said anything').waitFor({ timeout: 20_000 });
       // The overlay keeps the event stream open: its socket shows at the balancer.
@@ -142,13 +161,19 @@ describe('the extension carries a conversation across an instance killed behind 
       );
       return { page, view, sockets: balancer.webSockets().filter((w) => !before.has(w.id)) };
     };
-    const ana = await openChat(anaBrowser);
-    const ben = await openChat(benBrowser);
+    const ana = await openChat(anaBrowser, anaOn);
+    const ben = await openChat(benBrowser, benOn);
+    balancer.pin(null);
+    expect(
+      [ana.sockets.at(-1)?.port, ben.sockets.at(-1)?.port],
+      "Ana's and Ben's overlay sockets went where they were pinned",
+    ).toEqual([servers[anaOn]!.port, servers[benOn]!.port]);
 
     const typed: { who: 'ana' | 'ben'; body: string }[] = [];
     const say = async (who: 'ana' | 'ben', text: string) => {
-      const body = `${text} #${typed.length + 1}`;
+      const body = `${text} [${typedInFile.length + 1}]`;
       typed.push({ who, body });
+      typedInFile.push({ who, body });
       const { view } = who === 'ana' ? ana : ben;
       await view.composer.fill(body);
       await view.composer.press('Enter');
@@ -156,6 +181,22 @@ describe('the extension carries a conversation across an instance killed behind 
       await view.messages.filter({ hasText: body }).waitFor({ timeout: 10_000 });
       return body;
     };
+    const storedBodies = async () =>
+      (
+        await database.db.execute<{ body: string }>(
+          sql`select body from messages where group_id = ${groupId}`,
+        )
+      ).rows.map((r) => r.body);
+
+    /** What each background says about its connection and outbox, for failure messages. */
+    const diagnose = async () =>
+      JSON.stringify({
+        sockets: balancer.webSockets(),
+        ana: await anaBrowser.send('session.get').catch(String),
+        anaOutbox: await anaBrowser.send('outbox.list', {}).catch(String),
+        ben: await benBrowser.send('session.get').catch(String),
+      });
+
     /** Waits until `body` shows once on both sides, stored (no pending or failed note). */
     const shownOnBoth = async (body: string, timeout = 30_000) => {
       for (const [name, side] of [
@@ -171,7 +212,9 @@ describe('the extension carries a conversation across an instance killed behind 
           .waitFor({ state: 'detached', timeout })
           .catch(async (error: Error) => {
             const state = await line.locator('.kith-msg-state').textContent();
-            throw new Error(`"${body}" still shows "${state}" on ${name}'s side: ${error.message}`);
+            throw new Error(
+              `"${body}" still shows "${state}" on ${name}'s side (${await diagnose()}): ${error.message}`,
+            );
           });
       }
     };
@@ -188,6 +231,7 @@ describe('the extension carries a conversation across an instance killed behind 
 
     // Ana's socket (the one her overlay opened) and the instance behind it.
     const anaSocket = ana.sockets.at(-1)!;
+    const benSocket = ben.sockets.at(-1)!;
     const victim = servers.find((s) => s.port === anaSocket.port)!;
     const survivor = servers.find((s) => s !== victim)!;
     expect(
@@ -195,19 +239,28 @@ describe('the extension carries a conversation across an instance killed behind 
       "Ana's socket is still open before the kill",
     ).toContain(anaSocket.id);
 
-    // Frozen first, so Ana's next line is surely in flight on it when it dies.
-    victim.child.kill('SIGSTOP');
-    const frozenLine = await say('ana', 'typed while the server hangs');
-    const mine = ana.view.messages.filter({ hasText: frozenLine });
-    await mine.locator('.kith-msg-state').waitFor({ timeout: 5000 });
-    const stateWhileFrozen = await mine.locator('.kith-msg-state').textContent();
-    expect(stateWhileFrozen, 'a line the server has not answered shows as on its way').toMatch(
+    // The balancer drops the instance's answers from now on: Ana's next line is stored there,
+    // and she never hears so. Her line after it waits behind it in her outbox.
+    balancer.silence(victim.port);
+    const unanswered = await say('ana', 'typed as the server goes quiet');
+    await expect
+      .poll(async () => (await storedBodies()).includes(unanswered), {
+        timeout: 15_000,
+        message: `"${unanswered}" reached the database through the silenced instance`,
+      })
+      .toBe(true);
+    const mine = ana.view.messages.filter({ hasText: unanswered });
+    const stateUnanswered = await mine.locator('.kith-msg-state').textContent({ timeout: 5000 });
+    expect(stateUnanswered, 'a line the server has not answered shows as on its way').toMatch(
       /Sending…|Offline — sends when you're back/,
     );
+    const behind = await say('ana', 'and this one behind it');
     const socketsOnVictimAtKill = balancer
       .webSockets()
       .filter((w) => w.port === victim.port).length;
     expect(await victim.kill('SIGKILL')).toBe('SIGKILL');
+    // Whatever starts on its port later answers again.
+    balancer.silence(victim.port, false);
 
     // Typed while Ana's socket is reconnecting; Ben answers meanwhile.
     const pendingSeen: string[] = [];
@@ -225,7 +278,7 @@ describe('the extension carries a conversation across an instance killed behind 
     await noteState(ana.page, reconnecting2);
     const benDuring = await say('ben', 'nope all good here');
 
-    for (const body of [frozenLine, reconnecting1, reconnecting2, benDuring])
+    for (const body of [unanswered, behind, reconnecting1, reconnecting2, benDuring])
       await shownOnBoth(body, 45_000);
 
     // Ana's overlay is live again through the surviving instance.
@@ -257,40 +310,41 @@ describe('the extension carries a conversation across an instance killed behind 
       sql`select seq, sender_id, client_id, body from messages where group_id = ${groupId} order by seq`,
     );
     const stored = rows.rows;
+    const here = new Set(typed.map((t) => t.body));
     const anaLines = await linesOf(ana.view);
     const benLines = await linesOf(ben.view);
     console.log(
       `extension failover: ${JSON.stringify({
+        anaOn,
+        benOn,
         typed: typed.length,
-        stored: stored.length,
+        stored: stored.filter((r) => here.has(r.body)).length,
         shownToAna: anaLines.length,
         shownToBen: benLines.length,
-        victim: victim === servers[0] ? 'first' : 'second',
+        benReconnected: !balancer.webSockets().some((w) => w.id === benSocket.id),
         socketsOnVictimAtKill,
-        stateWhileFrozen,
+        stateUnanswered,
         pendingSeen,
         openSockets: balancer.webSockets().length,
       })}`,
     );
-    await screenshot(ana.page, 'extension-failover-ana');
+    await screenshot(ana.page, `extension-failover-ana-${anaOn}${benOn}`);
 
-    // The database: each line once, one row per (sender, clientId), seqs 1..N without a gap.
+    // The database (every line of this file, in one group): each once, one row per (sender,
+    // clientId), seqs 1..N without a gap, each person's lines in the order they typed them.
     expect(stored.map((r) => Number(r.seq))).toEqual(stored.map((_, i) => i + 1));
     expect(new Set(stored.map((r) => `${r.sender_id}/${r.client_id}`)).size).toBe(stored.length);
-    expect([...stored.map((r) => r.body)].sort()).toEqual(typed.map((t) => t.body).sort());
-    for (const row of stored) {
-      const line = typed.find((t) => t.body === row.body)!;
-      expect(row.sender_id, `who sent "${row.body}"`).toBe(ids[line.who]);
-    }
-    // Each person's lines were stored in the order they typed them.
+    expect([...stored.map((r) => r.body)].sort()).toEqual(typedInFile.map((t) => t.body).sort());
     for (const who of ['ana', 'ben'] as const) {
-      expect(stored.filter((r) => r.sender_id === ids[who]).map((r) => r.body)).toEqual(
-        typed.filter((t) => t.who === who).map((t) => t.body),
-      );
+      expect(
+        stored.filter((r) => r.sender_id === ids[who]).map((r) => r.body),
+        `${who}'s lines in the database`,
+      ).toEqual(typedInFile.filter((t) => t.who === who).map((t) => t.body));
     }
 
-    // Both overlays: exactly the stored lines, in seq order, none pending or failed.
-    const expected = stored.map((r) => r.body);
+    // Both overlays: exactly this clip's stored lines, in seq order, none pending or failed.
+    const shown = stored.filter((r) => here.has(r.body));
+    const expected = shown.map((r) => r.body);
     for (const [name, lines, me] of [
       ['Ana', anaLines, ids.ana],
       ['Ben', benLines, ids.ben],
@@ -306,8 +360,17 @@ describe('the extension carries a conversation across an instance killed behind 
       expect(
         lines.map((l) => l.mine),
         `${name}'s own lines`,
-      ).toEqual(stored.map((r) => r.sender_id === me));
+      ).toEqual(shown.map((r) => r.sender_id === me));
     }
     expect(survivor.child.exitCode, survivor.output()).toBeNull();
+    await Promise.all([ana.page.close(), ben.page.close()]);
+  }
+
+  it("Ana and Ben on different instances, Ana's dies: every line once on both sides, in order, none pending, stored once", async () => {
+    await conversation('/@scout2015/video/7301234567890123451', 0, 1);
+  }, 90_000);
+
+  it('both on one instance and it dies: both reconnect, every line once on both sides, in order, none pending, stored once', async () => {
+    await conversation('/@scout2015/video/7301234567890123452', 1, 1);
   }, 90_000);
 });
