@@ -133,6 +133,9 @@ describe.each(engines)('authorization on %s', (engine) => {
         () => groups.setRole({ groupId, userId: caller.id, role: 'admin' }),
       ],
       'groups.mute': [() => groups.mute({ groupId, muted: true })],
+      // The group is no message request, and the caller is nobody it asked.
+      'groups.acceptRequest': [() => groups.acceptRequest({ groupId })],
+      'groups.declineRequest': [() => groups.declineRequest({ groupId })],
       'messages.send': [
         () => messages.send({ groupId, clientId: `c_${randomUUID()}`, body: 'let me in' }),
         () =>
@@ -158,6 +161,9 @@ describe.each(engines)('authorization on %s', (engine) => {
       'messages.delete': messageIds.map((messageId) => () => messages.delete({ messageId })),
       'messages.react': messageIds.map(
         (messageId) => () => messages.react({ messageId, emoji: '👍' }),
+      ),
+      'messages.report': messageIds.map(
+        (messageId) => () => messages.report({ messageId, reason: 'spam' }),
       ),
       'messages.markRead': [() => messages.markRead({ groupId, seq: 3 })],
       'messages.typing': [() => messages.typing({ groupId })],

@@ -8,7 +8,7 @@ import { dbSnapshot } from '../fixtures/snapshot';
 import { wireCall } from '../fixtures/wire';
 
 /** The routers this file covers; each of their procedures that takes input has cases below. */
-const DOMAINS = ['auth', 'friends', 'groups', 'messages'];
+const DOMAINS = ['account', 'auth', 'friends', 'groups', 'messages'];
 
 /** Placeholders filled in once the fixtures exist. */
 const GROUP = '$group';
@@ -61,6 +61,20 @@ const cases: Case[] = [
   ['auth.update', 'a blank display name', { displayName: ' ' }, 'BAD_REQUEST'],
   ['auth.update', 'a huge display name', { displayName: huge }, 'BAD_REQUEST'],
   ['auth.update', 'sendReceipts as text', { sendReceipts: 'no' }, 'BAD_REQUEST'],
+  ['auth.update', 'readReceipts as a number', { readReceipts: 1 }, 'BAD_REQUEST'],
+  ['auth.update', 'an unknown groupAdds', { groupAdds: 'everyone' }, 'BAD_REQUEST'],
+  [
+    'auth.update',
+    'the two receipt names disagreeing',
+    { readReceipts: true, sendReceipts: false },
+    'BAD_REQUEST',
+  ],
+  // account (a wrong password never deletes anything)
+  ['account.delete', 'no input', undefined, 'BAD_REQUEST'],
+  ['account.delete', 'an empty password', { password: '' }, 'BAD_REQUEST'],
+  ['account.delete', 'a huge password', { password: huge }, 'BAD_REQUEST'],
+  ['account.delete', 'a numeric password', { password: 12345678 }, 'BAD_REQUEST'],
+  ['account.delete', 'a wrong password', { password: 'not the password' }, 'FORBIDDEN'],
   // friends
   ['friends.createInvite', 'maxUses 0', { maxUses: 0 }, 'BAD_REQUEST'],
   ['friends.createInvite', 'maxUses 21', { maxUses: 21 }, 'BAD_REQUEST'],
@@ -156,7 +170,24 @@ const cases: Case[] = [
   ['groups.openDirect', 'a non-uuid userId', { userId: 'bob' }, 'BAD_REQUEST'],
   ['groups.openDirect', 'oneself', { userId: ME }, 'BAD_REQUEST'],
   ['groups.openDirect', 'an unknown user', { userId: unknownId }, 'NOT_FOUND'],
+  ['groups.acceptRequest', 'no groupId', {}, 'BAD_REQUEST'],
+  ['groups.acceptRequest', 'a non-uuid groupId', { groupId: 'req' }, 'BAD_REQUEST'],
+  ['groups.acceptRequest', 'an unknown request', { groupId: unknownId }, 'NOT_FOUND'],
+  ['groups.acceptRequest', 'a group that is no request', { groupId: GROUP }, 'NOT_FOUND'],
+  ['groups.declineRequest', 'no input', undefined, 'BAD_REQUEST'],
+  ['groups.declineRequest', 'a numeric groupId', { groupId: 7 }, 'BAD_REQUEST'],
+  ['groups.declineRequest', 'an unknown request', { groupId: unknownId }, 'NOT_FOUND'],
   // messages
+  ['messages.report', 'no reason', { messageId: MESSAGE }, 'BAD_REQUEST'],
+  ['messages.report', 'an unknown reason', { messageId: MESSAGE, reason: 'meh' }, 'BAD_REQUEST'],
+  [
+    'messages.report',
+    'a 501-character note',
+    { messageId: MESSAGE, reason: 'other', note: 'x'.repeat(501) },
+    'BAD_REQUEST',
+  ],
+  ['messages.report', 'a non-uuid messageId', { messageId: 'm1', reason: 'spam' }, 'BAD_REQUEST'],
+  ['messages.report', 'an unknown message', { messageId: unknownId, reason: 'spam' }, 'NOT_FOUND'],
   ['messages.send', 'no input', undefined, 'BAD_REQUEST'],
   ['messages.send', 'no clientId', { groupId: GROUP, body: 'hi' }, 'BAD_REQUEST'],
   ['messages.send', 'no body', { groupId: GROUP, clientId: 'client-0001' }, 'BAD_REQUEST'],
