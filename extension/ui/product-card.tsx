@@ -11,6 +11,7 @@ import {
   safeImage,
   shopApi,
 } from './shop-api';
+import { type UserLine, UserLineText } from './user-line';
 
 /** Where a purchase came from: the clip on screen, and the group it was shared in. */
 export interface PurchaseSource {
@@ -25,7 +26,7 @@ type BuyState =
   | { kind: 'blocked'; url: string }
   | { kind: 'error'; text: string };
 
-type Notice = { ok: boolean; text: string; groupId?: string } | null;
+type Notice = { ok: boolean; text: UserLine; groupId?: string } | null;
 
 /** Buy: makes the order (prices come from the server) and opens Stripe Checkout in a new tab. */
 function BuyButton({ product, source }: { product: ShopProduct; source: PurchaseSource }) {
@@ -186,10 +187,10 @@ export function ProductCard({
         ...(clip ? { clip: clipInput(clip) } : {}),
       });
       const name = shareable.find((g) => g.id === target)?.name ?? 'the group';
-      setNotice({ ok: true, text: `Shared to ${name}.`, groupId: target });
+      setNotice({ ok: true, text: ['Shared to ', { user: name }, '.'], groupId: target });
       setMode('none');
     } catch (error) {
-      setNotice({ ok: false, text: `Could not share: ${errorText(error)}` });
+      setNotice({ ok: false, text: [`Could not share: ${errorText(error)}`] });
     } finally {
       setBusy(false);
     }
@@ -211,10 +212,16 @@ export function ProductCard({
       setMode('none');
       setNotice({
         ok: true,
-        text: `Sent to ${product.brand.name}. Their answer arrives in your chat with ${product.brand.name}.`,
+        text: [
+          'Sent to ',
+          { user: product.brand.name },
+          '. Their answer arrives in your chat with ',
+          { user: product.brand.name },
+          '.',
+        ],
       });
     } catch (error) {
-      setNotice({ ok: false, text: `Could not send: ${errorText(error)}` });
+      setNotice({ ok: false, text: [`Could not send: ${errorText(error)}`] });
     } finally {
       setBusy(false);
     }
@@ -306,7 +313,9 @@ export function ProductCard({
           class={`kith-notice ${notice.ok ? 'is-ok' : 'is-error'}`}
           role={notice.ok ? 'status' : 'alert'}
         >
-          <span>{notice.text}</span>
+          <span>
+            <UserLineText line={notice.text} />
+          </span>
           {notice.groupId && (
             <button type="button" class="kith-link" onClick={() => onOpenChat(notice.groupId!)}>
               Open chat

@@ -1,12 +1,12 @@
 import { signal as createSignal, effect } from '@preact/signals';
 import type { OverlayFeature } from './features';
 import { formatMoment } from './moment';
-import { joinNames } from './names';
+import { joinUserNames, type UserLine, UserLineText } from './user-line';
 
 type ShareState =
   | { kind: 'idle' }
   | { kind: 'sending' }
-  | { kind: 'done'; text: string; groupId: string; queued: boolean }
+  | { kind: 'done'; text: UserLine; groupId: string; queued: boolean }
   | { kind: 'error'; text: string };
 
 /** Share tab: pick groups, add a note, optionally "at 0:42", and send the clip to them. */
@@ -55,7 +55,7 @@ export const shareFeature: OverlayFeature = {
           ...(withMoment.peek() ? { atSeconds: Math.floor(moment.peek()) } : {}),
         });
         if (signal.aborted) return;
-        const names = joinNames(
+        const names = joinUserNames(
           groupIds.map(
             (id) => overlay.groups.groups.peek().find((g) => g.id === id)?.name ?? 'a group',
           ),
@@ -65,8 +65,8 @@ export const shareFeature: OverlayFeature = {
           queued,
           groupId: groupIds[0]!,
           text: queued
-            ? `You're offline. Kith will share this to ${names} as soon as you're back.`
-            : `Shared to ${names}.`,
+            ? ["You're offline. Kith will share this to ", ...names, " as soon as you're back."]
+            : ['Shared to ', ...names, '.'],
         };
         selected.value = new Set();
         note.value = '';
@@ -158,7 +158,9 @@ export const shareFeature: OverlayFeature = {
           </div>
           {current.kind === 'done' && (
             <div class={`kith-notice${current.queued ? ' is-queued' : ' is-ok'}`} role="status">
-              <span>{current.text}</span>
+              <span>
+                <UserLineText line={current.text} />
+              </span>
               <button
                 type="button"
                 class="kith-link"
