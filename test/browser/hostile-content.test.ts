@@ -613,6 +613,17 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
     expect(await panel.locator('.kith-group-name').count()).toBe(HOSTILE.length + 2);
     await screenshot(page, 'hostile-overlay-share');
     expect(await inspect(panel)).toEqual([]);
+    // Shared to the group named with an open RTL override and to Movie club: the confirmation
+    // names both, and "Movie club" after the first still reads left to right.
+    const rtlGroup = hostileFor(80).find((p) => p.name === 'rtl override left open')!.text;
+    await panel.locator('.kith-group', { hasText: rtlGroup }).click();
+    await panel.locator('.kith-group', { hasText: 'Movie club' }).click();
+    await panel.getByRole('button', { name: 'Share to 2 groups' }).click();
+    await panel
+      .getByRole('status')
+      .getByText(/^Shared to .* and Movie club\.$/)
+      .waitFor();
+    expect(await inspect(panel)).toEqual([]);
 
     // Shop: the strip over the video, then each tagged product's card.
     const strip = root.locator('.kith-shop-strip');
