@@ -2,14 +2,19 @@
  * Hostile content everywhere Kith shows one person's text to another, in real Chromium: the
  * corpus (test/fixtures/hostile.ts) goes in through the real server API as display names, group
  * names, messages, clip notes, a brand name, product titles and descriptions, and comes out in
- * the overlay (thread, share list, shop strip and product card), the popup (groups, previews,
- * friends, a group's members, orders), the brand console (products, orders, inbox) and every
- * widget (shop button, product card, shoppable video, cart drawer, share button).
+ * the overlay (thread, composer, Friends activity, share list and confirmation, shop strip and
+ * product cards), the popup (groups and previews, a group's members, new group, friends,
+ * orders), the brand console (products, orders, clips, inbox, payments notice) and every widget
+ * (shop button, product cards, shoppable video, cart drawer, share button and its share page).
  *
  * For every surface: no dialog and no `window.__kithHostile` (nothing ran), no element made from
  * the markup (text stays text), every piece of text inside its box and no horizontal scrollbar,
- * UI text next to an open RTL override still reads left to right, and every link is http(s),
- * opens in a new tab with `rel=noopener` (and `noreferrer` when it leaves Kith).
+ * a huge message no taller than the scroller it sits in, combining-mark stacks clipped, UI text
+ * (and prices) next to an open RTL override still reading left to right, and every link http(s),
+ * opening in a new tab with `rel=noopener` (and `noreferrer` when it leaves Kith).
+ *
+ * Field limits cap what is stored (a 10,000-character word is refused by the server, and cut to
+ * 4,000 by the composer), so the long payloads go in at each field's maximum.
  *
  * The widget host page sends no CSP on purpose: the widgets must be safe on their own, not
  * because a page's policy would block what they let through. `/console` sends a strict CSP
