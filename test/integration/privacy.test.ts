@@ -614,6 +614,21 @@ describe.each(engines)('privacy and account lifecycle on %s', (engine) => {
       expect((await ana.api.auth.me()).id).toBe(ana.id);
     });
 
+    it('too many wrong passwords lock deletion for a while, even with the right one', async () => {
+      const ana = await signUp(deps, 'guessed');
+      const tries = deps.limits.settings.loginFailures;
+      for (let i = 0; i < tries; i++)
+        await expect(ana.api.account.delete({ password: `guess ${i}` })).rejects.toMatchObject({
+          code: 'FORBIDDEN',
+        });
+      await refusedUnchanged(
+        () => ana.api.account.delete({ password: PASSWORD }),
+        'TOO_MANY_REQUESTS',
+        /Try again in \d+ s/,
+      );
+      expect((await ana.api.auth.me()).id).toBe(ana.id);
+    });
+
     it('is refused while I own a brand, saying what to do, and nothing changes', async () => {
       const owner = await signUp(deps, 'brandowner');
       await makeBrand(shop, owner, { name: 'Keeps Orders', selling: false });
