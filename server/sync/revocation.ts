@@ -12,6 +12,9 @@ export const SESSION_ENDED_MESSAGE =
 /** WebSocket close code for a connection whose session was revoked (4000–4999: application). */
 export const SESSION_ENDED_CLOSE_CODE = 4401;
 
+/** How long a revoked socket stays open for answers already on their way. */
+const CLOSE_GRACE_MS = 250;
+
 interface RevokedPayload {
   all: boolean;
   tokenHashes: string[];
@@ -56,7 +59,9 @@ export class SessionSockets {
       for (const [socket, session] of this.open) {
         if (revokes(event, session.userId, session.tokenHash)) {
           this.open.delete(socket);
-          socket.close(SESSION_ENDED_CLOSE_CODE, 'session ended');
+          // A moment's grace: when this very socket asked to end the session (log out
+          // everywhere over the socket), its answer is still on the way out.
+          setTimeout(() => socket.close(SESSION_ENDED_CLOSE_CODE, 'session ended'), CLOSE_GRACE_MS);
         }
       }
     });

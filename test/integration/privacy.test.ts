@@ -213,6 +213,27 @@ describe.each(engines)('privacy and account lifecycle on %s', (engine) => {
       }
     });
 
+    it('log out everywhere asked over a socket gets its answer, then that socket closes', async () => {
+      const ana = await signUp(deps, 'oversocket');
+      const socket = socketClient(shop.server.wsUrl, ana.token);
+      try {
+        const events = subscribeEvents(socket.client);
+        await events.ready();
+        const raw = socket.ws.connection?.ws;
+        if (!raw) throw new Error('socket not open');
+        const closed = new Promise<number>((resolve) =>
+          raw.addEventListener('close', (e) => resolve((e as CloseEvent).code)),
+        );
+        expect(await socket.client.auth.logoutAll.mutate()).toEqual({
+          ok: true,
+          sessionsEnded: 1,
+        });
+        expect(await closed).toBe(SESSION_ENDED_CLOSE_CODE);
+      } finally {
+        socket.close();
+      }
+    });
+
     it('plain logout ends only its own session and its own stream', async () => {
       const ana = await signUp(deps, 'oneout');
       const anon = await callerFor(deps);
