@@ -4,7 +4,8 @@
  * with the built extension, pointed at the proxy, chatting in the overlay on a TikTok clip. The
  * instance Ana's socket is on stores a line of hers whose answer never gets out, then is
  * SIGKILLed; both carry on typing, some of it while her socket reconnects. Every message must
- * end up shown once on both sides, in order, with nothing left pending, and stored once.
+ * end up shown once on both sides, in order, with nothing left pending, and stored once. Run
+ * twice: Ben on the other instance (his overlay stays live throughout), and Ben on the same one.
  */
 import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
@@ -310,6 +311,9 @@ describe('the extension carries a conversation across an instance killed behind 
       sql`select seq, sender_id, client_id, body from messages where group_id = ${groupId} order by seq`,
     );
     const stored = rows.rows;
+    // Ben's socket went down only with his instance.
+    const benReconnected = !balancer.webSockets().some((w) => w.id === benSocket.id);
+    expect(benReconnected, "Ben's socket was replaced").toBe(benOn === anaOn);
     const here = new Set(typed.map((t) => t.body));
     const anaLines = await linesOf(ana.view);
     const benLines = await linesOf(ben.view);
@@ -321,7 +325,7 @@ describe('the extension carries a conversation across an instance killed behind 
         stored: stored.filter((r) => here.has(r.body)).length,
         shownToAna: anaLines.length,
         shownToBen: benLines.length,
-        benReconnected: !balancer.webSockets().some((w) => w.id === benSocket.id),
+        benReconnected,
         socketsOnVictimAtKill,
         stateUnanswered,
         pendingSeen,
