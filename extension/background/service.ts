@@ -84,7 +84,7 @@ type Handler<K extends keyof ProtocolMap> = (
 ) => Promise<ReturnType<ProtocolMap[K]>>;
 
 /** Procedures the UI may not call through `api.call`: the session and the stream are ours. */
-const RESERVED = /^(auth\.(login|register|logout)|sync\.)/;
+const RESERVED = /^(auth\.(login|register|logout)$|sync\.)/;
 
 /**
  * The background, wired from its parts with every browser API passed in, so tests build it
