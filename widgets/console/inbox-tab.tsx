@@ -95,7 +95,7 @@ function Conversation({ thread, onRead }: { thread: Thread; onRead(): void }) {
         {list.map((m) => (
           <li key={m.id} class={m.sender?.id === thread.customer?.id ? 'them' : 'me'}>
             <span class="muted small user-text" dir="auto">
-              {m.sender?.displayName ?? 'Kith'}
+              {m.sender ? m.sender.displayName : 'Deleted user'}
             </span>
             <div class="user-text" dir="auto">
               {m.deletedAt
