@@ -6,8 +6,10 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { sql } from 'drizzle-orm';
 import { WebSocketServer } from 'ws';
 import { appRouter } from './router';
+import { wsEncoder } from './sync/encoder';
 import { SessionSockets } from './sync/revocation';
 import { createContextInner, type Deps } from './trpc';
+import { coalesceWrites } from './ws-cork';
 
 export interface RunningServer {
   server: Server;
@@ -120,6 +122,7 @@ export async function startServer(
       return ctx;
     },
     keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 10_000 },
+    experimental_encoder: wsEncoder,
     onError: ({ error, path }) => logFailure(deps, error, path, 'socket procedure failed'),
   });
   server.on('upgrade', (req, socket, head) => {
@@ -128,7 +131,10 @@ export async function startServer(
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      coalesceWrites(ws);
+      wss.emit('connection', ws, req);
+    });
   });
 
   await new Promise<void>((resolve, reject) => {

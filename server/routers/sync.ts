@@ -3,6 +3,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { BusEvent } from '../bus';
 import { events, groupMembers, sessions } from '../db/schema';
+import { encodeOnce } from '../sync/encoder';
 import { type Attachment, rowToBusEvent } from '../sync/hub';
 import { Inbox } from '../sync/inbox';
 import { revokes, SESSION_ENDED_MESSAGE } from '../sync/revocation';
@@ -28,14 +29,14 @@ const views = new WeakMap<BusEvent, SyncEvent>();
 function view(event: BusEvent): SyncEvent {
   let shown = views.get(event);
   if (!shown) {
-    shown = {
+    shown = encodeOnce({
       id: event.id ?? null,
       type: event.type,
       groupId: event.groupId,
       userId: event.userId ?? null,
       payload: event.payload,
       createdAt: event.createdAt,
-    };
+    });
     views.set(event, shown);
   }
   return shown;
