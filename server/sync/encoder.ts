@@ -3,6 +3,8 @@ import { type Encoder, jsonEncoder } from '@trpc/server/adapters/ws';
 /** Objects sent unchanged to many sockets, with their JSON once it has been made. */
 const encoded = new WeakMap<object, string | null>();
 const SLOT = '\u0000kith:shared-data\u0000';
+/** Frames written with shared data, and how many times shared data was serialized. */
+export const encoderStats = { sharedFrames: 0, serialized: 0 };
 const SLOT_JSON = JSON.stringify(SLOT);
 
 /**
@@ -21,20 +23,34 @@ export function encodeOnce<T extends object>(value: T): T {
 export const wsEncoder: Encoder = {
   encode(message) {
     const result = (message as { result?: { type?: unknown; data?: unknown } } | null)?.result;
-    const data = result?.data;
-    if (result?.type !== 'data' || typeof data !== 'object' || data === null) {
-      return jsonEncoder.encode(message);
-    }
+    if (result?.type !== 'data') return jsonEncoder.encode(message);
+    // A tracked value arrives wrapped per socket as `{ id, data }`; plain results as the data.
+    const outer = result.data;
+    const inner = isObject(outer) ? (outer as { data?: unknown }).data : undefined;
+    let data: object;
+    let wrap: (slot: string) => unknown;
+    if (isObject(inner) && encoded.has(inner)) {
+      data = inner;
+      wrap = (slot) => ({ ...result, data: { ...(outer as object), data: slot } });
+    } else if (isObject(outer) && encoded.has(outer)) {
+      data = outer;
+      wrap = (slot) => ({ ...result, data: slot });
+    } else return jsonEncoder.encode(message);
     let json = encoded.get(data);
-    if (json === undefined) return jsonEncoder.encode(message);
-    if (json === null) {
+    if (!json) {
       json = JSON.stringify(data);
       encoded.set(data, json);
+      encoderStats.serialized += 1;
     }
-    const envelope = JSON.stringify({ ...(message as object), result: { ...result, data: SLOT } });
+    encoderStats.sharedFrames += 1;
+    const envelope = JSON.stringify({ ...(message as object), result: wrap(SLOT) });
     // The data is the last member written, so its slot is the last occurrence.
     const at = envelope.lastIndexOf(SLOT_JSON);
     return envelope.slice(0, at) + json + envelope.slice(at + SLOT_JSON.length);
   },
   decode: (data) => jsonEncoder.decode(data),
 };
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}

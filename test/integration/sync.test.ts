@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import type { MessageView } from '../../server/messages/view';
+import { encoderStats } from '../../server/sync/encoder';
 import type { Deps } from '../../server/trpc';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
@@ -43,6 +44,25 @@ describe.each(engines)('live events on %s', (engine) => {
     const group = await ana.api.groups.create({ name: 'Roommates', memberIds: [ben.id] });
     return { ana, ben, cat, group };
   }
+
+  it('one message reaching several members is serialized once, and each of them reads it whole', async () => {
+    const { ana, ben, cat, group } = await trio();
+    await ana.api.groups.addMembers({ groupId: group.id, userIds: [cat.id] });
+    const streams = [ana, ben, cat].map((u) => subscribeEvents(connect(u).client));
+    for (const s of streams) await s.ready();
+    const before = { ...encoderStats };
+    const sent = await ana.api.messages.send({
+      groupId: group.id,
+      clientId: cid(),
+      body: 'to all three "quoted" \\ 👋🏽',
+    });
+    for (const s of streams) {
+      const events = await s.until((e) => ofType(e, 'message.created').length > 0);
+      expect(ofType(events, 'message.created')[0]?.payload).toEqual(sent);
+    }
+    expect(encoderStats.sharedFrames - before.sharedFrames).toBeGreaterThanOrEqual(3);
+    expect(encoderStats.serialized - before.serialized).toBe(1);
+  });
 
   it('a message, its edit, a reaction, a read receipt and typing reach the other member live', async () => {
     const { ana, ben, group } = await trio();

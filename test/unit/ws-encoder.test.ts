@@ -4,7 +4,13 @@ import { encodeOnce, wsEncoder } from '../../server/sync/encoder';
 const envelope = (id: unknown, data: unknown) => ({
   id,
   jsonrpc: '2.0',
-  result: { type: 'data', id: '42', data },
+  result: { type: 'data', data },
+});
+/** How tRPC sends a `tracked(id, data)` value: wrapped per socket as `{ id, data }`. */
+const trackedEnvelope = (id: unknown, data: unknown) => ({
+  id,
+  jsonrpc: '2.0',
+  result: { type: 'data', id: '42', data: { id: '42', data } },
 });
 
 describe('the WebSocket encoder', () => {
@@ -25,9 +31,10 @@ describe('the WebSocket encoder', () => {
       [3, null],
       [4, 'a string'],
     ] as const) {
-      const message = envelope(id, data);
-      const text = wsEncoder.encode(message) as string;
-      expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(message)));
+      for (const message of [envelope(id, data), trackedEnvelope(id, data)]) {
+        const text = wsEncoder.encode(message) as string;
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(message)));
+      }
     }
     // Errors and other messages pass through as they are.
     const error = { id: 9, error: { message: 'no', code: -32600 } };
@@ -37,10 +44,14 @@ describe('the WebSocket encoder', () => {
 
   it('a subscription id that imitates the data slot cannot move the data', () => {
     const shared = encodeOnce({ type: 'typing', payload: {} });
-    const message = envelope('\u0000kith:shared-data\u0000', shared);
-    expect(JSON.parse(wsEncoder.encode(message) as string)).toEqual(
-      JSON.parse(JSON.stringify(message)),
-    );
+    for (const message of [
+      envelope('\u0000kith:shared-data\u0000', shared),
+      trackedEnvelope('\u0000kith:shared-data\u0000', shared),
+    ]) {
+      expect(JSON.parse(wsEncoder.encode(message) as string)).toEqual(
+        JSON.parse(JSON.stringify(message)),
+      );
+    }
   });
 
   it('serializes a shared object once however many sockets it goes to', () => {
@@ -53,10 +64,10 @@ describe('the WebSocket encoder', () => {
     });
     const frames = Array.from(
       { length: 32 },
-      (_, i) => wsEncoder.encode(envelope(i, shared)) as string,
+      (_, i) => wsEncoder.encode(trackedEnvelope(i, shared)) as string,
     );
     expect(reads).toBe(1);
-    expect(frames.map((f) => JSON.parse(f).result.data)).toEqual(
+    expect(frames.map((f) => JSON.parse(f).result.data.data)).toEqual(
       Array.from({ length: 32 }, () => ({ payload: { body: 'hi' } })),
     );
     expect(new Set(frames.map((f) => JSON.parse(f).id))).toHaveLength(32);
