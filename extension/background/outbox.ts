@@ -13,8 +13,8 @@ export function clipInput(clip: ClipInfo): { url: string; title?: string; thumbn
 }
 
 /**
- * Sends one outbox item with its clientId: `messages.send` for a chat message, `clips.share`
- * for a share. Both are idempotent on `(sender, clientId)` on the server.
+ * Sends one outbox item with its clientId: `messages.send` for a chat message or a product
+ * share, `clips.share` for a clip share. Both are idempotent on `(sender, clientId)` on the server.
  */
 export function sendOutboxItem(
   client: TRPCClient<AppRouter>,
@@ -30,6 +30,7 @@ export function sendOutboxItem(
         ...(item.clip ? { clip: clipInput(item.clip) } : {}),
         ...(item.atSeconds !== undefined ? { atSeconds: item.atSeconds } : {}),
         ...(item.replyTo ? { replyTo: item.replyTo } : {}),
+        ...(item.productId ? { productId: item.productId } : {}),
       },
       { signal },
     );

@@ -32,10 +32,13 @@ export type OutboxItem =
       kind: 'message';
       clientId: string;
       groupId: string;
+      /** The words; empty for a product shared without any. */
       body: string;
       clip?: ClipInfo;
       atSeconds?: number;
       replyTo?: string;
+      /** A product shared to the group (from the overlay's product card). */
+      productId?: string;
     }
   | {
       kind: 'share';
@@ -92,7 +95,10 @@ export interface ProtocolMap {
   'session.signOut'(): SessionState;
   /** A plain query or mutation, run by the background with the user's token. */
   'api.call'(data: { path: string; type: 'query' | 'mutation'; input?: unknown }): unknown;
-  /** Queue a chat message (sent now if online, else when the socket is back). */
+  /**
+   * Queue a chat message, or a product share (`productId`, body empty): sent now if online,
+   * else when the socket is back.
+   */
   'outbox.send'(
     data: Omit<Extract<OutboxItem, { kind: 'message' }>, 'clientId' | 'kind'> & {
       /** Named by the sender so it can show the item under its final key from the start. */

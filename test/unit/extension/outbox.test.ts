@@ -276,6 +276,122 @@ describe('outbox', () => {
   });
 });
 
+/** A product on sale from a brand Ana's friend runs (a catalog needs no Stripe account). */
+async function productFor(owner: TestUser, options: { active?: boolean } = {}) {
+  const brand = await owner.api.brands.create({
+    name: 'Scout Goods',
+    slug: `scout-${crypto.randomUUID().slice(0, 8)}`,
+  });
+  return owner.api.products.create({
+    brandId: brand.id,
+    title: 'Canvas tote',
+    priceCents: 2500,
+    currency: 'USD',
+    stock: 10,
+    active: options.active ?? true,
+  });
+}
+
+async function productMessages(user: TestUser, groupId: string) {
+  const { messages } = await user.api.messages.list({ groupId, limit: 200 });
+  return messages.map((m) => ({
+    kind: m.kind,
+    productId: m.productId,
+    clientId: m.clientId,
+    clipId: m.clip?.clipId ?? null,
+  }));
+}
+
+describe('product shares in the outbox', () => {
+  it('a product shared offline reaches the group exactly once, in order with the chat', async () => {
+    const { ana, ben, group } = await pair();
+    const product = await productFor(ben);
+    const { outbox, net } = outboxFor(ana);
+    net.online = false;
+    await outbox.enqueue({ kind: 'message', groupId: group.id, body: 'look at this' }, 0);
+    const clientId = crypto.randomUUID();
+    const queued = await outbox.enqueue(
+      { kind: 'message', clientId, groupId: group.id, body: '', productId: product.id, clip: CLIP },
+      50,
+    );
+    expect(queued).toEqual({ clientId, queued: true });
+    await outbox.flush();
+    expect(await outbox.pendingCount()).toBe(2);
+    expect(await productMessages(ben, group.id)).toEqual([]);
+
+    net.online = true;
+    await outbox.flush();
+    await outbox.flush();
+    expect(await outbox.pendingCount()).toBe(0);
+    const stored = await productMessages(ben, group.id);
+    expect(stored.map((m) => m.kind)).toEqual(['text', 'product']);
+    expect(stored[1]).toEqual({
+      kind: 'product',
+      productId: product.id,
+      clientId,
+      clipId: CLIP.clipId,
+    });
+  });
+
+  it('a product share whose answer is lost is sent again and stored once', async () => {
+    const { ana, ben, group } = await pair();
+    const product = await productFor(ben);
+    const { outbox, net } = outboxFor(ana);
+    net.loseAnswers = 2;
+    const first = await outbox.enqueue({
+      kind: 'message',
+      groupId: group.id,
+      body: '',
+      productId: product.id,
+    });
+    expect(first.queued).toBe(true);
+    await outbox.flush(); // stored already; this answer is lost too
+    expect(await outbox.pendingCount()).toBe(1);
+    await outbox.flush();
+    expect(await outbox.pendingCount()).toBe(0);
+    expect(net.sends).toBe(3);
+    expect(await productMessages(ben, group.id)).toEqual([
+      { kind: 'product', productId: product.id, clientId: first.clientId, clipId: null },
+    ]);
+  });
+
+  it('a share of a product no longer on sale is refused with the server’s words and not kept', async () => {
+    const { ana, ben, group } = await pair();
+    const product = await productFor(ben, { active: false });
+    const { outbox } = outboxFor(ana);
+    await expect(
+      outbox.enqueue({ kind: 'message', groupId: group.id, body: '', productId: product.id }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('no longer for sale'),
+    });
+    expect(await outbox.list()).toEqual([]);
+    expect(await productMessages(ben, group.id)).toEqual([]);
+  });
+
+  it('a product taken off sale while the share waited is marked failed with the reason, and the rest still go', async () => {
+    const { ana, ben, group } = await pair();
+    const product = await productFor(ben);
+    const { outbox, net } = outboxFor(ana);
+    net.online = false;
+    const { clientId } = await outbox.enqueue(
+      { kind: 'message', groupId: group.id, body: '', productId: product.id },
+      0,
+    );
+    await outbox.enqueue({ kind: 'message', groupId: group.id, body: 'after the tote' }, 0);
+    await ben.api.products.update({ productId: product.id, active: false });
+    net.online = true;
+    await outbox.flush();
+    const list = await outbox.list(group.id);
+    expect(list.map((e) => [e.clientId, e.status, e.error])).toEqual([
+      [clientId, 'failed', expect.stringContaining('no longer for sale')],
+    ]);
+    expect(await bodies(ben, group.id)).toEqual(['after the tote']);
+    await outbox.discard(clientId);
+    expect(await outbox.list()).toEqual([]);
+  });
+});
+
 describe('outbox in the background', () => {
   it('queues while the server is down and sends once as soon as the socket is back', async () => {
     const { ana, ben, group } = await pair();
