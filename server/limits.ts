@@ -8,6 +8,12 @@ export interface LimitSettings {
   /** Messages a user may send per `sendWindowSeconds` (bursts included). */
   sends: number;
   sendWindowSeconds: number;
+  /**
+   * Checkouts started per client address, and per signed-in buyer, in `checkoutWindowSeconds`.
+   * Each one makes a Stripe Checkout Session, so an anonymous caller must not make them in bulk.
+   */
+  checkouts: number;
+  checkoutWindowSeconds: number;
   /** Open event streams per user (each tab or device holds one). */
   socketsPerUser: number;
   /** Missed events replayed on reconnect; more than this and the client is told to resync. */
@@ -19,6 +25,8 @@ export const defaultLimitSettings: LimitSettings = {
   loginWindowSeconds: 15 * 60,
   sends: 30,
   sendWindowSeconds: 10,
+  checkouts: 20,
+  checkoutWindowSeconds: 10 * 60,
   socketsPerUser: 8,
   replayLimit: 2000,
 };
@@ -31,6 +39,11 @@ export interface Limits {
   clearLoginFailures(key: string): Promise<void>;
   /** Counts one send for the user; throws TOO_MANY_REQUESTS with the wait when over. */
   consumeSend(userId: string, points?: number): Promise<void>;
+  /**
+   * Counts one new checkout for the address and, when signed in, for the buyer; throws
+   * TOO_MANY_REQUESTS with the wait when either is over (and then counts nothing for either).
+   */
+  consumeCheckout(ip: string, userId: string | null): Promise<void>;
 }
 
 function tooMany(what: string, ms: number): TRPCError {
@@ -51,6 +64,16 @@ export function createLimits(overrides: Partial<LimitSettings> = {}): Limits {
   const sends = new RateLimiterMemory({
     points: settings.sends,
     duration: settings.sendWindowSeconds,
+  });
+  const checkoutsByAddress = new RateLimiterMemory({
+    keyPrefix: 'checkout-ip',
+    points: settings.checkouts,
+    duration: settings.checkoutWindowSeconds,
+  });
+  const checkoutsByUser = new RateLimiterMemory({
+    keyPrefix: 'checkout-user',
+    points: settings.checkouts,
+    duration: settings.checkoutWindowSeconds,
   });
   return {
     settings,
@@ -74,6 +97,29 @@ export function createLimits(overrides: Partial<LimitSettings> = {}): Limits {
           throw tooMany('You are sending too fast.', error.msBeforeNext);
         throw error;
       }
+    },
+    async consumeCheckout(ip, userId) {
+      const counted: [RateLimiterMemory, string][] = [[checkoutsByAddress, ip]];
+      if (userId) counted.push([checkoutsByUser, userId]);
+      const results = await Promise.all(
+        counted.map(([limiter, key]) =>
+          limiter.consume(key).then(
+            () => null,
+            (error: unknown) => {
+              if (error instanceof RateLimiterRes) return error;
+              throw error;
+            },
+          ),
+        ),
+      );
+      const refused = results.filter((r): r is RateLimiterRes => r !== null);
+      if (refused.length === 0) return;
+      // A refused checkout does not use up the other key's allowance either.
+      await Promise.all(
+        counted.map(([limiter, key], i) => (results[i] === null ? limiter.reward(key, 1) : null)),
+      );
+      const wait = Math.max(...refused.map((r) => r.msBeforeNext));
+      throw tooMany('Too many checkouts started from here.', wait);
     },
   };
 }

@@ -155,7 +155,7 @@ function answer(orderId: string, checkoutUrl: string, totalCents: number, curren
 
 export const checkoutRouter = router({
   /**
-   * Public (a signed-in buyer is optional). Prices come from the database; the order is
+   * Public (a signed-in buyer is optional), limited per client address and per buyer. Prices come from the database; the order is
    * written only once Stripe has made the Checkout Session, so a Stripe error or timeout leaves
    * no order behind and the client may simply try again.
    */
@@ -168,6 +168,9 @@ export const checkoutRouter = router({
       const again = await replay(ctx, orderId, wanted);
       if (again) return again;
     }
+    // Counted only for a checkout not made yet: a retry answered above is free, and a refusal
+    // here happens before any order row or Stripe call.
+    await ctx.limits.consumeCheckout(ctx.ip, buyerId);
     const { brand, currency, lines, total } = await priceFromDatabase(ctx, wanted);
     const feeCents = platformFee(total, payments.feeBps);
 
