@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { clipInput } from '../background/outbox';
-import type { GroupSummary } from '../lib/protocol';
+import type { GroupSummary, OutboxEntry } from '../lib/protocol';
 import type { ClipInfo } from '../sites/types';
+import type { KithClient } from './client';
 import {
   errorText,
   formatPrice,
@@ -27,6 +27,40 @@ type BuyState =
   | { kind: 'error'; text: string };
 
 type Notice = { ok: boolean; text: UserLine; groupId?: string } | null;
+
+/**
+ * A product share on its way, like a chat line: `pending` while it waits in the outbox (shown
+ * as sending when online, queued when offline), `sent` once the server stored it, `failed` when
+ * the server refused it. `inOutbox`: the background still keeps the item (a refusal after
+ * waiting stays there until retried or discarded; one refused on the first try is dropped).
+ */
+type ShareState =
+  | { phase: 'idle' }
+  | {
+      phase: 'pending' | 'sent' | 'failed';
+      clientId: string;
+      groupId: string;
+      name: string;
+      inOutbox: boolean;
+      error?: string;
+    };
+
+/** What the outbox says about a share in flight; null when it says nothing new. */
+export function shareFromOutbox(share: ShareState, entries: OutboxEntry[]): ShareState | null {
+  if (share.phase === 'idle' || share.phase === 'sent') return null;
+  if (share.phase === 'failed' && !share.inOutbox) return null;
+  const entry = entries.find((e) => e.clientId === share.clientId);
+  if (entry) {
+    if (entry.status === 'failed')
+      return { ...share, phase: 'failed', inOutbox: true, error: entry.error ?? 'Refused' };
+    return { ...share, phase: 'pending', inOutbox: true, error: undefined };
+  }
+  // Gone from the outbox after we saw it there: acknowledged (or discarded, if it had failed).
+  if (!share.inOutbox) return null;
+  return share.phase === 'pending'
+    ? { ...share, phase: 'sent', inOutbox: false }
+    : { phase: 'idle' };
+}
 
 /** Buy: makes the order (prices come from the server) and opens Stripe Checkout in a new tab. */
 function BuyButton({ product, source }: { product: ShopProduct; source: PurchaseSource }) {
@@ -143,6 +177,8 @@ export function ProductCard({
   clip,
   groups,
   signedIn,
+  online,
+  client,
   onClose,
   onOpenChat,
 }: {
@@ -150,6 +186,10 @@ export function ProductCard({
   clip: ClipInfo | null;
   groups: GroupSummary[];
   signedIn: boolean;
+  /** Whether the background reaches the server now (a waiting share reads as queued if not). */
+  online: boolean;
+  /** The background: product shares go through its outbox, like chat messages. */
+  client: KithClient;
   onClose: () => void;
   onOpenChat: (groupId: string) => void;
 }) {
@@ -159,7 +199,23 @@ export function ProductCard({
   const [question, setQuestion] = useState('');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<Notice>(null);
+  const [shareState, setShareStateNow] = useState<ShareState>({ phase: 'idle' });
+  const current = useRef<ShareState>(shareState);
+  const setShare = (next: ShareState) => {
+    current.current = next;
+    setShareStateNow(next);
+  };
   const root = useRef<HTMLElement>(null);
+
+  // The background announces every change of the outbox: follow our share through it.
+  useEffect(() => {
+    const stop = new AbortController();
+    client.onOutboxChanged((entries) => {
+      const next = shareFromOutbox(current.current, entries);
+      if (next) setShare(next);
+    }, stop.signal);
+    return () => stop.abort();
+  }, [client]);
 
   // Escape closes the card (and stays out of the site's own shortcuts).
   useEffect(() => {
@@ -174,26 +230,57 @@ export function ProductCard({
     return () => el.removeEventListener('keydown', onKey);
   }, [onClose]);
 
-  const share = async (event: Event) => {
-    event.preventDefault();
-    const target = groupId || shareable[0]?.id;
-    if (!target || busy) return;
+  /** Queues the share in the outbox under a clientId named here, so a retry is the same item. */
+  const sendShare = async (target: { clientId: string; groupId: string; name: string }) => {
+    setShare({ ...target, phase: 'pending', inOutbox: false });
     setBusy(true);
     try {
-      await shopApi().messages.send.mutate({
-        groupId: target,
-        clientId: newClientId('pm'),
+      const { queued } = await client.send({
+        clientId: target.clientId,
+        groupId: target.groupId,
+        body: '',
         productId: product.id,
-        ...(clip ? { clip: clipInput(clip) } : {}),
+        ...(clip ? { clip } : {}),
       });
-      const name = shareable.find((g) => g.id === target)?.name ?? 'the group';
-      setNotice({ ok: true, text: ['Shared to ', { user: name }, '.'], groupId: target });
+      const now = current.current;
+      if (!queued && now.phase !== 'idle' && now.clientId === target.clientId)
+        setShare({ ...target, phase: 'sent', inOutbox: false });
       setMode('none');
     } catch (error) {
-      setNotice({ ok: false, text: [`Could not share: ${errorText(error)}`] });
+      // Refused on the first try: the background dropped it; the server's words say why.
+      if (current.current.phase !== 'idle')
+        setShare({ ...target, phase: 'failed', inOutbox: false, error: errorText(error) });
     } finally {
       setBusy(false);
     }
+  };
+
+  const share = (event: Event) => {
+    event.preventDefault();
+    const groupIdNow = groupId || shareable[0]?.id;
+    if (!groupIdNow || busy) return;
+    const name = shareable.find((g) => g.id === groupIdNow)?.name ?? 'the group';
+    void sendShare({ clientId: newClientId('pm'), groupId: groupIdNow, name });
+  };
+
+  const retryShare = () => {
+    const now = current.current;
+    if (now.phase !== 'failed' || busy) return;
+    if (!now.inOutbox) {
+      void sendShare({ clientId: now.clientId, groupId: now.groupId, name: now.name });
+      return;
+    }
+    setShare({ ...now, phase: 'pending', error: undefined });
+    client.retry(now.clientId).catch((error: unknown) => {
+      setShare({ ...now, phase: 'failed', error: errorText(error) });
+    });
+  };
+
+  const discardShare = () => {
+    const now = current.current;
+    if (now.phase === 'idle') return;
+    setShare({ phase: 'idle' });
+    if (now.inOutbox) client.discard(now.clientId).catch(() => {});
   };
 
   const ask = async (event: Event) => {
@@ -308,6 +395,16 @@ export function ProductCard({
           </div>
         </form>
       )}
+      {shareState.phase !== 'idle' && (
+        <ShareStatus
+          share={shareState}
+          online={online}
+          busy={busy}
+          onRetry={retryShare}
+          onDiscard={discardShare}
+          onOpenChat={onOpenChat}
+        />
+      )}
       {notice && (
         <p
           class={`kith-notice ${notice.ok ? 'is-ok' : 'is-error'}`}
@@ -324,5 +421,60 @@ export function ProductCard({
         </p>
       )}
     </section>
+  );
+}
+
+/** The share's state under the card, in the chat's words for the same states. */
+function ShareStatus({
+  share,
+  online,
+  busy,
+  onRetry,
+  onDiscard,
+  onOpenChat,
+}: {
+  share: Exclude<ShareState, { phase: 'idle' }>;
+  online: boolean;
+  busy: boolean;
+  onRetry: () => void;
+  onDiscard: () => void;
+  onOpenChat: (groupId: string) => void;
+}) {
+  const name = { user: share.name };
+  if (share.phase === 'failed')
+    return (
+      <p class="kith-notice is-error kith-share-state is-failed" role="alert">
+        <span>
+          <UserLineText line={['Not shared to ', name, `: ${share.error ?? 'Refused'}`]} />
+        </span>
+        <button type="button" class="kith-link" disabled={busy} onClick={onRetry}>
+          Retry
+        </button>
+        <button type="button" class="kith-link" onClick={onDiscard}>
+          Discard
+        </button>
+      </p>
+    );
+  const line: UserLine =
+    share.phase === 'sent'
+      ? ['Shared to ', name, '.']
+      : online
+        ? ['Sharing to ', name, '…']
+        : ['Offline — shares to ', name, " when you're back."];
+  const state = share.phase === 'sent' ? 'is-sent' : online ? 'is-sending' : 'is-queued';
+  return (
+    <p
+      class={`kith-notice kith-share-state ${state}${share.phase === 'sent' ? ' is-ok' : ''}`}
+      role="status"
+    >
+      <span>
+        <UserLineText line={line} />
+      </span>
+      {share.phase === 'sent' && (
+        <button type="button" class="kith-link" onClick={() => onOpenChat(share.groupId)}>
+          Open chat
+        </button>
+      )}
+    </p>
   );
 }

@@ -98,6 +98,8 @@ export function mountShopStrip(overlay: Overlay, signal: AbortSignal): FunctionC
               clip={clip}
               groups={overlay.groups.groups.value}
               signedIn={!!session?.user}
+              online={session?.connection === 'online'}
+              client={overlay.client}
               onClose={() => {
                 openId.value = null;
               }}

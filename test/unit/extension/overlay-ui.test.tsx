@@ -169,12 +169,22 @@ class FakeClient implements KithClient {
     this.queries.push({ path: p, input });
     const i = input as { url: string; groupId: string };
     if (p === 'groups.list') return this.groups as ApiOutputs[P];
+    if (p === 'shop.forClip') return { products: this.tagged } as never;
     if (p === 'clips.thread')
       return { clip: i.url, messages: this.threads.get(`${i.groupId}|${i.url}`) ?? [] } as never;
     return (this.activityFor.get(i.url) ?? { clip: i.url, groups: [], friends: [] }) as never;
   }
+  /** Products tagged in every clip (the shop strip). */
+  tagged: ApiOutputs['shop.forClip']['products'] = [];
+  /** The next sends the server refuses, with these errors (the background drops them). */
+  refusals: Error[] = [];
   async send(data: unknown) {
     this.sent.push(data);
+    const refusal = this.refusals.shift();
+    if (refusal) {
+      await tick();
+      throw refusal;
+    }
     const draft = data as Omit<Extract<OutboxItem, { kind: 'message' }>, 'kind' | 'clientId'> & {
       clientId?: string;
     };
@@ -552,5 +562,111 @@ describe('the overlay with a fake background', () => {
     line.click();
     await until(() => byText('[role="tab"][aria-selected="true"]', 'Chat'));
     expect(overlay.chatGroupId.value).toBe('g-room');
+  });
+  const TOTE = {
+    id: 'p-tote',
+    brandId: 'b-scout',
+    brand: { id: 'b-scout', name: 'Scout Goods', slug: 'scout' },
+    title: 'Canvas tote',
+    description: null,
+    imageUrl: null,
+    priceCents: 2500,
+    currency: 'USD',
+    canBuy: true,
+    fromSeconds: null,
+    toSeconds: null,
+  } as unknown as ApiOutputs['shop.forClip']['products'][number];
+
+  /** Opens the tote's card from the shop strip and submits Share to group (Roommates). */
+  const shareTote = async () => {
+    (await until(() => container.querySelector<HTMLButtonElement>('.kith-shop-chip')))!.click();
+    (await until(() => byText('.kith-product button', 'Share to group')))!.click();
+    const form = await until(() => container.querySelector<HTMLFormElement>('.kith-product form'));
+    form.requestSubmit();
+  };
+
+  it('a product shared offline shows as queued on its card, and is sent once when the connection returns', async () => {
+    client.tagged = [TOTE];
+    client.sessionState = { ...client.sessionState, connection: 'offline' };
+    mount();
+    await shareTote();
+    const queued = await until(() => container.querySelector('.kith-share-state.is-queued'));
+    // The background answered "queued" and the share form closed.
+    await until(() => !container.querySelector('.kith-product form'));
+    expect(queued.textContent).toBe("Offline — shares to Roommates when you're back.");
+    expect(client.sent).toEqual([
+      {
+        clientId: expect.stringMatching(/^[A-Za-z0-9_-]{8,64}$/),
+        groupId: 'g-room',
+        body: '',
+        productId: 'p-tote',
+        clip: clipInfo('7301234567890123451', 'Scout skates'),
+      },
+    ]);
+    const { clientId } = client.sent[0] as { clientId: string };
+    expect(client.outboxEntries.map((e) => e.clientId)).toEqual([clientId]);
+
+    // Back online: the card says it is on its way, then the background's send empties the outbox.
+    client.changeSession({ ...client.sessionState, connection: 'online' });
+    await until(() => container.querySelector('.kith-share-state.is-sending'));
+    expect(container.querySelector('.kith-share-state.is-sent')).toBeNull();
+    client.changeOutbox([]);
+    const sent = await until(() => container.querySelector('.kith-share-state.is-sent'));
+    expect(sent.textContent).toBe('Shared to Roommates.Open chat');
+    // The card left the sending to the outbox: one send, under the clientId named at sharing.
+    await tick();
+    expect(client.sent).toHaveLength(1);
+    byText('.kith-share-state button', 'Open chat')!.click();
+    await until(() => byText('[role="tab"][aria-selected="true"]', 'Chat'));
+    expect(overlay.chatGroupId.value).toBe('g-room');
+  });
+
+  it('a product share refused by the server shows the reason, and Retry sends the same share again', async () => {
+    client.tagged = [TOTE];
+    client.refusals = [
+      Object.assign(new Error('No such product, or it is no longer for sale.'), {
+        code: 'NOT_FOUND',
+      }),
+    ];
+    mount();
+    await shareTote();
+    const failed = await until(() => container.querySelector('.kith-share-state.is-failed'));
+    expect(failed.getAttribute('role')).toBe('alert');
+    expect(failed.textContent).toContain(
+      'Not shared to Roommates: No such product, or it is no longer for sale.',
+    );
+    byText('.kith-share-state button', 'Retry')!.click();
+    await until(() => client.sent.length === 2);
+    const [first, second] = client.sent as { clientId: string }[];
+    expect(second!.clientId).toBe(first!.clientId);
+    // Online, the background answers once it is stored.
+    await until(() => container.querySelector('.kith-share-state.is-sent'));
+    expect(container.querySelector('.kith-share-state.is-failed')).toBeNull();
+  });
+
+  it('a product share refused after waiting in the outbox shows the reason until discarded', async () => {
+    client.tagged = [TOTE];
+    client.sessionState = { ...client.sessionState, connection: 'offline' };
+    mount();
+    await shareTote();
+    await until(() => container.querySelector('.kith-share-state.is-queued'));
+    await until(() => !container.querySelector('.kith-product form'));
+    const [entry] = client.outboxEntries;
+    client.changeSession({ ...client.sessionState, connection: 'online' });
+    client.changeOutbox([
+      { ...entry!, status: 'failed', error: 'You are no longer in this group.', attempts: 1 },
+    ]);
+    const failed = await until(() => container.querySelector('.kith-share-state.is-failed'));
+    expect(failed.textContent).toContain(
+      'Not shared to Roommates: You are no longer in this group.',
+    );
+    let discarded: string | null = null;
+    client.discard = async () => {
+      discarded = entry!.clientId;
+    };
+    byText('.kith-share-state button', 'Discard')!.click();
+    await until(() => !container.querySelector('.kith-share-state'));
+    expect(discarded).toBe(entry!.clientId);
+    expect(client.sent).toHaveLength(1);
   });
 });
