@@ -8,6 +8,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { tracePglite } from './pglite-trace';
 import * as schema from './schema';
 
 /**
@@ -50,9 +51,40 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const client = new PGlite(options.dataDir);
+  yieldBetweenStatements(client);
   const db = drizzlePglite({ client, schema });
   await migratePglite(db, { migrationsFolder });
-  return { db: db as unknown as Db, engine: 'pglite', close: () => client.close() };
+  // Diagnostics: KITH_PGLITE_TRACE=file.json records each statement's calls and cost.
+  const trace = process.env.KITH_PGLITE_TRACE;
+  const report = trace ? tracePglite(client, trace) : undefined;
+  return {
+    db: db as unknown as Db,
+    engine: 'pglite',
+    close: async () => {
+      report?.();
+      await client.close();
+    },
+  };
+}
+
+/** Taken once, so a test that fakes timers cannot stall the database. */
+const nextTurn = globalThis.setImmediate;
+
+/**
+ * PGlite runs each statement synchronously in WASM and answers through promises that are
+ * already settled, so a chain of statements (a send batch, then the next one) runs as one long
+ * stretch of microtasks: no socket is read or written until the whole chain is done. Sends then
+ * arrive one at a time, every batch holds a single message, and acknowledgements and deliveries
+ * wait behind seconds of work. Letting the event loop turn once before each statement, as a
+ * network round trip to PostgreSQL does, keeps I/O flowing and lets concurrent sends gather
+ * into one batch. The order of statements and their transactions is unchanged.
+ */
+function yieldBetweenStatements(client: PGlite): void {
+  const exclusive = client._runExclusiveQuery.bind(client);
+  client._runExclusiveQuery = async (fn) => {
+    await new Promise<void>((resolve) => nextTurn(resolve));
+    return exclusive(fn);
+  };
 }
 
 /** Socket errors that mean the database server could not be reached (or went away). */
