@@ -9,6 +9,7 @@ import { EnvError, parseEnv } from './env';
 import { createLimits } from './limits';
 import { paymentRoutes } from './payments/routes';
 import { createPayments } from './payments/stripe';
+import { startSweeper } from './payments/sweeper';
 import { EventHub } from './sync/hub';
 import { widgetRoutes } from './widgets-routes';
 
@@ -46,6 +47,8 @@ async function main() {
     (result) => log.info({ result }, 'demo brand'),
     (err) => log.warn({ err }, 'could not seed the demo brand'),
   );
+  // Safety net for a lost checkout.session.expired webhook: gives up unpayable pending orders.
+  const sweeper = startSweeper(deps);
   const running = await startServer(deps, {
     port: env.PORT,
     host: env.HOST,
@@ -78,6 +81,7 @@ async function main() {
     stopping = true;
     log.info({ signal }, 'shutting down: no new connections, draining');
     await running.close();
+    await sweeper.stop();
     hub.stop();
     await bus.close();
     await database.close();

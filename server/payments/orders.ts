@@ -8,14 +8,15 @@ export type OrderRow = typeof orders.$inferSelect;
  * The order state machine. It only moves forward:
  *   pending → paid | expired | failed,   paid → refunded
  * and a refund seen while still pending means the payment happened too (pending → refunded,
- * with the payment's effects). So any order and any repetition of the same Stripe events end in
+ * with the payment's effects). expired → paid exists because money moved wins: an order given
+ * up by the sweeper whose session Stripe confirms paid (the webhook checks with Stripe first). So any order and any repetition of the same Stripe events end in
  * the same state, and the payment's effects (paid time, stock) happen exactly once.
  */
 const NEXT: Record<OrderStatus, OrderStatus[]> = {
   pending: ['paid', 'expired', 'failed', 'refunded'],
   paid: ['refunded'],
   refunded: [],
-  expired: [],
+  expired: ['paid'],
   failed: [],
 };
 
@@ -56,7 +57,9 @@ export async function advanceOrder(
         .where(eq(orders.id, order.id));
     return { orderId: order.id, from: order.status, to: order.status, changed: false };
   }
-  const paying = order.status === 'pending' && (to === 'paid' || to === 'refunded');
+  const paying =
+    (order.status === 'pending' || order.status === 'expired') &&
+    (to === 'paid' || to === 'refunded');
   if (paying) await takeStock(tx, order.id);
   await tx
     .update(orders)
@@ -65,7 +68,8 @@ export async function advanceOrder(
       status: to,
       updatedAt: now,
       ...(paying ? { paidAt: now } : {}),
-      ...(to !== 'paid' ? { closedAt: now } : {}),
+      // A paid order is open again (for an expired order revived by its payment).
+      closedAt: to !== 'paid' ? now : null,
     })
     .where(eq(orders.id, order.id));
   return { orderId: order.id, from: order.status, to, changed: true };

@@ -58,10 +58,41 @@ async function orderForCharge(tx: Tx, charge: Stripe.Charge): Promise<OrderRow |
   return null;
 }
 
+/**
+ * A paid session arrived for an order already `expired` (the sweeper gave it up, or events came
+ * out of order): Stripe itself is asked before the order is revived. Thrown inside the
+ * transaction so nothing of it is kept, and answered outside it (no lock held over the network).
+ */
+class NeedsStripeConfirmation extends Error {
+  constructor(readonly sessionId: string) {
+    super('the session must be confirmed with Stripe');
+  }
+}
+
+/** Whether Stripe reports the session completed and paid. A Stripe failure throws (→ 500, retried). */
+async function sessionPaidAtStripe(
+  deps: Pick<Deps, 'log'> & Partial<Pick<Deps, 'payments'>>,
+  sessionId: string,
+): Promise<boolean> {
+  if (!deps.payments) {
+    deps.log.error(
+      { session: sessionId },
+      'a paid session for an expired order cannot be checked without STRIPE_SECRET_KEY; check it in the Stripe dashboard',
+    );
+    return false;
+  }
+  const session = await deps.payments.stripe.checkout.sessions.retrieve(sessionId);
+  return (
+    session.status === 'complete' &&
+    (session.payment_status === 'paid' || session.payment_status === 'no_payment_required')
+  );
+}
+
 async function applyEvent(
   tx: Tx,
   deps: Pick<Deps, 'log'>,
   event: Stripe.Event,
+  confirmedPaid?: boolean,
 ): Promise<WebhookOutcome> {
   switch (event.type) {
     case 'checkout.session.completed':
@@ -79,6 +110,14 @@ async function applyEvent(
           stripePaymentIntentId: pi,
         });
         return { status: 'handled', transition, note: 'awaiting asynchronous payment' };
+      }
+      // Money moved, so paid wins over expired: but only when Stripe confirms the session was
+      // paid, since a session Stripe itself expired can never be paid.
+      if (order.status === 'expired') {
+        if (confirmedPaid === undefined) throw new NeedsStripeConfirmation(session.id);
+        if (!confirmedPaid)
+          return { status: 'handled', note: 'order expired and Stripe does not report it paid' };
+        deps.log.warn({ orderId: order.id, session: session.id }, 'payment for an expired order');
       }
       if (
         session.amount_total !== null &&
@@ -132,18 +171,23 @@ async function applyEvent(
  * effect, so a redelivery (sequential or concurrent) is recognized and changes nothing.
  */
 export async function handleStripeEvent(
-  deps: Pick<Deps, 'db' | 'log'>,
+  deps: Pick<Deps, 'db' | 'log'> & Partial<Pick<Deps, 'payments'>>,
   event: Stripe.Event,
 ): Promise<WebhookOutcome> {
   if (!isHandled(event.type)) return { status: 'ignored', note: `event type ${event.type}` };
-  const outcome = await deps.db.transaction(async (tx) => {
-    const first = await tx
-      .insert(stripeEvents)
-      .values({ id: event.id, type: event.type })
-      .onConflictDoNothing()
-      .returning({ id: stripeEvents.id });
-    if (first.length === 0) return { status: 'duplicate' } as const;
-    return applyEvent(tx, deps, event);
+  const attempt = (confirmedPaid?: boolean) =>
+    deps.db.transaction(async (tx) => {
+      const first = await tx
+        .insert(stripeEvents)
+        .values({ id: event.id, type: event.type })
+        .onConflictDoNothing()
+        .returning({ id: stripeEvents.id });
+      if (first.length === 0) return { status: 'duplicate' } as const;
+      return applyEvent(tx, deps, event, confirmedPaid);
+    });
+  const outcome = await attempt().catch(async (error: unknown) => {
+    if (!(error instanceof NeedsStripeConfirmation)) throw error;
+    return attempt(await sessionPaidAtStripe(deps, error.sessionId));
   });
   deps.log.info({ eventId: event.id, type: event.type, ...outcome }, 'stripe event');
   return outcome;

@@ -1,0 +1,109 @@
+import { and, eq, isNull, lt } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client';
+import { orders } from '../db/schema';
+import type { Deps } from '../trpc';
+
+/**
+ * How long a Checkout Session can be paid. Checkout sessions are made without `expires_at`, so
+ * Stripe's default of 24 hours applies.
+ */
+export const SESSION_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+export interface SweepOptions {
+  /** The clock; tests pass their own. */
+  now?: Date;
+  /**
+   * Extra wait after the session's expiry before the order is given up, so Stripe's own
+   * `checkout.session.expired` (or a late payment) normally arrives first. Default 1 hour.
+   */
+  marginMs?: number;
+}
+
+export const DEFAULT_SWEEP_MARGIN_MS = 60 * 60 * 1000;
+
+/**
+ * Marks as `expired` the orders still `pending` whose Checkout Session can no longer be paid:
+ * made more than the session lifetime plus the margin ago. A safety net for a lost
+ * `checkout.session.expired` webhook.
+ *
+ * One UPDATE: rows are re-checked under their row lock, so a webhook that paid an order first
+ * wins, and two instances sweeping at once expire each order once (the second sees it is no
+ * longer pending). Orders whose session completed and await an asynchronous payment carry a
+ * payment intent and are left alone: that session no longer expires, the payment settles them.
+ * If Stripe later reports a payment for a swept order, the webhook still marks it paid.
+ */
+export async function sweepStaleOrders(
+  db: DbOrTx,
+  options: SweepOptions = {},
+): Promise<{ expired: number; orderIds: string[] }> {
+  const now = options.now ?? new Date();
+  const margin = options.marginMs ?? DEFAULT_SWEEP_MARGIN_MS;
+  const cutoff = new Date(now.getTime() - SESSION_LIFETIME_MS - margin);
+  const rows = await db
+    .update(orders)
+    .set({ status: 'expired', updatedAt: now, closedAt: now })
+    .where(
+      and(
+        eq(orders.status, 'pending'),
+        isNull(orders.stripePaymentIntentId),
+        lt(orders.createdAt, cutoff),
+      ),
+    )
+    .returning({ id: orders.id });
+  return { expired: rows.length, orderIds: rows.map((r) => r.id) };
+}
+
+export interface Sweeper {
+  /** Runs one sweep now (never two at once in this instance). */
+  runOnce(): Promise<number>;
+  /** Stops the timer and waits for a sweep in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Sweeps a minute after start, then every `intervalMs` (default 10 minutes), on unref'd timers;
+ * a failure is logged and the next interval tries again.
+ */
+export function startSweeper(
+  deps: Pick<Deps, 'db' | 'log'>,
+  options: { intervalMs?: number; firstRunMs?: number; marginMs?: number } = {},
+): Sweeper {
+  let running: Promise<number> | null = null;
+  let stopped = false;
+  const runOnce = () => {
+    if (running) return running;
+    running = sweepStaleOrders(deps.db, { marginMs: options.marginMs })
+      .then(
+        ({ expired }) => {
+          if (expired > 0) deps.log.info({ expired }, 'expired stale pending orders');
+          else deps.log.debug({ expired }, 'no stale pending orders');
+          return expired;
+        },
+        (err: unknown) => {
+          deps.log.warn({ err }, 'could not sweep stale orders; trying again next interval');
+          return 0;
+        },
+      )
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+  const tick = () => {
+    if (!stopped) void runOnce();
+  };
+  // A first sweep soon after start, so a server restarted often still sweeps.
+  const first = setTimeout(tick, options.firstRunMs ?? 60 * 1000);
+  const timer = setInterval(tick, options.intervalMs ?? 10 * 60 * 1000);
+  first.unref();
+  timer.unref();
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      clearTimeout(first);
+      clearInterval(timer);
+      if (running) await running;
+    },
+  };
+}
