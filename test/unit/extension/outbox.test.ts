@@ -452,6 +452,37 @@ describe('outbox in the background', () => {
     }
   });
 
+  it('a product shared while the server is down is sent once, as a product, when it is back', async () => {
+    const { ana, ben, group } = await pair();
+    const product = await productFor(ben);
+    await storeSession(ana, kith.url);
+    const bg = startBackground(newProfile());
+    try {
+      await bg.service.ready;
+      await kith.goOffline();
+      const clientId = crypto.randomUUID();
+      const answer = await bg.service.handle('outbox.send', {
+        clientId,
+        groupId: group.id,
+        body: '',
+        productId: product.id,
+        clip: CLIP,
+      });
+      expect(answer).toEqual({ clientId, queued: true });
+      const [entry] = await bg.service.handle('outbox.list', { groupId: group.id });
+      expect(entry?.item).toMatchObject({ kind: 'message', productId: product.id });
+
+      await kith.goOnline();
+      await until('the outbox to empty', () => bg.service.state().pending === 0, 15_000);
+      expect(await productMessages(ben, group.id)).toEqual([
+        { kind: 'product', productId: product.id, clientId, clipId: CLIP.clipId },
+      ]);
+    } finally {
+      await bg.kill();
+      if (!kith.server.server.listening) await kith.goOnline();
+    }
+  });
+
   it('outbox.send when signed out says to sign in', async () => {
     const bg = startBackground(newProfile());
     try {
