@@ -1,28 +1,21 @@
 // @vitest-environment happy-dom
-import { render } from 'preact';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { App } from '../../../extension/entrypoints/popup/app';
-import { createPopupStore, type PopupDeps } from '../../../extension/entrypoints/popup/store';
-import { backgroundClient, backgroundLink } from '../../../extension/lib/api';
+import { describe, expect, it } from 'vitest';
+import type { PopupDeps } from '../../../extension/entrypoints/popup/store';
 import { KithError } from '../../../extension/lib/errors';
-import type { SessionState } from '../../../extension/lib/protocol';
+import {
+  button,
+  HOSTILE,
+  fakeDeps as harnessDeps,
+  mount,
+  popupRoot,
+  type Routes,
+  settle,
+  type,
+} from './popup-harness';
 
-const tick = () => new Promise((r) => setTimeout(r, 0));
-async function settle() {
-  for (let i = 0; i < 6; i++) await tick();
-}
-
-const SIGNED_IN: SessionState = {
-  serverUrl: 'http://localhost:8787',
-  user: { id: 'u-me', handle: 'me', displayName: 'Me' },
-  connection: 'online',
-  pending: 0,
-  error: null,
-};
-
-const HOSTILE = '<img src=x onerror="window.pwned=1">';
-
-type Routes = Record<string, (input: unknown) => unknown>;
+/** These tests run with no current tab (nothing to turn on). */
+const fakeDeps: typeof harnessDeps = (routes, over = {}) =>
+  harnessDeps(routes, { currentTab: async () => null, ...over });
 
 function meWith(settings: { readReceipts: boolean; groupAdds: 'friends' | 'nobody' }) {
   return {
@@ -35,34 +28,6 @@ function meWith(settings: { readReceipts: boolean; groupAdds: 'friends' | 'nobod
   };
 }
 
-function fakeDeps(routes: Routes, over: Partial<PopupDeps> = {}) {
-  const calls: { path: string; input: unknown }[] = [];
-  const call = vi.fn(async ({ path, input }: { path: string; input?: unknown }) => {
-    calls.push({ path, input });
-    const route = routes[path];
-    if (!route) throw new KithError('NOT_FOUND', `no route ${path}`);
-    return route(input);
-  });
-  const signOut = vi.fn(async () => ({ ...SIGNED_IN, user: null }));
-  const download = vi.fn();
-  const deps: PopupDeps = {
-    api: backgroundClient(backgroundLink(call)),
-    session: async () => SIGNED_IN,
-    signIn: async () => SIGNED_IN,
-    signOut,
-    onSessionChanged: () => undefined,
-    siteList: async () => [],
-    siteEnable: async () => ({ enabled: true }),
-    siteDisable: async () => ({ enabled: false }),
-    requestOrigins: async () => true,
-    currentTab: async () => null,
-    copy: async () => undefined,
-    download,
-    ...over,
-  };
-  return { deps, calls, signOut, download };
-}
-
 const baseRoutes: Routes = {
   'groups.list': () => [],
   'friends.list': () => [],
@@ -70,43 +35,11 @@ const baseRoutes: Routes = {
   'auth.me': () => meWith({ readReceipts: true, groupAdds: 'friends' }),
 };
 
-let root: HTMLElement;
-async function mount(deps: PopupDeps) {
-  root = document.createElement('div');
-  document.body.append(root);
-  const store = createPopupStore(deps);
-  render(<App store={store} />, root);
-  await store.start();
-  await settle();
-  return store;
-}
-
-function button(name: string | RegExp): HTMLButtonElement {
-  const match = [...root.querySelectorAll('button')].find((b) =>
-    typeof name === 'string' ? b.textContent?.trim() === name : name.test(b.textContent ?? ''),
-  );
-  if (!match)
-    throw new Error(
-      `no button ${name}: ${[...root.querySelectorAll('button')].map((b) => b.textContent).join(' | ')}`,
-    );
-  return match;
-}
-
-function type(input: HTMLInputElement, value: string) {
-  input.value = value;
-  input.dispatchEvent(new Event('input', { bubbles: true }));
-}
-
 async function openAccount(deps: PopupDeps) {
   await mount(deps);
   button('Account').click();
   await settle();
 }
-
-afterEach(() => {
-  render(null, root);
-  root.remove();
-});
 
 describe('popup account and privacy', () => {
   it('shows my privacy settings and changes them', async () => {
@@ -121,9 +54,9 @@ describe('popup account and privacy', () => {
       },
     });
     await openAccount(deps);
-    const receipts = root.querySelector<HTMLInputElement>('input[name=readReceipts]')!;
+    const receipts = popupRoot().querySelector<HTMLInputElement>('input[name=readReceipts]')!;
     expect(receipts.checked).toBe(true);
-    const radios = [...root.querySelectorAll<HTMLInputElement>('input[name=groupAdds]')];
+    const radios = [...popupRoot().querySelectorAll<HTMLInputElement>('input[name=groupAdds]')];
     expect(radios.map((r) => [r.value, r.checked])).toEqual([
       ['friends', true],
       ['nobody', false],
@@ -134,15 +67,19 @@ describe('popup account and privacy', () => {
     expect(calls.filter((c) => c.path === 'auth.update').map((c) => c.input)).toEqual([
       { readReceipts: false },
     ]);
-    expect(root.querySelector<HTMLInputElement>('input[name=readReceipts]')!.checked).toBe(false);
-    expect(root.querySelector('[role=status]')?.textContent).toContain('Read receipts are off');
+    expect(popupRoot().querySelector<HTMLInputElement>('input[name=readReceipts]')!.checked).toBe(
+      false,
+    );
+    expect(popupRoot().querySelector('[role=status]')?.textContent).toContain(
+      'Read receipts are off',
+    );
 
     radios[1]!.click();
     await settle();
     expect(calls.filter((c) => c.path === 'auth.update').at(-1)?.input).toEqual({
       groupAdds: 'nobody',
     });
-    expect(root.querySelector('[role=status]')?.textContent).toContain(
+    expect(popupRoot().querySelector('[role=status]')?.textContent).toContain(
       'Nobody can add you to groups',
     );
   });
@@ -168,7 +105,7 @@ describe('popup account and privacy', () => {
     expect(filename).toBe('kith-data-me-2026-11-25.json');
     expect(mime).toBe('application/json');
     expect(JSON.parse(text as string)).toEqual(data);
-    expect(root.querySelector('[role=status]')?.textContent).toContain('downloading');
+    expect(popupRoot().querySelector('[role=status]')?.textContent).toContain('downloading');
   });
 
   it('logs out everywhere only after a confirmation, then shows the sign-in form', async () => {
@@ -188,8 +125,8 @@ describe('popup account and privacy', () => {
     await settle();
     expect(calls.filter((c) => c.path === 'auth.logoutAll')).toHaveLength(1);
     expect(signOut).toHaveBeenCalledTimes(1);
-    expect(root.querySelector('form.sign-in')).not.toBeNull();
-    expect(root.querySelector('[role=status]')?.textContent).toContain(
+    expect(popupRoot().querySelector('form.sign-in')).not.toBeNull();
+    expect(popupRoot().querySelector('[role=status]')?.textContent).toContain(
       'signed out on every device',
     );
   });
@@ -209,28 +146,35 @@ describe('popup account and privacy', () => {
       },
     });
     await openAccount(deps);
-    expect(root.querySelector('input[name=deletePassword]')).toBeNull();
+    expect(popupRoot().querySelector('input[name=deletePassword]')).toBeNull();
     button('Delete account…').click();
     await settle();
-    expect(root.querySelector('.warning')?.textContent).toMatch(/cannot be undone.*Deleted user/s);
-    const form = root.querySelector<HTMLFormElement>('form.delete-account')!;
+    expect(popupRoot().querySelector('.warning')?.textContent).toMatch(
+      /cannot be undone.*Deleted user/s,
+    );
+    const form = popupRoot().querySelector<HTMLFormElement>('form.delete-account')!;
     const password = form.querySelector<HTMLInputElement>('input[name=deletePassword]')!;
     expect(password.type).toBe('password');
 
     form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     await settle();
     expect(attempts).toBe(0);
-    expect(root.querySelector('[role=alert]')?.textContent).toContain('Type your password');
+    expect(popupRoot().querySelector('[role=alert]')?.textContent).toContain('Type your password');
 
     type(password, 'wrong password');
     form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     await settle();
-    expect(root.querySelector('[role=alert]')?.textContent).toContain('account was not deleted');
+    expect(popupRoot().querySelector('[role=alert]')?.textContent).toContain(
+      'account was not deleted',
+    );
     expect(signOut).not.toHaveBeenCalled();
-    expect(root.querySelector('form.sign-in')).toBeNull();
+    expect(popupRoot().querySelector('form.sign-in')).toBeNull();
 
-    type(root.querySelector<HTMLInputElement>('input[name=deletePassword]')!, 'right password');
-    root
+    type(
+      popupRoot().querySelector<HTMLInputElement>('input[name=deletePassword]')!,
+      'right password',
+    );
+    popupRoot()
       .querySelector<HTMLFormElement>('form.delete-account')!
       .dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     await settle();
@@ -239,8 +183,8 @@ describe('popup account and privacy', () => {
       { password: 'right password' },
     ]);
     expect(signOut).toHaveBeenCalledTimes(1);
-    expect(root.querySelector('form.sign-in')).not.toBeNull();
-    expect(root.querySelector('[role=status]')?.textContent).toContain('account is deleted');
+    expect(popupRoot().querySelector('form.sign-in')).not.toBeNull();
+    expect(popupRoot().querySelector('[role=status]')?.textContent).toContain('account is deleted');
   });
 });
 
@@ -278,35 +222,37 @@ describe('popup message requests', () => {
       },
     });
     await mount(deps);
-    const rows = [...root.querySelectorAll('li.request')];
+    const rows = [...popupRoot().querySelectorAll('li.request')];
     expect(rows).toHaveLength(2);
     expect(rows[0]?.textContent).toContain(HOSTILE);
     expect(rows[0]?.textContent).toContain('2 friends in common');
     expect(rows[0]?.textContent).toContain('Hi, we met at Bo’s');
-    expect(root.querySelector('img[src=x]')).toBeNull();
+    expect(popupRoot().querySelector('img[src=x]')).toBeNull();
 
     button(/^Accept$/).click();
     await settle();
     expect(calls.find((c) => c.path === 'groups.acceptRequest')?.input).toEqual({
       groupId: 'g-req',
     });
-    expect(root.querySelectorAll('li.request')).toHaveLength(1);
-    expect(root.querySelectorAll('button.row.group')).toHaveLength(1);
-    expect(root.querySelector('[role=status]')?.textContent).toContain('You can now message');
+    expect(popupRoot().querySelectorAll('li.request')).toHaveLength(1);
+    expect(popupRoot().querySelectorAll('button.row.group')).toHaveLength(1);
+    expect(popupRoot().querySelector('[role=status]')?.textContent).toContain(
+      'You can now message',
+    );
 
     button('Decline').click();
     await settle();
     expect(calls.find((c) => c.path === 'groups.declineRequest')?.input).toEqual({
       groupId: 'g-2',
     });
-    expect(root.querySelector('.requests')).toBeNull();
-    expect(root.querySelector('[role=status]')?.textContent).toContain('Declined');
+    expect(popupRoot().querySelector('.requests')).toBeNull();
+    expect(popupRoot().querySelector('[role=status]')?.textContent).toContain('Declined');
   });
 
   it('shows nothing when no request waits', async () => {
     const { deps } = fakeDeps(baseRoutes);
     await mount(deps);
-    expect(root.querySelector('.requests')).toBeNull();
+    expect(popupRoot().querySelector('.requests')).toBeNull();
   });
 });
 

@@ -1,53 +1,18 @@
 // @vitest-environment happy-dom
-import { render } from 'preact';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { App } from '../../../extension/entrypoints/popup/app';
-import { createPopupStore, type PopupDeps } from '../../../extension/entrypoints/popup/store';
-import { backgroundClient, backgroundLink } from '../../../extension/lib/api';
+import { describe, expect, it, vi } from 'vitest';
 import { KithError } from '../../../extension/lib/errors';
-import type { SessionState, SyncEvent } from '../../../extension/lib/protocol';
-
-const tick = () => new Promise((r) => setTimeout(r, 0));
-async function settle() {
-  for (let i = 0; i < 5; i++) await tick();
-}
-
-const SIGNED_IN: SessionState = {
-  serverUrl: 'http://localhost:8787',
-  user: { id: 'u-me', handle: 'me', displayName: 'Me' },
-  connection: 'online',
-  pending: 0,
-  error: null,
-};
-
-const HOSTILE = '<img src=x onerror="window.pwned=1">';
-
-type Routes = Record<string, (input: unknown) => unknown>;
-
-function fakeDeps(routes: Routes, over: Partial<PopupDeps> = {}) {
-  const calls: { path: string; input: unknown }[] = [];
-  const call = vi.fn(async ({ path, input }: { path: string; input?: unknown }) => {
-    calls.push({ path, input });
-    const route = routes[path];
-    if (!route) throw new KithError('NOT_FOUND', `no route ${path}`);
-    return route(input);
-  });
-  const deps: PopupDeps = {
-    api: backgroundClient(backgroundLink(call)),
-    session: async () => SIGNED_IN,
-    signIn: async () => SIGNED_IN,
-    signOut: async () => ({ ...SIGNED_IN, user: null }),
-    onSessionChanged: () => undefined,
-    siteList: async () => [],
-    siteEnable: async () => ({ enabled: true }),
-    siteDisable: async () => ({ enabled: false }),
-    requestOrigins: async () => true,
-    currentTab: async () => ({ id: 3, url: 'https://vimeo.com/123' }),
-    copy: async () => undefined,
-    ...over,
-  };
-  return { deps, calls };
-}
+import type { SyncEvent } from '../../../extension/lib/protocol';
+import {
+  button,
+  fakeDeps,
+  HOSTILE,
+  mount,
+  popupRoot,
+  type Routes,
+  SIGNED_IN,
+  settle,
+  type,
+} from './popup-harness';
 
 const baseRoutes: Routes = {
   'groups.list': () => [],
@@ -56,38 +21,6 @@ const baseRoutes: Routes = {
     { id: 'u-ben', handle: 'ben', displayName: 'Ben', since: '2026-11-01T00:00:00.000Z' },
   ],
 };
-
-let root: HTMLElement;
-async function mount(deps: PopupDeps) {
-  root = document.createElement('div');
-  document.body.append(root);
-  const store = createPopupStore(deps);
-  render(<App store={store} />, root);
-  await store.start();
-  await settle();
-  return store;
-}
-
-function button(name: string | RegExp): HTMLButtonElement {
-  const match = [...root.querySelectorAll('button')].find((b) =>
-    typeof name === 'string' ? b.textContent?.trim() === name : name.test(b.textContent ?? ''),
-  );
-  if (!match)
-    throw new Error(
-      `no button ${name}: ${[...root.querySelectorAll('button')].map((b) => b.textContent).join(' | ')}`,
-    );
-  return match;
-}
-
-function type(input: HTMLInputElement, value: string) {
-  input.value = value;
-  input.dispatchEvent(new Event('input', { bubbles: true }));
-}
-
-afterEach(() => {
-  render(null, root);
-  root.remove();
-});
 
 describe('popup', () => {
   it('signed out, it shows the sign-in form and the server’s error in words', async () => {
@@ -98,12 +31,14 @@ describe('popup', () => {
       },
     });
     await mount(deps);
-    const form = root.querySelector('form.sign-in') as HTMLFormElement;
+    const form = popupRoot().querySelector('form.sign-in') as HTMLFormElement;
     type(form.querySelector('input[name=handle]')!, 'ana');
     type(form.querySelector('input[name=password]')!, 'nope nope');
     form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     await settle();
-    expect(root.querySelector('[role=alert]')?.textContent).toBe('Wrong handle or password.');
+    expect(popupRoot().querySelector('[role=alert]')?.textContent).toBe(
+      'Wrong handle or password.',
+    );
   });
 
   it('renders names as text, never as markup', async () => {
@@ -111,8 +46,8 @@ describe('popup', () => {
     await mount(deps);
     button('Friends').click();
     await settle();
-    expect(root.textContent).toContain(HOSTILE);
-    expect(root.querySelector('img[src=x]')).toBeNull();
+    expect(popupRoot().textContent).toContain(HOSTILE);
+    expect(popupRoot().querySelector('img[src=x]')).toBeNull();
   });
 
   it('creates a group from the friends ticked', async () => {
@@ -128,11 +63,11 @@ describe('popup', () => {
     await mount(deps);
     button('New group').click();
     await settle();
-    type(root.querySelector('input[placeholder=Roommates]')!, 'Roommates');
-    const boxes = root.querySelectorAll<HTMLInputElement>('input[type=checkbox]');
+    type(popupRoot().querySelector('input[placeholder=Roommates]')!, 'Roommates');
+    const boxes = popupRoot().querySelectorAll<HTMLInputElement>('input[type=checkbox]');
     boxes[1]!.click();
     await settle();
-    root
+    popupRoot()
       .querySelector('form')!
       .dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     await settle();
@@ -140,7 +75,9 @@ describe('popup', () => {
       name: 'Roommates',
       memberIds: ['u-ben'],
     });
-    expect(root.querySelector('[role=status]')?.textContent).toContain('“Roommates” is ready.');
+    expect(popupRoot().querySelector('[role=status]')?.textContent).toContain(
+      '“Roommates” is ready.',
+    );
   });
 
   it('shows the server’s reason when accepting an invite fails', async () => {
@@ -157,12 +94,12 @@ describe('popup', () => {
     button('Friends').click();
     await settle();
     type(
-      root.querySelector('input[aria-label="Invite code or link"]')!,
+      popupRoot().querySelector('input[aria-label="Invite code or link"]')!,
       'https://kith.test/invite/ABCDEFGH',
     );
     button('Accept').click();
     await settle();
-    expect(root.querySelector('[role=alert]')?.textContent).toContain(
+    expect(popupRoot().querySelector('[role=alert]')?.textContent).toContain(
       'This invite has expired. Ask your friend for a new one.',
     );
   });
@@ -185,7 +122,9 @@ describe('popup', () => {
     button('Turn on Kith for this site').click();
     await settle();
     expect(order).toEqual(['request https://vimeo.com/*', 'enable https://vimeo.com in 3']);
-    expect(root.querySelector('[role=status]')?.textContent).toContain('Kith is on for vimeo.com');
+    expect(popupRoot().querySelector('[role=status]')?.textContent).toContain(
+      'Kith is on for vimeo.com',
+    );
   });
 
   it('follows unread counts live while open', async () => {
@@ -201,7 +140,7 @@ describe('popup', () => {
       { onSyncEvent: (listener) => (emit = listener) },
     );
     await mount(deps);
-    expect(root.querySelector('.count')).toBeNull();
+    expect(popupRoot().querySelector('.count')).toBeNull();
     unread = 2;
     emit({
       id: 5,
@@ -213,7 +152,7 @@ describe('popup', () => {
     } as SyncEvent);
     await new Promise((r) => setTimeout(r, 350));
     await settle();
-    expect(root.querySelector('.count')?.textContent).toBe('2');
+    expect(popupRoot().querySelector('.count')?.textContent).toBe('2');
   });
 
   it('lists orders with their status, total, and a pay link only while payment is due', async () => {
@@ -256,13 +195,15 @@ describe('popup', () => {
     button('Orders').click();
     await settle();
     expect(calls.find((c) => c.path === 'orders.list')?.input).toEqual({ limit: 20 });
-    const rows = [...root.querySelectorAll('li.order')];
+    const rows = [...popupRoot().querySelectorAll('li.order')];
     expect(rows).toHaveLength(3);
     expect(rows[0]?.textContent).toContain('2 × Striped socks');
     expect(rows[0]?.textContent).toContain('Waiting for payment');
     expect(rows[0]?.textContent).toMatch(/25[.,]00/);
     expect(rows[2]?.textContent).toContain('Paid');
-    const links = [...root.querySelectorAll<HTMLAnchorElement>('li.order a')].map((a) => a.href);
+    const links = [...popupRoot().querySelectorAll<HTMLAnchorElement>('li.order a')].map(
+      (a) => a.href,
+    );
     expect(links).toEqual(['https://checkout.stripe.com/c/pay/cs_test_1']);
   });
 
@@ -278,6 +219,6 @@ describe('popup', () => {
     button('Turn on Kith for this site').click();
     await settle();
     expect(enable).not.toHaveBeenCalled();
-    expect(root.querySelector('[role=alert]')?.textContent).toMatch(/choose Allow/);
+    expect(popupRoot().querySelector('[role=alert]')?.textContent).toMatch(/choose Allow/);
   });
 });
