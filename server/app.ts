@@ -63,7 +63,13 @@ function logFailure(deps: Deps, error: TRPCError, path: string | undefined, what
  */
 export async function startServer(
   deps: Deps,
-  options: { port?: number; host?: string; routes?: RouteHandler[] } = {},
+  options: {
+    port?: number;
+    host?: string;
+    routes?: RouteHandler[];
+    /** How often open sockets' sessions are checked against the database. */
+    sessionRecheckMs?: number;
+  } = {},
 ): Promise<RunningServer> {
   const trpcHandler = createHTTPHandler({
     router: appRouter,
@@ -111,7 +117,11 @@ export async function startServer(
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
   // A socket's context is made once: when its session is revoked, the socket is closed.
-  const sessionSockets = new SessionSockets(deps.bus);
+  const sessionSockets = new SessionSockets(deps.bus, {
+    db: deps.db,
+    log: deps.log,
+    ...(options.sessionRecheckMs ? { recheckMs: options.sessionRecheckMs } : {}),
+  });
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
