@@ -95,7 +95,15 @@ export class EventHub {
       this.drain();
       this.pollTimer = setInterval(() => void this.poll(), this.pollMs);
       this.pollTimer.unref();
-    })();
+    })().catch((error: unknown) => {
+      // The database (or the bus) was away: start again from scratch on the next attach.
+      this.unsubscribe?.();
+      this.unsubscribe = null;
+      this.held.clear();
+      this.horizon = -1;
+      this.starting = null;
+      throw error;
+    });
     return this.starting;
   }
 

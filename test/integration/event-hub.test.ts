@@ -158,4 +158,34 @@ describe('the per-instance event hub', () => {
     expect(everything).toHaveLength(7);
     hub.stop();
   });
+  it('a start that fails (database away) is tried again by the next attach', async () => {
+    const bus = manualBus();
+    let failures = 1;
+    const flaky = new Proxy(database.db, {
+      get(target, prop, receiver) {
+        if (prop === 'select' && failures > 0) {
+          failures -= 1;
+          return () => {
+            throw new Error('connection refused');
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as typeof database.db;
+    const hub = new EventHub({ db: flaky, bus }, { pollMs: 60_000 });
+    await expect(hub.attach(() => {})).rejects.toThrow('connection refused');
+    expect(hub.listenerCount).toBe(0);
+    const seen: BusEvent[] = [];
+    const { position } = await hub.attach((e) => seen.push(e));
+    expect(position).toBeGreaterThanOrEqual(0);
+    const typing = {
+      groupId: '00000000-0000-4000-8000-000000000000',
+      type: 'typing',
+      payload: {},
+      createdAt: new Date().toISOString(),
+    };
+    bus.release(typing);
+    expect(seen).toEqual([typing]);
+    hub.stop();
+  });
 });
