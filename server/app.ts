@@ -36,8 +36,21 @@ function bearer(req: IncomingMessage): string | null {
   return match?.[1]?.trim() ?? null;
 }
 
-function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
+/**
+ * The client's address: the socket's peer, or with `trustedHops` proxies in front, the address
+ * the outermost trusted proxy saw (X-Forwarded-For entries further left are the client's own
+ * claims and are not believed).
+ */
+export function clientIp(req: IncomingMessage, trustedHops = 0): string {
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  if (trustedHops <= 0) return peer;
+  const header = req.headers['x-forwarded-for'];
+  const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  const chain = [...forwarded, peer];
+  return chain[Math.max(0, chain.length - 1 - trustedHops)] ?? peer;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
@@ -77,7 +90,8 @@ export async function startServer(
     // No procedure takes anywhere near this; without a cap a client could make the server
     // buffer an arbitrarily large body (the socket side is capped by `maxPayload`).
     maxBodySize: MAX_BODY_BYTES,
-    createContext: ({ req }) => createContextInner(deps, { token: bearer(req), ip: clientIp(req) }),
+    createContext: ({ req }) =>
+      createContextInner(deps, { token: bearer(req), ip: clientIp(req, deps.env.TRUST_PROXY) }),
     onError: ({ error, path }) => logFailure(deps, error, path, 'procedure failed'),
   });
 
@@ -127,7 +141,10 @@ export async function startServer(
     router: appRouter,
     createContext: async ({ req, res, info }) => {
       const token = info.connectionParams?.token ?? null;
-      const ctx = await createContextInner(deps, { token, ip: clientIp(req) });
+      const ctx = await createContextInner(deps, {
+        token,
+        ip: clientIp(req, deps.env.TRUST_PROXY),
+      });
       if (ctx.user && ctx.tokenHash) sessionSockets.track(res, ctx.user.id, ctx.tokenHash);
       return ctx;
     },

@@ -18,6 +18,11 @@ const envSchema = z.object({
   STRIPE_API_BASE: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10000).default(500),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * How many reverse proxies in front of Kith append to X-Forwarded-For (0: none, the header is
+   * ignored). The client's address, which rate limits use, is read past that many hops.
+   */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string };
