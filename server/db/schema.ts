@@ -206,7 +206,11 @@ export const events = pgTable(
     payload: jsonb('payload').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index('events_group_id_idx').on(t.groupId, t.id)],
+  (t) => [
+    index('events_group_id_idx').on(t.groupId, t.id),
+    // Replay finds the events about one user (their removal from a group) without a scan.
+    index('events_user_id_idx').on(t.userId, t.id).where(sql`${t.userId} is not null`),
+  ],
 );
 
 /** A seller. Its owner alone manages its products, tags and orders. */

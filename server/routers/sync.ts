@@ -1,5 +1,5 @@
 import { TRPCError, tracked } from '@trpc/server';
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, gt, gte, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { BusEvent } from '../bus';
 import { events, groupMembers, sessions } from '../db/schema';
@@ -137,15 +137,25 @@ export const syncRouter = router({
 
         if (input?.lastEventId) {
           const cursor = Number(input.lastEventId);
+          // What this user may see after the cursor: each of their groups from their join (an
+          // index range per group), and their own removals from groups they have left. Only
+          // their groups' events are read, however busy the rest of the table is.
           const replay = await ctx.db
             .select()
             .from(events)
             .where(
               and(
                 gt(events.id, cursor),
-                sql`(exists (select 1 from ${groupMembers} gm where gm.group_id = ${events.groupId}
-                      and gm.user_id = ${me} and ${events.id} >= gm.joined_event_id)
-                    or (${events.userId} = ${me} and ${events.type} in ('member.removed', 'member.left')))`,
+                or(
+                  ...rows.map((r) =>
+                    and(eq(events.groupId, r.groupId), gte(events.id, r.joinedEventId)),
+                  ),
+                  and(
+                    eq(events.userId, me),
+                    isNotNull(events.userId),
+                    inArray(events.type, ['member.removed', 'member.left']),
+                  ),
+                ),
               ),
             )
             .orderBy(events.id)

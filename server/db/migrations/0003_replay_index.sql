@@ -1,0 +1,1 @@
+CREATE INDEX "events_user_id_idx" ON "events" USING btree ("user_id","id") WHERE "events"."user_id" is not null;
