@@ -1,5 +1,11 @@
 import { TRPCError } from '@trpc/server';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
 
 export interface LimitSettings {
   /** Failed logins allowed per handle (and per address) in `loginWindowSeconds`. */
@@ -55,26 +61,43 @@ function tooMany(what: string, ms: number): TRPCError {
   });
 }
 
-export function createLimits(overrides: Partial<LimitSettings> = {}): Limits {
+/**
+ * Where the counts live. In memory they are per instance; with Redis (`REDIS_URL`) every
+ * instance shares them, so N instances do not allow N times the failed sign-ins. If Redis is
+ * unreachable, each instance falls back to its own memory counts rather than refusing or
+ * letting everything through.
+ */
+export interface LimitStore {
+  redis: Redis;
+  /** Namespaces the keys (one deployment's database), like the bus channel. */
+  prefix: string;
+}
+
+export function createLimits(overrides: Partial<LimitSettings> = {}, store?: LimitStore): Limits {
   const settings = { ...defaultLimitSettings, ...overrides };
-  const logins = new RateLimiterMemory({
-    points: settings.loginFailures,
-    duration: settings.loginWindowSeconds,
-  });
-  const sends = new RateLimiterMemory({
-    points: settings.sends,
-    duration: settings.sendWindowSeconds,
-  });
-  const checkoutsByAddress = new RateLimiterMemory({
-    keyPrefix: 'checkout-ip',
-    points: settings.checkouts,
-    duration: settings.checkoutWindowSeconds,
-  });
-  const checkoutsByUser = new RateLimiterMemory({
-    keyPrefix: 'checkout-user',
-    points: settings.checkouts,
-    duration: settings.checkoutWindowSeconds,
-  });
+  const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ keyPrefix, points, duration });
+    if (!store) return memory;
+    return new RateLimiterRedis({
+      storeClient: store.redis,
+      keyPrefix: `kith:${store.prefix}:${keyPrefix}`,
+      points,
+      duration,
+      insuranceLimiter: memory,
+    });
+  };
+  const logins = limiter('login', settings.loginFailures, settings.loginWindowSeconds);
+  const sends = limiter('send', settings.sends, settings.sendWindowSeconds);
+  const checkoutsByAddress = limiter(
+    'checkout-ip',
+    settings.checkouts,
+    settings.checkoutWindowSeconds,
+  );
+  const checkoutsByUser = limiter(
+    'checkout-user',
+    settings.checkouts,
+    settings.checkoutWindowSeconds,
+  );
   return {
     settings,
     async assertLoginAllowed(key) {
@@ -99,7 +122,7 @@ export function createLimits(overrides: Partial<LimitSettings> = {}): Limits {
       }
     },
     async consumeCheckout(ip, userId) {
-      const counted: [RateLimiterMemory, string][] = [[checkoutsByAddress, ip]];
+      const counted: [RateLimiterAbstract, string][] = [[checkoutsByAddress, ip]];
       if (userId) counted.push([checkoutsByUser, userId]);
       const results = await Promise.all(
         counted.map(([limiter, key]) =>

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { startServer } from './app';
 import { type Bus, createMemoryBus, createRedisBus } from './bus';
@@ -41,7 +42,16 @@ async function main() {
   const hub = new EventHub({ db: database.db, bus, log });
   await hub.start();
   const payments = createPayments(env);
-  const deps = { db: database.db, bus, hub, env, log, limits: createLimits(), payments };
+  // With Redis, every instance counts sign-in failures, sends and checkouts together.
+  const limitsRedis = env.REDIS_URL
+    ? new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    : null;
+  limitsRedis?.on('error', (err) => log.warn({ err: err.message }, 'redis limits error'));
+  const limits = createLimits(
+    {},
+    limitsRedis ? { redis: limitsRedis, prefix: await busChannel(database.db) } : undefined,
+  );
+  const deps = { db: database.db, bus, hub, env, log, limits, payments };
   // A demo brand on an empty database, so /demo works at once; a failure never stops the server.
   await seedDemo(deps).then(
     (result) => log.info({ result }, 'demo brand'),
@@ -84,6 +94,7 @@ async function main() {
     await sweeper.stop();
     hub.stop();
     await bus.close();
+    limitsRedis?.disconnect();
     await database.close();
     log.info('stopped');
     process.exit(0);
