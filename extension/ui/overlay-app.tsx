@@ -231,7 +231,8 @@ export function OverlayApp({
     button.current?.focus();
   };
 
-  if (status === 'idle') return null;
+  // No clip here and nothing handed over: nothing to show.
+  if (status === 'idle' && !open) return null;
   return (
     <div class="kith-root" data-theme={theme ?? undefined}>
       {(status === 'missing' || (missed && status === 'searching')) && !open && (

@@ -5,7 +5,7 @@ import {
   type ReadonlySignal,
   type Signal,
 } from '@preact/signals';
-import type { SiteAdapter } from '../sites/types';
+import type { ClipInfo, SiteAdapter } from '../sites/types';
 import { type ActivityStore, watchActivity } from './activity-store';
 import { type Box, watchAnchorBox } from './anchor-rect';
 import type { KithClient } from './client';
@@ -31,6 +31,11 @@ export interface Overlay {
   tab: Signal<FeatureId>;
   /** The group the Chat tab shows. */
   chatGroupId: Signal<string | null>;
+  /**
+   * A link the page handed over to share (its `<kith-share-button>`), shared instead of the
+   * clip on screen until it is shared or the panel closes.
+   */
+  shareTarget: Signal<ClipInfo | null>;
   /** The current video's playback position in seconds (updated while it plays). */
   time: ReadonlySignal<number>;
   /** Jumps the current video to a moment (clicking "0:42" in the chat). */
@@ -58,6 +63,11 @@ export function createOverlay(deps: OverlayDeps, signal: AbortSignal): Overlay {
   const open = createSignal(false);
   const tab = createSignal<FeatureId>('share');
   const chatGroupId = createSignal<string | null>(null);
+  const shareTarget = createSignal<ClipInfo | null>(null);
+  // A handed-over link is for this opening of the panel only.
+  const stopTarget = effect(() => {
+    if (!open.value) shareTarget.value = null;
+  });
 
   // Playback position of whichever video is current.
   let videoListeners: AbortController | null = null;
@@ -90,6 +100,7 @@ export function createOverlay(deps: OverlayDeps, signal: AbortSignal): Overlay {
   signal.addEventListener('abort', () => {
     stopTime();
     stopDefaultGroup();
+    stopTarget();
     videoListeners?.abort();
   });
 
@@ -105,6 +116,7 @@ export function createOverlay(deps: OverlayDeps, signal: AbortSignal): Overlay {
     open,
     tab,
     chatGroupId,
+    shareTarget,
     time,
     seek(seconds) {
       const video = clip.current.peek()?.video;

@@ -21,10 +21,13 @@ export const shareFeature: OverlayFeature = {
     const moment = createSignal(0);
     const state = createSignal<ShareState>({ kind: 'idle' });
 
+    /** What Share sends: a link the page handed over, else the clip on screen. */
+    const target = () => overlay.shareTarget.value ?? overlay.clip.current.value?.clip ?? null;
+
     // A new clip is a new share: drop the confirmation and the moment of the last one.
     let lastUrl: string | undefined;
     const stop = effect(() => {
-      const url = overlay.clip.current.value?.clip.url;
+      const url = target()?.url;
       if (url === lastUrl) return;
       lastUrl = url;
       state.value = { kind: 'idle' };
@@ -42,7 +45,8 @@ export const shareFeature: OverlayFeature = {
 
     const submit = async (event: Event) => {
       event.preventDefault();
-      const clip = overlay.clip.current.peek()?.clip;
+      const link = overlay.shareTarget.peek();
+      const clip = link ?? overlay.clip.current.peek()?.clip;
       const groupIds = [...selected.peek()];
       if (!clip || groupIds.length === 0 || state.peek().kind === 'sending') return;
       const trimmed = note.peek().trim();
@@ -52,7 +56,7 @@ export const shareFeature: OverlayFeature = {
           groupIds,
           clip,
           ...(trimmed ? { note: trimmed } : {}),
-          ...(withMoment.peek() ? { atSeconds: Math.floor(moment.peek()) } : {}),
+          ...(withMoment.peek() && !link ? { atSeconds: Math.floor(moment.peek()) } : {}),
         });
         if (signal.aborted) return;
         const names = joinUserNames(
@@ -93,8 +97,29 @@ export const shareFeature: OverlayFeature = {
             share clips to it here.
           </p>
         );
+      const link = overlay.shareTarget.value;
+      const onScreen = overlay.clip.current.value?.clip;
       return (
         <form class="kith-share" onSubmit={submit}>
+          {link && (
+            <p class="kith-share-link">
+              <span class="kith-label">From this page</span>
+              <span class="kith-share-link-title" dir="auto">
+                {link.title ?? link.url}
+              </span>
+              {onScreen && (
+                <button
+                  type="button"
+                  class="kith-link"
+                  onClick={() => {
+                    overlay.shareTarget.value = null;
+                  }}
+                >
+                  Share the video instead
+                </button>
+              )}
+            </p>
+          )}
           <fieldset class="kith-groups">
             <legend>Share to</legend>
             {groups.map((g) => (
@@ -133,17 +158,19 @@ export const shareFeature: OverlayFeature = {
             />
           </label>
           <div class="kith-row">
-            <button
-              type="button"
-              class="kith-chip"
-              aria-pressed={withMoment.value}
-              onClick={() => {
-                if (!withMoment.peek()) moment.value = overlay.time.peek();
-                withMoment.value = !withMoment.peek();
-              }}
-            >
-              at {formatMoment(withMoment.value ? moment.value : overlay.time.value)}
-            </button>
+            {!link && (
+              <button
+                type="button"
+                class="kith-chip"
+                aria-pressed={withMoment.value}
+                onClick={() => {
+                  if (!withMoment.peek()) moment.value = overlay.time.peek();
+                  withMoment.value = !withMoment.peek();
+                }}
+              >
+                at {formatMoment(withMoment.value ? moment.value : overlay.time.value)}
+              </button>
+            )}
             <button
               type="submit"
               class="kith-primary"

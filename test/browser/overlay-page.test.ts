@@ -333,6 +333,49 @@ describe('the overlay on the sites’ pages', () => {
     await page.close();
   });
 
+  it("answers the page's share button and shares the link it hands over", async () => {
+    await world.get();
+    const page = await browser.context.newPage();
+    await page.goto(fixtures.url('www.tiktok.com', '/foryou'));
+    const o = overlay(page);
+    await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
+    // What <kith-share-button> does, from the page's own world: say hello, wait for the answer.
+    const answered = await page.evaluate(
+      () =>
+        new Promise<unknown>((resolve) => {
+          window.addEventListener('message', (e) => {
+            if (e.data?.kith?.type === 'extension') resolve(e.data);
+          });
+          window.postMessage({ kith: { type: 'hello', v: 1 } }, location.origin);
+          setTimeout(() => resolve(null), 5000);
+        }),
+    );
+    expect(answered).toEqual({ kith: { type: 'extension', v: 1 } });
+    await page.evaluate(() =>
+      window.postMessage(
+        {
+          kith: {
+            type: 'share',
+            v: 1,
+            url: 'https://shop.example/p/chalk-bag?utm_source=tiktok',
+            title: 'Chalk bag',
+          },
+        },
+        location.origin,
+      ),
+    );
+    await o.panel.locator('.kith-share-link-title').getByText('Chalk bag').waitFor();
+    await o.panel.locator('label.kith-group', { hasText: 'Climbing crew' }).click();
+    await o.panel.getByRole('button', { name: 'Share', exact: true }).click();
+    await o.panel.getByText('Shared to Climbing crew.').waitFor();
+    const { messages } = await dan.api.messages.list({ groupId, limit: 50 });
+    const shared = messages.filter((m) => m.kind === 'clip' && m.clip?.site === 'web');
+    expect(shared.map((m) => [m.clip?.url, m.clip?.title, m.atSeconds])).toEqual([
+      ['https://shop.example/p/chalk-bag', 'Chalk bag', null],
+    ]);
+    await page.close();
+  });
+
   it('matches a light site, and a dark one', async () => {
     await world.get();
     const page = await browser.context.newPage();

@@ -362,6 +362,63 @@ describe('the overlay with a fake background', () => {
     ]);
   });
 
+  it("answers the page's share buttons and shares the link one hands over, not the video", async () => {
+    const heard: unknown[] = [];
+    const listen = (e: MessageEvent) => {
+      if ((e.data as { kith?: { type?: string } })?.kith?.type === 'extension') heard.push(e.data);
+    };
+    window.addEventListener('message', listen);
+    try {
+      const fromPage = (kith: unknown, origin = location.origin, source: unknown = window) =>
+        window.dispatchEvent(
+          new MessageEvent('message', { data: { kith }, origin, source: source as Window }),
+        );
+      mount();
+      // It says it is here when it starts, and again to a button that says hello later.
+      await until(() => heard.length >= 1);
+      fromPage({ type: 'hello', v: 1 });
+      await until(() => heard.length >= 2);
+      expect(heard.at(-1)).toEqual({ kith: { type: 'extension', v: 1 } });
+
+      // Messages from another origin or another window, or not http(s), change nothing.
+      const link = 'https://shop.example/p/red-sneakers?utm_source=ig#reviews';
+      fromPage({ type: 'share', v: 1, url: link, title: 'x' }, 'https://evil.example');
+      fromPage({ type: 'share', v: 1, url: link, title: 'x' }, location.origin, null);
+      fromPage({ type: 'share', v: 1, url: 'javascript:alert(1)', title: 'x' });
+      await tick();
+      expect(overlay.open.peek()).toBe(false);
+
+      fromPage({ type: 'share', v: 1, url: link, title: '  Red sneakers  ' });
+      const title = await until(() => byText('.kith-share-link-title', 'Red sneakers'));
+      expect(title.getAttribute('dir')).toBe('auto');
+      // A link has no moment in a video.
+      expect(container.querySelector('.kith-share .kith-chip')).toBeNull();
+      (await until(() => byText('label.kith-group', /Roommates/)))!.querySelector('input')!.click();
+      await tick();
+      container.querySelector<HTMLFormElement>('form.kith-share')!.requestSubmit();
+      await until(() => container.querySelector('[role="status"]'));
+      expect(client.shared).toEqual([
+        {
+          groupIds: ['g-room'],
+          clip: {
+            site: 'web',
+            url: 'https://shop.example/p/red-sneakers',
+            clipId: 'https://shop.example/p/red-sneakers',
+            title: 'Red sneakers',
+            thumbnailUrl: null,
+          },
+        },
+      ]);
+
+      // Closing the panel lets go of the link: Share is about the video again.
+      overlay.open.value = false;
+      await tick();
+      expect(overlay.shareTarget.peek()).toBeNull();
+    } finally {
+      window.removeEventListener('message', listen);
+    }
+  });
+
   it('shows the thread as text, live, and sends at the current moment', async () => {
     const clip = clipInfo('7301234567890123451', 'Scout skates');
     client.threads.set(`g-room|${clip.url}`, [
