@@ -383,6 +383,10 @@ describe('the overlay on the sites’ pages', () => {
     const o = overlay(page);
     await o.dock.waitFor({ state: 'visible', timeout: 15_000 });
     expect(await o.theme()).toBe('dark');
+    const panelBackground = () => o.panel.evaluate((el) => getComputedStyle(el).backgroundColor);
+    await o.dock.click();
+    await o.panel.waitFor({ state: 'visible' });
+    expect(await panelBackground()).toBe('rgb(29, 28, 35)');
     // TikTok's light mode: the page itself turns white.
     await page.evaluate(() => {
       document.documentElement.style.background = '#ffffff';
@@ -390,7 +394,7 @@ describe('the overlay on the sites’ pages', () => {
       document.body.style.color = '#161823';
     });
     await expect.poll(() => o.theme()).toBe('light');
-    await o.dock.click();
+    expect(await panelBackground()).toBe('rgb(255, 255, 255)');
     await o.tab('Share').click();
     await o.panel.getByText('Climbing crew').waitFor();
     await screenshot(page, 'tiktok-light-share');
