@@ -5,7 +5,6 @@ import { verifyPassword } from '../auth/password';
 import {
   blocks,
   brands,
-  clips,
   friendships,
   groupMembers,
   groups,
@@ -19,6 +18,7 @@ import {
   users,
 } from '../db/schema';
 import { transact } from '../events';
+import { selectMessages } from '../messages/view';
 import { orderViews } from '../payments/orders';
 import { announceRevoked } from '../sync/revocation';
 import { authedProcedure, router } from '../trpc';
@@ -103,26 +103,8 @@ async function exportAccount(db: Parameters<typeof orderViews>[0], me: string) {
 
   const [messageRows, reactionRows, requestRows, orderRows, brandRows, reportRows] =
     await Promise.all([
-      db
-        .select({
-          id: messages.id,
-          groupId: messages.groupId,
-          seq: messages.seq,
-          kind: messages.kind,
-          body: messages.body,
-          atSeconds: messages.atSeconds,
-          productId: messages.productId,
-          replyTo: messages.replyTo,
-          createdAt: messages.createdAt,
-          editedAt: messages.editedAt,
-          deletedAt: messages.deletedAt,
-          clipSite: clips.site,
-          clipId: clips.clipId,
-          clipUrl: clips.url,
-          clipTitle: clips.title,
-        })
-        .from(messages)
-        .leftJoin(clips, eq(clips.id, messages.clipRef))
+      // The same columns clients see for a message (its clip joined in).
+      selectMessages(db)
         .where(eq(messages.senderId, me))
         .orderBy(asc(messages.createdAt), asc(messages.seq)),
       db
