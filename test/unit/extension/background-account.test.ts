@@ -1,38 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { describe, expect, it } from 'vitest';
 import { befriend, callerFor, signUp } from '../../fixtures/deps';
-import {
-  type Kith,
-  newProfile,
-  startBackground,
-  startKith,
-  storeSession,
-  type TestBackground,
-  until,
-} from './harness';
+import { storeSession, until, useBackgrounds, useKith } from './harness';
 
-let kith: Kith;
-let running: TestBackground[] = [];
-
-beforeAll(async () => {
-  kith = await startKith();
-});
-afterAll(async () => {
-  await kith?.close();
-});
-beforeEach(() => {
-  fakeBrowser.reset();
-});
-afterEach(async () => {
-  for (const bg of running) await bg.kill();
-  running = [];
-});
-
-function background() {
-  const bg = startBackground(newProfile());
-  running.push(bg);
-  return bg;
-}
+const kith = useKith();
+const background = useBackgrounds();
 
 describe('account actions from the popup, through the background', () => {
   it('log out everywhere runs on the server (it is not one of the background’s own calls), then signing out here works', async () => {

@@ -1,41 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { notificationId } from '../../../extension/background/notifications';
 import { scriptId } from '../../../extension/background/sites';
 import type { SessionState, SyncEvent } from '../../../extension/lib/protocol';
 import { befriend, callerFor, signUp, type TestUser } from '../../fixtures/deps';
-import {
-  type Kith,
-  newProfile,
-  startBackground,
-  startKith,
-  storeSession,
-  type TestBackground,
-  until,
-} from './harness';
+import { newProfile, storeSession, until, useBackgrounds, useKith } from './harness';
 
-let kith: Kith;
-let running: TestBackground[] = [];
-
-beforeAll(async () => {
-  kith = await startKith();
-});
-afterAll(async () => {
-  await kith?.close();
-});
-beforeEach(() => {
-  fakeBrowser.reset();
-});
-afterEach(async () => {
-  for (const bg of running) await bg.kill();
-  running = [];
-});
-
-function background(...args: Parameters<typeof startBackground>) {
-  const bg = startBackground(...args);
-  running.push(bg);
-  return bg;
-}
+const kith = useKith();
+const background = useBackgrounds();
 
 const PASSWORD = 'correct horse battery';
 const badge = () => fakeBrowser.action.getBadgeText({});

@@ -1,18 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { Cache } from '../../../extension/background/cache';
 import type { GroupSummary, MessageView, SyncEvent } from '../../../extension/lib/protocol';
 import { RECENT_PER_THREAD } from '../../../extension/store/db';
 import { befriend, signUp } from '../../fixtures/deps';
 import {
-  type Kith,
   newProfile,
   openDb,
   type Posted,
   startBackground,
-  startKith,
   storeSession,
   until,
+  useKith,
 } from './harness';
 
 const ME = '00000000-0000-4000-8000-000000000001';
@@ -212,16 +211,7 @@ describe('cache', () => {
 });
 
 describe('resuming sync.events after the worker was stopped', () => {
-  let kith: Kith;
-  beforeAll(async () => {
-    kith = await startKith();
-  });
-  afterAll(async () => {
-    await kith?.close();
-  });
-  beforeEach(() => {
-    fakeBrowser.reset();
-  });
+  const kith = useKith();
 
   const created = (posts: Posted[]) =>
     posts

@@ -1,4 +1,5 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import WebSocket from 'ws';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import type { BadgeApi } from '../../../extension/background/badge';
@@ -54,6 +55,32 @@ export async function startKith(): Promise<Kith> {
     },
   };
   return kith;
+}
+
+/**
+ * Starts one Kith for the enclosing file or `describe` (stopped after it) and resets
+ * fakeBrowser before each test. The returned value stands for that Kith: read it only
+ * inside tests and hooks, after `beforeAll` has run.
+ */
+export function useKith(): Kith {
+  let current: Kith | undefined;
+  beforeAll(async () => {
+    current = await startKith();
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(() => {
+    fakeBrowser.reset();
+  });
+  const started = (): Kith => {
+    if (!current) throw new Error('Kith starts in beforeAll: use it inside a test or hook.');
+    return current;
+  };
+  return new Proxy({} as Kith, {
+    get: (_target, key) => Reflect.get(started(), key),
+    set: (_target, key, value) => Reflect.set(started(), key, value),
+  });
 }
 
 let dbCount = 0;
@@ -166,6 +193,26 @@ export function startBackground(
       await service.stop();
       db.close();
     },
+  };
+}
+
+/**
+ * Returns a `startBackground` whose backgrounds are all killed after each test
+ * (the profile defaults to a fresh one).
+ */
+export function useBackgrounds() {
+  let running: TestBackground[] = [];
+  afterEach(async () => {
+    for (const bg of running) await bg.kill();
+    running = [];
+  });
+  return (
+    profile: Parameters<typeof startBackground>[0] = newProfile(),
+    options?: Parameters<typeof startBackground>[1],
+  ): TestBackground => {
+    const bg = startBackground(profile, options);
+    running.push(bg);
+    return bg;
   };
 }
 

@@ -1,6 +1,5 @@
 import { createTRPCClient, httpLink } from '@trpc/client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { describe, expect, it } from 'vitest';
 import { sendOutboxItem } from '../../../extension/background/outbox';
 import { describeError } from '../../../extension/background/socket';
 import { KithError } from '../../../extension/lib/errors';
@@ -9,15 +8,7 @@ import type { ClipInfo } from '../../../extension/sites/types';
 import { Outbox } from '../../../extension/store/outbox';
 import type { AppRouter } from '../../../server/router';
 import { befriend, signUp, type TestUser } from '../../fixtures/deps';
-import {
-  type Kith,
-  newProfile,
-  openDb,
-  startBackground,
-  startKith,
-  storeSession,
-  until,
-} from './harness';
+import { newProfile, openDb, startBackground, storeSession, until, useKith } from './harness';
 
 const CLIP: ClipInfo = {
   site: 'tiktok',
@@ -27,17 +18,7 @@ const CLIP: ClipInfo = {
   thumbnailUrl: null,
 };
 
-let kith: Kith;
-
-beforeAll(async () => {
-  kith = await startKith();
-});
-afterAll(async () => {
-  await kith?.close();
-});
-beforeEach(() => {
-  fakeBrowser.reset();
-});
+const kith = useKith();
 
 async function pair() {
   const ana = await signUp(kith.deps, 'ana');
