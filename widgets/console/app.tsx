@@ -4,6 +4,7 @@ import { api, type Brand, errorText, setToken, token } from './api';
 import { EmbedTab } from './embed-tab';
 import { InboxTab } from './inbox-tab';
 import { OrdersTab } from './orders-tab';
+import { Alert } from './parts';
 import { ProductsTab } from './products-tab';
 import { SignIn } from './sign-in';
 import { StripeTab } from './stripe-tab';
@@ -206,11 +207,7 @@ function CreateBrand(props: {
             }}
           />
         </label>
-        {error.value && (
-          <p class="error" role="alert">
-            {error.value}
-          </p>
-        )}
+        <Alert text={error.value} />
         <div class="row">
           <button class="primary" type="submit" disabled={busy.value}>
             Create brand

@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { api, type Brand, money, type Order } from './api';
+import { Table } from './parts';
 import { useLoad } from './use-load';
 
 const STATUSES = ['pending', 'paid', 'expired', 'failed', 'refunded'] as const;
@@ -55,38 +56,27 @@ export function OrdersTab({ brand }: { brand: Brand }) {
       {orders.error && <p class="error">{orders.error}</p>}
       {list.length === 0 && !orders.loading && <p class="muted">No orders yet.</p>}
       {list.length > 0 && (
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">Date</th>
-              <th scope="col">Status</th>
-              <th scope="col">Items</th>
-              <th scope="col">Total</th>
-              <th scope="col">Came from</th>
+        <Table columns={['Date', 'Status', 'Items', 'Total', 'Came from']}>
+          {list.map((o) => (
+            <tr key={o.id} data-order={o.id}>
+              <td>{when(o.createdAt)}</td>
+              <td>
+                <span class={`badge ${o.status}`} data-status={o.status}>
+                  {o.status}
+                </span>
+              </td>
+              <td>
+                {o.items.map((i) => (
+                  <div key={i.productId} class="user-text">
+                    <span dir="auto">{i.title}</span> × {i.quantity}
+                  </div>
+                ))}
+              </td>
+              <td>{money(o.totalCents, o.currency)}</td>
+              <td class="break attribution">{attribution(o)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {list.map((o) => (
-              <tr key={o.id} data-order={o.id}>
-                <td>{when(o.createdAt)}</td>
-                <td>
-                  <span class={`badge ${o.status}`} data-status={o.status}>
-                    {o.status}
-                  </span>
-                </td>
-                <td>
-                  {o.items.map((i) => (
-                    <div key={i.productId} class="user-text">
-                      <span dir="auto">{i.title}</span> × {i.quantity}
-                    </div>
-                  ))}
-                </td>
-                <td>{money(o.totalCents, o.currency)}</td>
-                <td class="break attribution">{attribution(o)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );

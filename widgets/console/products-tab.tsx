@@ -9,6 +9,7 @@ import {
   type Product,
   parsePrice,
 } from './api';
+import { Alert, Table } from './parts';
 import { useLoad } from './use-load';
 
 /** The brand's products: add, edit, take off sale (and back), stock. */
@@ -48,60 +49,43 @@ export function ProductsTab({ brand }: { brand: Brand }) {
           }}
         />
       )}
-      {(products.error || error.value) && (
-        <p class="error" role="alert">
-          {products.error || error.value}
-        </p>
-      )}
+      <Alert text={products.error || error.value} />
       {list.length === 0 && !products.loading && (
         <p class="muted">No products yet. Add one, then tag it to a clip or embed it.</p>
       )}
       {list.length > 0 && (
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">Product</th>
-              <th scope="col">Price</th>
-              <th scope="col">Stock</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span class="sr">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((p) => (
-              <tr key={p.id} data-product={p.id}>
-                <td>
-                  <div class="product-cell">
-                    {p.imageUrl ? <img src={p.imageUrl} alt="" /> : <span class="thumb" />}
-                    <div>
-                      <div class="strong user-text" dir="auto">
-                        {p.title}
-                      </div>
-                      <code class="muted small">{p.id}</code>
+        <Table columns={['Product', 'Price', 'Stock', 'Status']} actions>
+          {list.map((p) => (
+            <tr key={p.id} data-product={p.id}>
+              <td>
+                <div class="product-cell">
+                  {p.imageUrl ? <img src={p.imageUrl} alt="" /> : <span class="thumb" />}
+                  <div>
+                    <div class="strong user-text" dir="auto">
+                      {p.title}
                     </div>
+                    <code class="muted small">{p.id}</code>
                   </div>
-                </td>
-                <td>{money(p.priceCents, p.currency)}</td>
-                <td>{p.stock === null ? 'Not tracked' : p.stock}</td>
-                <td>
-                  <span class={`badge ${p.active ? (p.inStock ? 'ok' : 'warn') : 'off'}`}>
-                    {p.active ? (p.inStock ? 'On sale' : 'Sold out') : 'Off sale'}
-                  </span>
-                </td>
-                <td class="actions">
-                  <button type="button" class="secondary" onClick={() => (editing.value = p)}>
-                    Edit
-                  </button>
-                  <button type="button" class="secondary" onClick={() => setActive(p, !p.active)}>
-                    {p.active ? 'Deactivate' : 'Activate'}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </div>
+              </td>
+              <td>{money(p.priceCents, p.currency)}</td>
+              <td>{p.stock === null ? 'Not tracked' : p.stock}</td>
+              <td>
+                <span class={`badge ${p.active ? (p.inStock ? 'ok' : 'warn') : 'off'}`}>
+                  {p.active ? (p.inStock ? 'On sale' : 'Sold out') : 'Off sale'}
+                </span>
+              </td>
+              <td class="actions">
+                <button type="button" class="secondary" onClick={() => (editing.value = p)}>
+                  Edit
+                </button>
+                <button type="button" class="secondary" onClick={() => setActive(p, !p.active)}>
+                  {p.active ? 'Deactivate' : 'Activate'}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );
@@ -220,11 +204,7 @@ function ProductForm(props: {
           />
         </label>
       </div>
-      {error.value && (
-        <p class="error" role="alert">
-          {error.value}
-        </p>
-      )}
+      <Alert text={error.value} />
       <div class="row">
         <button class="primary" type="submit" disabled={busy.value}>
           {p ? 'Save changes' : 'Add product'}

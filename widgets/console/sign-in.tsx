@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { api, errorText, setToken } from './api';
+import { Alert } from './parts';
 
 /** Sign in or create an account; the console and the share page both start here. */
 export function SignIn({ intro }: { intro?: string }) {
@@ -56,11 +57,7 @@ export function SignIn({ intro }: { intro?: string }) {
           minLength={8}
         />
       </label>
-      {error.value && (
-        <p class="error" role="alert">
-          {error.value}
-        </p>
-      )}
+      <Alert text={error.value} />
       <button class="primary" type="submit" disabled={busy.value}>
         {registering ? 'Create account' : 'Sign in'}
       </button>

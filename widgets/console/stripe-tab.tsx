@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { api, type Brand, errorText } from './api';
+import { Alert } from './parts';
 
 /** Stripe Connect: where the brand's money goes. */
 export function StripeTab({ brand, onChange }: { brand: Brand; onChange(): void }) {
@@ -41,11 +42,7 @@ export function StripeTab({ brand, onChange }: { brand: Brand; onChange(): void 
           Buyers pay through Stripe Checkout; the money goes to your own Stripe account, less the
           platform fee. Until it is connected, Buy explains that the brand cannot take payments yet.
         </p>
-        {error.value && (
-          <p class="error" role="alert">
-            {error.value}
-          </p>
-        )}
+        <Alert text={error.value} />
         {!s.chargesEnabled && (
           <button type="button" class="primary" disabled={busy.value} onClick={connect}>
             {s.connected ? 'Continue Stripe onboarding' : 'Connect Stripe'}

@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { api, type Brand, errorText } from './api';
+import { Alert, Table } from './parts';
 import { useLoad } from './use-load';
 
 const seconds = (v: number | null) => (v === null ? '' : `${Number(v.toFixed(1))} s`);
@@ -82,11 +83,7 @@ export function TagsTab({ brand }: { brand: Brand }) {
             <input name="to" type="number" min={0} step="0.1" />
           </label>
         </div>
-        {error.value && (
-          <p class="error" role="alert">
-            {error.value}
-          </p>
-        )}
+        <Alert text={error.value} />
         {done.value && (
           <p class="ok" role="status">
             {done.value}
@@ -99,46 +96,34 @@ export function TagsTab({ brand }: { brand: Brand }) {
       </form>
       {tags.error && <p class="error">{tags.error}</p>}
       {(tags.data ?? []).length > 0 && (
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">Clip</th>
-              <th scope="col">Product</th>
-              <th scope="col">Shown</th>
-              <th scope="col">
-                <span class="sr">Actions</span>
-              </th>
+        <Table columns={['Clip', 'Product', 'Shown']} actions>
+          {tags.data!.map((t) => (
+            <tr key={`${t.clip.url} ${t.product.id}`}>
+              <td class="break">
+                <a href={t.clip.url} target="_blank" rel="noopener noreferrer">
+                  {t.clip.title || t.clip.url}
+                </a>
+              </td>
+              <td class="user-text" dir="auto">
+                {t.product.title}
+              </td>
+              <td>
+                {t.fromSeconds === null && t.toSeconds === null
+                  ? 'Whole clip'
+                  : `${seconds(t.fromSeconds) || 'start'} – ${seconds(t.toSeconds) || 'end'}`}
+              </td>
+              <td class="actions">
+                <button
+                  type="button"
+                  class="secondary"
+                  onClick={() => untag(t.clip.url, t.product.id)}
+                >
+                  Untag
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {tags.data!.map((t) => (
-              <tr key={`${t.clip.url} ${t.product.id}`}>
-                <td class="break">
-                  <a href={t.clip.url} target="_blank" rel="noopener noreferrer">
-                    {t.clip.title || t.clip.url}
-                  </a>
-                </td>
-                <td class="user-text" dir="auto">
-                  {t.product.title}
-                </td>
-                <td>
-                  {t.fromSeconds === null && t.toSeconds === null
-                    ? 'Whole clip'
-                    : `${seconds(t.fromSeconds) || 'start'} – ${seconds(t.toSeconds) || 'end'}`}
-                </td>
-                <td class="actions">
-                  <button
-                    type="button"
-                    class="secondary"
-                    onClick={() => untag(t.clip.url, t.product.id)}
-                  >
-                    Untag
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );
