@@ -43,6 +43,7 @@ import {
   launchBrowser,
   screenshot,
   sharedSetup,
+  signIn,
   sitesRoot,
   startFixtureServer,
 } from '../fixtures/browser';
@@ -501,11 +502,7 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
     });
     for (const page of browser.context.pages()) watchDialogs(page, dialogs);
     browser.context.on('page', (page) => watchDialogs(page, dialogs));
-    await browser.send('session.signIn', {
-      handle: viewer.handle,
-      password: PASSWORD,
-      serverUrl: server.url,
-    });
+    await signIn(browser, viewer, server.url, PASSWORD);
   });
   beforeAll(world.start);
 

@@ -10,10 +10,11 @@ import {
   chromiumPath,
   type FixtureServer,
   type KithBrowser,
-  launchBrowser,
+  launchBrowserPair,
   openOverlayTab,
   screenshot,
   sharedSetup,
+  signInEach,
   startFixtureServer,
   textsOf,
 } from '../fixtures/browser';
@@ -50,20 +51,15 @@ describe('the overlay, two friends on a TikTok clip', () => {
     ben = await signUp(deps, 'Ben');
     await befriend(ana, ben);
     groupId = (await ana.api.groups.create({ name: 'Roommates', memberIds: [ben.id] })).id;
-    [anaBrowser, benBrowser] = await Promise.all([
-      launchBrowser({ extensionDir, fixtures }),
-      launchBrowser({ extensionDir, fixtures }),
-    ]);
-    for (const [browser, user] of [
-      [anaBrowser, ana],
-      [benBrowser, ben],
-    ] as const) {
-      await browser.send('session.signIn', {
-        handle: user.handle,
-        password: PASSWORD,
-        serverUrl: server.url,
-      });
-    }
+    [anaBrowser, benBrowser] = await launchBrowserPair({ extensionDir, fixtures });
+    await signInEach(
+      [
+        [anaBrowser, ana],
+        [benBrowser, ben],
+      ],
+      server.url,
+      PASSWORD,
+    );
   });
   beforeAll(world.start);
 

@@ -15,11 +15,12 @@ import {
   chromiumPath,
   type FixtureServer,
   type KithBrowser,
-  launchBrowser,
+  launchBrowserPair,
   openOverlayTab,
   overlayOf,
   screenshot,
   sharedSetup,
+  signInEach,
   startFixtureServer,
 } from '../fixtures/browser';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
@@ -95,23 +96,16 @@ describe('the extension carries a conversation across an instance killed behind 
     groupId = (await anaApi.groups.create.mutate({ name: 'Roommates', memberIds: [ben.user.id] }))
       .id;
 
-    browsers.push(
-      ...(await Promise.all([
-        launchBrowser({ extensionDir, fixtures }),
-        launchBrowser({ extensionDir, fixtures }),
-      ])),
-    );
+    browsers.push(...(await launchBrowserPair({ extensionDir, fixtures })));
     // The extension's server is the balancer's address, as a user would type it in the popup.
-    for (const [browser, user] of [
-      [browsers[0]!, ana.user],
-      [browsers[1]!, ben.user],
-    ] as const) {
-      await browser.send('session.signIn', {
-        handle: user.handle,
-        password: PASSWORD,
-        serverUrl: proxy.url,
-      });
-    }
+    await signInEach(
+      [
+        [browsers[0]!, ana.user],
+        [browsers[1]!, ben.user],
+      ],
+      proxy.url,
+      PASSWORD,
+    );
   });
   beforeAll(world.start);
 
