@@ -12,6 +12,7 @@ import {
   type FixtureServer,
   type KithBrowser,
   launchBrowser,
+  overlayOf,
   type SiteHost,
   screenshot,
   sharedSetup,
@@ -42,19 +43,13 @@ const SITES: { name: string; host: SiteHost; path: string; clip: string }[] = [
   },
 ];
 
+/** The harness's overlay parts, plus the theme the overlay's root settled on. */
 function overlay(page: Page) {
-  const root = page.locator('kith-overlay');
-  const panel = root.locator('.kith-panel');
+  const o = overlayOf(page);
   return {
-    host: root,
-    dock: root.locator('.kith-dock'),
-    panel,
-    tab: (name: 'Share' | 'Chat' | 'Friends') => panel.getByRole('tab', { name }),
-    messages: panel.locator('.kith-thread .kith-msg'),
-    composer: panel.getByRole('textbox', { name: 'Message' }),
-    title: panel.locator('.kith-clip-title'),
+    ...o,
     theme: () =>
-      root.locator('.kith-root').evaluate((el) => el.getAttribute('data-theme') ?? 'system'),
+      o.host.locator('.kith-root').evaluate((el) => el.getAttribute('data-theme') ?? 'system'),
   };
 }
 

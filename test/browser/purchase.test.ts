@@ -11,9 +11,11 @@ import {
   chromiumPath,
   type FixtureServer,
   type KithBrowser,
-  launchBrowser,
+  launchBrowserPair,
+  overlayOf,
   screenshot,
   sharedSetup,
+  signInEach,
   startFixtureServer,
 } from '../fixtures/browser';
 import { makeBrand, makeProduct, openShop, type Shop } from '../fixtures/commerce';
@@ -23,15 +25,13 @@ const PASSWORD = 'correct horse battery';
 const CLIP_PAGE = '/@scout2015/video/7301234567890123451';
 const CLIP_URL = 'https://www.tiktok.com/@scout2015/video/7301234567890123451';
 
+/** The harness's overlay parts, plus the shop strip and the open product card. */
 function overlay(page: Page) {
-  const root = page.locator('kith-overlay');
-  const panel = root.locator('.kith-panel');
+  const o = overlayOf(page);
   return {
-    dock: root.locator('.kith-dock'),
-    panel,
-    strip: root.locator('.kith-shop-strip'),
-    card: root.locator('.kith-product.is-open'),
-    messages: panel.locator('.kith-thread .kith-msg'),
+    ...o,
+    strip: o.host.locator('.kith-shop-strip'),
+    card: o.host.locator('.kith-product.is-open'),
   };
 }
 
@@ -90,20 +90,15 @@ describe('buying a product tagged in a clip, from the overlay', () => {
       toSeconds: 40,
     });
 
-    [anaBrowser, benBrowser] = await Promise.all([
-      launchBrowser({ extensionDir, fixtures }),
-      launchBrowser({ extensionDir, fixtures }),
-    ]);
-    for (const [browser, user] of [
-      [anaBrowser, ana],
-      [benBrowser, ben],
-    ] as const) {
-      await browser.send('session.signIn', {
-        handle: user.handle,
-        password: PASSWORD,
-        serverUrl: shop.server.url,
-      });
-    }
+    [anaBrowser, benBrowser] = await launchBrowserPair({ extensionDir, fixtures });
+    await signInEach(
+      [
+        [anaBrowser, ana],
+        [benBrowser, ben],
+      ],
+      shop.server.url,
+      PASSWORD,
+    );
   });
   beforeAll(world.start);
 
