@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TRPCError } from '@trpc/server';
+import type { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutIdempotencyKey, orderIdFor } from '../../server/payments/checkout';
 import {
@@ -14,18 +14,10 @@ import {
 import { engines } from '../fixtures/db';
 import { befriend, callerFor, signUp, type TestUser } from '../fixtures/deps';
 import { dbSnapshot } from '../fixtures/snapshot';
+import { refusal } from '../fixtures/state';
 import { wireCall } from '../fixtures/wire';
 
 const CLIP = 'https://www.tiktok.com/@kith/video/7234567890123456789';
-
-async function refusal(call: Promise<unknown>): Promise<TRPCError> {
-  const error = await call.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected the call to be refused').toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
 
 type Json = Record<string, unknown>;
 

@@ -1,25 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBrand, makeProduct, newClientId, openShop, type Shop } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { befriend, callerFor, signUp, type TestUser } from '../fixtures/deps';
 import { dbSnapshot } from '../fixtures/snapshot';
+import { refusal } from '../fixtures/state';
 import { wireCall } from '../fixtures/wire';
 
 const CLIP = 'https://www.youtube.com/shorts/dQw4w9WgXcQ';
 /** The same clip as a share link: tags and lookups meet on the canonical URL. */
 const CLIP_SHARE_LINK = 'https://youtu.be/dQw4w9WgXcQ?si=tracking';
-
-async function refusal(call: Promise<unknown>): Promise<TRPCError> {
-  const error = await call.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected the call to be refused').toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
 
 describe.each(engines)('brands, products and clip tags on %s', (engine) => {
   let shop: Shop;

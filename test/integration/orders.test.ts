@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBrand, makeProduct, newClientId, openShop, type Shop } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { befriend, callerFor, signUp, type TestUser } from '../fixtures/deps';
+import { refusal } from '../fixtures/state';
 
 const CLIP = 'https://www.instagram.com/reel/C0ffeeB3ans/';
-
-async function refusal(call: Promise<unknown>): Promise<TRPCError> {
-  const error = await call.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected the call to be refused').toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
 
 describe.each(engines)('orders on %s', (engine) => {
   let shop: Shop;

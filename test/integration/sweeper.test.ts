@@ -8,16 +8,15 @@ import {
   sweepStaleOrders,
 } from '../../server/payments/sweeper';
 import {
-  makeBrand,
   makeProduct,
   newClientId,
-  openShop,
+  openShopWithBrand,
   orderRow,
   type Shop,
   stockOf,
 } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
-import { signUp, type TestUser } from '../fixtures/deps';
+import type { TestUser } from '../fixtures/deps';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -28,10 +27,11 @@ describe.each(engines)('sweeping stale pending orders on %s', (engine) => {
   let brandId: string;
 
   beforeAll(async () => {
-    shop = await openShop(engine);
-    owner = await signUp(shop.deps, 'swowner');
-    buyer = await signUp(shop.deps, 'swbuyer');
-    brandId = (await makeBrand(shop, owner, { name: 'Sweep & Co' })).id;
+    ({ shop, owner, buyer, brandId } = await openShopWithBrand(engine, {
+      owner: 'swowner',
+      buyer: 'swbuyer',
+      brand: 'Sweep & Co',
+    }));
   });
   afterAll(() => shop?.close());
 

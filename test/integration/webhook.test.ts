@@ -7,17 +7,16 @@ import { openDatabase } from '../../server/db/client';
 import { type FakeEvent, startFakeStripe } from '../fakes/stripe';
 import {
   countRows,
-  makeBrand,
   makeProduct,
   newClientId,
-  openShop,
+  openShopWithBrand,
   orderRow,
   type Shop,
   shuffled,
   stockOf,
 } from '../fixtures/commerce';
 import { engines, openTestDatabase } from '../fixtures/db';
-import { signUp, type TestUser } from '../fixtures/deps';
+import type { TestUser } from '../fixtures/deps';
 import { httpClient } from '../fixtures/live';
 import { freePort, spawnServer } from '../fixtures/process';
 import { dbSnapshot } from '../fixtures/snapshot';
@@ -29,10 +28,11 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
   let brandId: string;
 
   beforeAll(async () => {
-    shop = await openShop(engine);
-    owner = await signUp(shop.deps, 'owner');
-    buyer = await signUp(shop.deps, 'buyer');
-    brandId = (await makeBrand(shop, owner, { name: 'Hook & Co' })).id;
+    ({ shop, owner, buyer, brandId } = await openShopWithBrand(engine, {
+      owner: 'owner',
+      buyer: 'buyer',
+      brand: 'Hook & Co',
+    }));
   });
   afterAll(() => shop?.close());
 
