@@ -28,11 +28,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../server/app';
-import { paymentRoutes } from '../../server/payments/routes';
-import { createPayments } from '../../server/payments/stripe';
+import type { RunningServer } from '../../server/app';
 import type { Deps } from '../../server/trpc';
-import { widgetRoutes } from '../../server/widgets-routes';
 import { buildPages, buildWidgets } from '../../widgets/build';
 import { type FakeStripe, startFakeStripe } from '../fakes/stripe';
 import {
@@ -46,6 +43,7 @@ import {
   signIn,
   sitesRoot,
   startFixtureServer,
+  startWidgetServer,
 } from '../fixtures/browser';
 import { makeBrand, newClientId, type Shop } from '../fixtures/commerce';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
@@ -338,26 +336,7 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
       buildPages(path.join(dist, 'console')),
     ]);
     deps = makeDeps(database.db);
-    server = await startServer(deps, {
-      port: 0,
-      host: '127.0.0.1',
-      routes: [
-        ...paymentRoutes(deps),
-        widgetRoutes(deps, {
-          widgetsDir: path.join(dist, 'widgets'),
-          pagesDir: path.join(dist, 'console'),
-        }),
-      ],
-    });
-    fake.webhookUrl = `${server.url}/stripe/webhook`;
-    const env = {
-      ...fake.env(),
-      STRIPE_API_BASE: fake.url,
-      PLATFORM_FEE_BPS: 500,
-      PUBLIC_URL: server.url,
-    };
-    deps.payments = createPayments(env, { timeoutMs: 3000, maxNetworkRetries: 0 });
-    deps.env = { ...deps.env, ...fake.env(), PUBLIC_URL: server.url };
+    server = await startWidgetServer(deps, fake, dist);
 
     // People: the viewer carries an open RTL override in their name; each friend one payload.
     const rtl = hostileFor(60).find((p) => p.name === 'rtl override left open')!;

@@ -17,13 +17,11 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../server/app';
 import { seedDemo } from '../../server/demo-seed';
-import { paymentRoutes } from '../../server/payments/routes';
-import { createPayments } from '../../server/payments/stripe';
 import type { Deps } from '../../server/trpc';
 import { widgetRoutes } from '../../server/widgets-routes';
 import { buildPages, buildWidgets } from '../../widgets/build';
 import { type FakeStripe, startFakeStripe } from '../fakes/stripe';
-import { chromiumPath, repoRoot } from '../fixtures/browser';
+import { chromiumPath, repoRoot, startWidgetServer } from '../fixtures/browser';
 import { makeBrand, makeProduct, type Shop } from '../fixtures/commerce';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
@@ -212,21 +210,7 @@ beforeAll(async () => {
   database = await openTestDatabase('pglite');
   fake = await startFakeStripe();
   deps = makeDeps(database.db);
-  server = await startServer(deps, {
-    routes: [
-      ...paymentRoutes(deps),
-      widgetRoutes(deps, {
-        widgetsDir: path.join(dist, 'widgets'),
-        pagesDir: path.join(dist, 'console'),
-      }),
-    ],
-  });
-  fake.webhookUrl = `${server.url}/stripe/webhook`;
-  deps.payments = createPayments(
-    { ...fake.env(), STRIPE_API_BASE: fake.url, PLATFORM_FEE_BPS: 500, PUBLIC_URL: server.url },
-    { timeoutMs: 3000, maxNetworkRetries: 0 },
-  );
-  deps.env = { ...deps.env, ...fake.env(), PUBLIC_URL: server.url };
+  server = await startWidgetServer(deps, fake, dist);
 
   owner = await signUp(deps, 'acme');
   const brand = await makeBrand({ fake } as Shop, owner, { name: 'Acme Goods' });
