@@ -27,6 +27,16 @@ function manualBus(): Bus & { captured: BusEvent[]; release(event: BusEvent): vo
   };
 }
 
+/** An ephemeral event (typing), which the hub passes on without reading the database. */
+function typingEvent(): BusEvent {
+  return {
+    groupId: '00000000-0000-4000-8000-000000000000',
+    type: 'typing',
+    payload: {},
+    createdAt: new Date().toISOString(),
+  };
+}
+
 describe('the per-instance event hub', () => {
   let database: TestDatabase;
   beforeAll(async () => {
@@ -100,12 +110,7 @@ describe('the per-instance event hub', () => {
     const hub = new EventHub({ db: database.db, bus }, { pollMs: 60_000 });
     const seen: BusEvent[] = [];
     await hub.attach((e) => seen.push(e));
-    const typing = {
-      groupId: '00000000-0000-4000-8000-000000000000',
-      type: 'typing',
-      payload: {},
-      createdAt: new Date().toISOString(),
-    };
+    const typing = typingEvent();
     bus.release(typing);
     expect(seen).toEqual([typing]);
     hub.stop();
@@ -178,12 +183,7 @@ describe('the per-instance event hub', () => {
     const seen: BusEvent[] = [];
     const { position } = await hub.attach((e) => seen.push(e));
     expect(position).toBeGreaterThanOrEqual(0);
-    const typing = {
-      groupId: '00000000-0000-4000-8000-000000000000',
-      type: 'typing',
-      payload: {},
-      createdAt: new Date().toISOString(),
-    };
+    const typing = typingEvent();
     bus.release(typing);
     expect(seen).toEqual([typing]);
     hub.stop();

@@ -11,7 +11,7 @@ import type { Deps } from '../../server/trpc';
 import { makeBrand, makeProduct, newClientId, openShop, type Shop } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { befriend, callerFor, signUp, type TestUser } from '../fixtures/deps';
-import { socketClient, subscribeEvents } from '../fixtures/live';
+import { closeCodeOf, socketClient, subscribeEvents } from '../fixtures/live';
 import { dbSnapshot } from '../fixtures/snapshot';
 import { expectRefusedUnchanged, refusal } from '../fixtures/state';
 
@@ -219,11 +219,7 @@ describe.each(engines)('privacy and account lifecycle on %s', (engine) => {
       try {
         const events = subscribeEvents(socket.client);
         await events.ready();
-        const raw = socket.ws.connection?.ws;
-        if (!raw) throw new Error('socket not open');
-        const closed = new Promise<number>((resolve) =>
-          raw.addEventListener('close', (e) => resolve((e as CloseEvent).code)),
-        );
+        const closed = closeCodeOf(socket);
         expect(await socket.client.auth.logoutAll.mutate()).toEqual({
           ok: true,
           sessionsEnded: 1,

@@ -5,7 +5,13 @@ import { busChannel } from '../../server/db/client';
 import { SESSION_ENDED_CLOSE_CODE } from '../../server/sync/revocation';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { makeDeps } from '../fixtures/deps';
-import { httpClient, socketClient, startLive, subscribeEvents } from '../fixtures/live';
+import {
+  closeCodeOf,
+  httpClient,
+  socketClient,
+  startLive,
+  subscribeEvents,
+} from '../fixtures/live';
 import { requireEnv } from '../fixtures/process';
 
 const PASSWORD = 'correct horse battery';
@@ -40,11 +46,7 @@ describe('revoked sessions across instances', () => {
     const socket = socketClient(server.wsUrl, token);
     const events = subscribeEvents(socket.client);
     await events.ready();
-    const raw = socket.ws.connection?.ws;
-    if (!raw) throw new Error('socket not open');
-    const closed = new Promise<number>((resolve) =>
-      raw.addEventListener('close', (e) => resolve((e as CloseEvent).code)),
-    );
+    const closed = closeCodeOf(socket);
     return { socket, events, closed };
   }
 
