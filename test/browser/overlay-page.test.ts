@@ -16,6 +16,7 @@ import {
   type SiteHost,
   screenshot,
   sharedSetup,
+  signIn,
   startFixtureServer,
 } from '../fixtures/browser';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
@@ -121,11 +122,7 @@ describe('the overlay on the sites’ pages', () => {
       });
     }
     browser = await launchBrowser({ extensionDir, fixtures });
-    await browser.send('session.signIn', {
-      handle: cleo.handle,
-      password: 'correct horse battery',
-      serverUrl: server.url,
-    });
+    await signIn(browser, cleo, server.url, 'correct horse battery');
   });
   beforeAll(world.start);
 
