@@ -6,10 +6,13 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { sql } from 'drizzle-orm';
 import { WebSocketServer } from 'ws';
 import { appRouter } from './router';
-import { wsEncoder } from './sync/encoder';
+import { watchStarts } from './sync/frames';
 import { SessionSockets } from './sync/revocation';
+import { installUnpromiseCache } from './sync/unpromise';
 import { createContextInner, type Deps } from './trpc';
 import { coalesceWrites } from './ws-cork';
+
+installUnpromiseCache();
 
 export interface RunningServer {
   server: Server;
@@ -146,10 +149,9 @@ export async function startServer(
         ip: clientIp(req, deps.env.TRUST_PROXY),
       });
       if (ctx.user && ctx.tokenHash) sessionSockets.track(res, ctx.user.id, ctx.tokenHash);
-      return ctx;
+      return { ...ctx, socket: res };
     },
     keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 10_000 },
-    experimental_encoder: wsEncoder,
     onError: ({ error, path }) => logFailure(deps, error, path, 'socket procedure failed'),
   });
   server.on('upgrade', (req, socket, head) => {
@@ -160,6 +162,7 @@ export async function startServer(
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       coalesceWrites(ws);
+      watchStarts(ws);
       wss.emit('connection', ws, req);
     });
   });

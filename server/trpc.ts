@@ -9,6 +9,7 @@ import { sessions, users } from './db/schema';
 import type { Env } from './env';
 import type { Limits } from './limits';
 import type { Payments } from './payments/stripe';
+import type { FrameSocket } from './sync/frames';
 import type { EventHub } from './sync/hub';
 
 /** What the server is made of; built once at boot (or once per test file). */
@@ -35,6 +36,8 @@ export interface Context extends Deps {
   tokenHash: string | null;
   /** Where the request came from, for rate limits. */
   ip: string;
+  /** The WebSocket of a socket request: `sync.events` writes its frames to it directly. */
+  socket?: FrameSocket;
 }
 
 /** Resolves a bearer token to its user. Unknown and expired tokens give an anonymous context. */

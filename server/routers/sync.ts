@@ -1,9 +1,9 @@
-import { TRPCError, tracked } from '@trpc/server';
+import { TRPCError, type TrackedEnvelope, tracked } from '@trpc/server';
 import { and, eq, gt, gte, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { BusEvent } from '../bus';
 import { events, groupMembers, sessions } from '../db/schema';
-import { encodeOnce } from '../sync/encoder';
+import { dataFrame, type FrameSocket, takeStart } from '../sync/frames';
 import { type Attachment, rowToBusEvent } from '../sync/hub';
 import { Inbox } from '../sync/inbox';
 import { revokes, SESSION_ENDED_MESSAGE } from '../sync/revocation';
@@ -11,6 +11,8 @@ import { authedProcedure, router } from '../trpc';
 
 /** A subscriber that falls this far behind live delivery is cut over to a resync. */
 const MAX_BACKLOG = 5000;
+/** The same over a WebSocket: this much written to the socket and not yet taken by the client. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 export interface SyncEvent {
   id: number | null;
@@ -29,14 +31,14 @@ const views = new WeakMap<BusEvent, SyncEvent>();
 function view(event: BusEvent): SyncEvent {
   let shown = views.get(event);
   if (!shown) {
-    shown = encodeOnce({
+    shown = {
       id: event.id ?? null,
       type: event.type,
       groupId: event.groupId,
       userId: event.userId ?? null,
       payload: event.payload,
       createdAt: event.createdAt,
-    });
+    };
     views.set(event, shown);
   }
   return shown;
@@ -79,7 +81,7 @@ export const syncRouter = router({
         })
         .optional(),
     )
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(async ({ ctx, input, signal }) => {
       const me = ctx.user.id;
       const streams = openStreams.get(me) ?? 0;
       if (streams >= ctx.limits.settings.socketsPerUser) {
@@ -92,30 +94,29 @@ export const syncRouter = router({
 
       // Attach first, so nothing committed from here on can slip between replay and live.
       const inbox = new Inbox<BusEvent>(signal);
-      let backlog = 0;
-      let overflowed = false;
       let hub: Attachment | undefined;
-      const joins = new Set<string>();
-      hub = await ctx.hub.attach(
-        (event) => {
-          // A join seen live: that group's events must reach this stream from now on.
-          if (event.type === 'member.added' && event.userId === me) {
-            joins.add(event.groupId);
-            hub?.watch(event.groupId);
-          }
-          if (overflowed) return;
-          if (++backlog > MAX_BACKLOG) {
-            overflowed = true;
-            inbox.push({ type: 'overflow' } as unknown as BusEvent);
-            return;
-          }
-          inbox.push(event);
-        },
-        { userId: me },
-      );
-      for (const groupId of joins) hub.watch(groupId);
-      const { position, detach } = hub;
+      const stream = new LiveStream(inbox, me, ctx.tokenHash, ctx.socket, () => {
+        hub?.detach();
+        const left = (openStreams.get(me) ?? 1) - 1;
+        if (left <= 0) openStreams.delete(me);
+        else openStreams.set(me, left);
+      });
+      signal?.addEventListener('abort', () => stream.close(), { once: true });
       try {
+        const joins = new Set<string>();
+        hub = await ctx.hub.attach(
+          (event) => {
+            // A join seen live: that group's events must reach this stream from now on.
+            if (event.type === 'member.added' && event.userId === me) {
+              joins.add(event.groupId);
+              hub?.watch(event.groupId);
+            }
+            stream.deliver(event);
+          },
+          { userId: me },
+        );
+        for (const groupId of joins) hub.watch(groupId);
+        const { position } = hub;
         // Signed out (or deleted) between the context being made and attaching: nothing more.
         const [session] = await ctx.db
           .select({ userId: sessions.userId })
@@ -133,6 +134,7 @@ export const syncRouter = router({
           me,
           new Map(rows.map((r) => [r.groupId, r.joinedEventId])),
         );
+        const opening: Frame[] = [];
         let sent = position;
 
         if (input?.lastEventId) {
@@ -169,50 +171,215 @@ export const syncRouter = router({
             pruned ||
             cursor > Math.max(position, replay.at(-1)?.id ?? 0)
           ) {
-            yield tracked(String(position), resync(position, pruned ? 'pruned' : 'too-far-behind'));
+            opening.push(
+              tracked(String(position), resync(position, pruned ? 'pruned' : 'too-far-behind')),
+            );
           } else {
             sent = cursor;
             for (const row of replay) {
               const event = rowToBusEvent(row);
               if (!membership.admit(event)) continue;
               sent = row.id;
-              yield tracked(String(row.id), view(event));
+              opening.push(tracked(String(row.id), view(event)));
             }
             sent = Math.max(sent, position);
           }
         }
 
         // Caught up: from here on everything arrives live. Clients may now load state by query.
-        yield tracked(String(sent), marker('ready', sent, { message: 'Live.' }));
-
-        for await (const event of inbox) {
-          backlog -= 1;
-          if ((event.type as string) === 'overflow') {
-            // Too slow to keep up: tell the client to refetch, then end so it reconnects fresh.
-            yield tracked(String(sent), resync(sent, 'too-far-behind'));
-            return;
-          }
-          // This session was ended (logout, logout everywhere, account deleted): stop here.
-          if (revokes(event, me, ctx.tokenHash))
-            throw new TRPCError({ code: 'UNAUTHORIZED', message: SESSION_ENDED_MESSAGE });
-          if (event.id !== undefined && event.id <= sent) continue;
-          if (!membership.admit(event)) continue;
-          if (event.id === undefined) {
-            // Ephemeral: carries the current position so a client's resume point stays put.
-            yield tracked(String(sent), view(event));
-          } else {
-            sent = event.id;
-            yield tracked(String(event.id), view(event));
-          }
-        }
-      } finally {
-        detach();
-        const left = (openStreams.get(me) ?? 1) - 1;
-        if (left <= 0) openStreams.delete(me);
-        else openStreams.set(me, left);
+        opening.push(tracked(String(sent), marker('ready', sent, { message: 'Live.' })));
+        stream.open(opening, membership, sent);
+        return stream;
+      } catch (error) {
+        stream.close();
+        throw error;
       }
     }),
 });
+
+type Frame = TrackedEnvelope<SyncEvent>;
+
+const DONE: IteratorResult<Frame> = { value: undefined, done: true };
+/** A live event that ends this session's stream (logout, logout everywhere, account deleted). */
+const REVOKED = Symbol('revoked');
+
+/**
+ * One `sync.events` stream once it is set up: the opening frames (replay and `ready`), then live
+ * events from the hub as they come, filtered to what this user may see.
+ *
+ * Over a WebSocket it writes its frames to the socket itself, synchronously as the hub delivers
+ * each event (see `../sync/frames.ts`); tRPC's loop then waits on one `next()` that settles
+ * when the stream ends. Elsewhere (in-process callers) it is a plain async iterator: a busy
+ * stream hands each frame over in one resolved promise, with no generator steps in between.
+ */
+class LiveStream implements AsyncIterableIterator<Frame> {
+  private opening: Frame[] = [];
+  private membership: Membership | null = null;
+  /** The id of the last event sent: a resume point, and what is already delivered. */
+  private sent = 0;
+  /** Events delivered by the hub and not yet read (iterator mode). */
+  private backlog = 0;
+  private overflowed = false;
+  /** Set once the stream's last frame (a resync) has gone: the next read ends it. */
+  private finishing = false;
+  private closed = false;
+  private asked = false;
+  /** Direct mode: the data-frame prefix of this subscription, and how the stream ends. */
+  private prefix: string | null = null;
+  private ending: {
+    resolve: (r: IteratorResult<Frame>) => void;
+    reject: (e: unknown) => void;
+  } | null = null;
+
+  constructor(
+    private readonly inbox: Inbox<BusEvent>,
+    private readonly me: string,
+    private readonly tokenHash: string,
+    private readonly socket: FrameSocket | undefined,
+    private readonly onClose: () => void,
+  ) {}
+
+  /** From the hub: written at once in direct mode, otherwise queued until read. */
+  deliver(event: BusEvent): void {
+    if (this.prefix !== null) {
+      this.live(event);
+      return;
+    }
+    if (this.overflowed) return;
+    if (++this.backlog > MAX_BACKLOG) {
+      this.overflowed = true;
+      this.inbox.push(OVERFLOW);
+      return;
+    }
+    this.inbox.push(event);
+  }
+
+  open(opening: Frame[], membership: Membership, sent: number): void {
+    this.opening = opening.reverse();
+    this.membership = membership;
+    this.sent = sent;
+  }
+
+  [Symbol.asyncIterator](): this {
+    if (!this.asked) {
+      this.asked = true;
+      // tRPC asks for the iterator right after sending `started` for this subscription.
+      const prefix = this.socket && !this.closed ? takeStart(this.socket) : null;
+      if (prefix !== null) this.goDirect(prefix);
+    }
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Frame>> {
+    if (this.prefix !== null) {
+      if (this.closed) return Promise.resolve(DONE);
+      return new Promise((resolve, reject) => {
+        this.ending = { resolve, reject };
+      });
+    }
+    const first = this.opening.pop();
+    if (first) return Promise.resolve({ value: first, done: false });
+    for (;;) {
+      if (this.closed || this.finishing || !this.membership || this.inbox.ended) {
+        this.close();
+        return Promise.resolve(DONE);
+      }
+      const event = this.inbox.shift();
+      if (event === undefined) return this.inbox.wait().then(() => this.next());
+      this.backlog -= 1;
+      if (event === OVERFLOW) {
+        // Too slow to keep up: tell the client to refetch, then end so it reconnects fresh.
+        this.finishing = true;
+        return Promise.resolve({ value: this.resync(), done: false });
+      }
+      const shown = this.accept(event);
+      if (shown === REVOKED) {
+        this.close();
+        return Promise.reject(sessionEnded());
+      }
+      if (shown) return Promise.resolve({ value: tracked(String(this.sent), shown), done: false });
+    }
+  }
+
+  return(): Promise<IteratorResult<Frame>> {
+    this.close();
+    return Promise.resolve(DONE);
+  }
+
+  close(error?: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.inbox.end();
+    this.onClose();
+    const ending = this.ending;
+    this.ending = null;
+    if (error === undefined) ending?.resolve(DONE);
+    else ending?.reject(error);
+  }
+
+  /** What a live event becomes here: the view to send, nothing, or the end of the session. */
+  private accept(event: BusEvent): SyncEvent | null | typeof REVOKED {
+    if (revokes(event, this.me, this.tokenHash)) return REVOKED;
+    if (event.id !== undefined && event.id <= this.sent) return null;
+    if (!this.membership?.admit(event)) return null;
+    // Ephemeral events carry the current position so a client's resume point stays put.
+    if (event.id !== undefined) this.sent = event.id;
+    return view(event);
+  }
+
+  private resync(): Frame {
+    return tracked(String(this.sent), resync(this.sent, 'too-far-behind'));
+  }
+
+  /** Writes the opening frames and whatever arrived meanwhile; from now on events go at once. */
+  private goDirect(prefix: string): void {
+    this.prefix = prefix;
+    for (let frame = this.opening.pop(); frame; frame = this.opening.pop()) this.writeFrame(frame);
+    if (this.overflowed) {
+      this.writeFrame(this.resync());
+      this.close();
+      return;
+    }
+    for (let event = this.inbox.shift(); event !== undefined; event = this.inbox.shift()) {
+      if (this.closed) return;
+      this.live(event);
+    }
+  }
+
+  private live(event: BusEvent): void {
+    if (this.closed) return;
+    const socket = this.socket as FrameSocket;
+    if (socket.readyState !== socket.OPEN) return; // tRPC ends the stream as the socket closes
+    const shown = this.accept(event);
+    if (shown === REVOKED) {
+      this.close(sessionEnded());
+      return;
+    }
+    if (!shown) return;
+    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      // The client reads slower than events come: tell it to refetch, then end the stream.
+      this.writeFrame(this.resync());
+      this.close();
+      return;
+    }
+    this.write(String(this.sent), shown);
+  }
+
+  private writeFrame([id, data]: Frame): void {
+    this.write(id, data);
+  }
+
+  private write(trackedId: string, data: SyncEvent): void {
+    (this.socket as FrameSocket).send(dataFrame(this.prefix as string, trackedId, data));
+  }
+}
+
+function sessionEnded(): TRPCError {
+  return new TRPCError({ code: 'UNAUTHORIZED', message: SESSION_ENDED_MESSAGE });
+}
+
+/** Queued in place of further events once a stream has fallen too far behind. */
+const OVERFLOW = { type: 'overflow' } as unknown as BusEvent;
 
 /** Stream control events: not about a group, carrying the stream position. */
 function marker(

@@ -123,7 +123,11 @@ class ServerProcess {
     spec: ServerSpec,
     profileDir?: string,
   ) {
-    const execArgv = ['--import', 'tsx'];
+    const execArgv = [
+      '--import',
+      'tsx',
+      ...(process.env.KITH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ];
     if (profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     this.child = fork(serverEntry, [JSON.stringify(spec)], {
       execArgv,

@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   messages: async () => (await import('./messages')).runMessagesBench,
   widgets: async () => (await import('./widget-size')).runWidgetSizeBench,
   overlay: async () => (await import('./overlay')).runOverlayBench,
+  fanout: async () => (await import('./fanout')).fanoutBench,
 };
 
 async function main() {

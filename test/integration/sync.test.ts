@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import type { MessageView } from '../../server/messages/view';
-import { encoderStats } from '../../server/sync/encoder';
+import { frameStats } from '../../server/sync/frames';
 import type { Deps } from '../../server/trpc';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
@@ -50,7 +50,7 @@ describe.each(engines)('live events on %s', (engine) => {
     await ana.api.groups.addMembers({ groupId: group.id, userIds: [cat.id] });
     const streams = [ana, ben, cat].map((u) => subscribeEvents(connect(u).client));
     for (const s of streams) await s.ready();
-    const before = { ...encoderStats };
+    const before = { ...frameStats };
     const sent = await ana.api.messages.send({
       groupId: group.id,
       clientId: cid(),
@@ -60,8 +60,8 @@ describe.each(engines)('live events on %s', (engine) => {
       const events = await s.until((e) => ofType(e, 'message.created').length > 0);
       expect(ofType(events, 'message.created')[0]?.payload).toEqual(sent);
     }
-    expect(encoderStats.sharedFrames - before.sharedFrames).toBeGreaterThanOrEqual(3);
-    expect(encoderStats.serialized - before.serialized).toBe(1);
+    expect(frameStats.frames - before.frames).toBeGreaterThanOrEqual(3);
+    expect(frameStats.serialized - before.serialized).toBe(1);
   });
 
   it('a message, its edit, a reaction, a read receipt and typing reach the other member live', async () => {
