@@ -8,11 +8,8 @@ import { WebSocketServer } from 'ws';
 import { appRouter } from './router';
 import { watchStarts } from './sync/frames';
 import { SessionSockets } from './sync/revocation';
-import { installUnpromiseCache } from './sync/unpromise';
 import { createContextInner, type Deps } from './trpc';
 import { coalesceWrites } from './ws-cork';
-
-installUnpromiseCache();
 
 export interface RunningServer {
   server: Server;

@@ -4,7 +4,10 @@
  * measured part. Sockets are in-process stand-ins that count frames; events are published on
  * the bus as a send would publish them.
  *
- *   npm run bench -- fanout [--members 32] [--groups 32] [--events 20000] [--rounds 3]
+ * The baseline in the same run is the same streams with their frames handed to tRPC's own
+ * subscription loop, as every frame was before streams wrote them directly.
+ *
+ *   npm run bench -- fanout [--members 32] [--groups 8] [--events 8000] [--rounds 3]
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
@@ -12,10 +15,22 @@ import { getWSConnectionHandler } from '@trpc/server/adapters/ws';
 import type { BusEvent } from '../../server/bus';
 import { appRouter } from '../../server/router';
 import { frameStats, watchStarts } from '../../server/sync/frames';
-import { installUnpromiseCache } from '../../server/sync/unpromise';
 import { createContextInner } from '../../server/trpc';
 import { openTestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
+
+/** The same streams, with frames handed to tRPC (the baseline) and written directly. */
+const MODES = [
+  { label: 'through tRPC (each frame a step of its subscription loop)', direct: false },
+  { label: 'direct frames (what the server does)', direct: true },
+] as const;
+
+const SUBSCRIBE = {
+  id: 1,
+  jsonrpc: '2.0',
+  method: 'subscription',
+  params: { path: 'sync.events', input: {} },
+};
 
 interface Options {
   members: number;
@@ -25,7 +40,7 @@ interface Options {
 }
 
 function parse(argv: string[]): Options {
-  const options: Options = { members: 32, groups: 32, events: 20_000, rounds: 3 };
+  const options: Options = { members: 32, groups: 8, events: 8000, rounds: 3 };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i]?.replace(/^--/, '') as keyof Options;
     const n = Number(argv[i + 1]);
@@ -63,17 +78,17 @@ class FakeSocket extends EventEmitter {
 
 export async function fanoutBench(argv: string[]) {
   const options = parse(argv);
-  if (process.env.KITH_UNPROMISE !== 'off') installUnpromiseCache();
   const database = await openTestDatabase('pglite');
   const deps = makeDeps(database.db);
   const handler = getWSConnectionHandler({
     // Only `applyWSSHandler` uses the server; frames come in through the stand-in sockets.
     wss: null as never,
     router: appRouter,
-    createContext: async ({ req, res }) => ({
-      ...(await createContextInner(deps, { token: (req as unknown as { token: string }).token })),
-      ...(process.env.KITH_DIRECT_FRAMES === 'off' ? {} : { socket: res }),
-    }),
+    createContext: async ({ req, res }) => {
+      const { token, direct } = req as unknown as { token: string; direct: boolean };
+      const ctx = await createContextInner(deps, { token });
+      return direct ? { ...ctx, socket: res } : ctx;
+    },
   });
 
   console.log(
@@ -96,80 +111,82 @@ export async function fanoutBench(argv: string[]) {
   }
   process.stdout.write('\n');
 
-  const sockets = users.map((user) => {
-    const socket = new FakeSocket();
-    watchStarts(socket);
-    handler(
-      socket as never,
-      { token: user.token, headers: {}, url: '/' } as unknown as IncomingMessage,
-    );
-    socket.emit(
-      'message',
-      Buffer.from(
-        JSON.stringify({
-          id: 1,
-          jsonrpc: '2.0',
-          method: 'subscription',
-          params: { path: 'sync.events', input: {} },
-        }),
-      ),
-      false,
-    );
-    return socket;
-  });
-  const settle = async (target: number) => {
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if (sockets.every((s) => s.frames >= target)) return;
-      await new Promise((r) => setImmediate(r));
-    }
-    const behind = sockets.find((s) => s.frames < target);
-    throw new Error(`a stream did not reach ${target} frames; its last: ${behind?.last}`);
-  };
-  // started + ready
-  await settle(2);
-
-  let id = deps.hub.position;
+  // The hub starts with the first stream; events continue from its position.
+  let id = -1;
   const body = 'x'.repeat(80);
-  for (let round = 1; round <= options.rounds; round++) {
-    const before = sockets.map((s) => s.frames);
-    const perGroup = Math.floor(options.events / options.groups);
-    const copies = perGroup * options.groups * options.members;
-    if (global.gc) global.gc();
-    const cpu = process.cpuUsage();
-    const started = performance.now();
-    frameStats.serialized = 0;
-    // Published in batches of one per group, as concurrent sends are committed together.
-    for (let i = 0; i < perGroup; i++) {
-      for (const groupId of groupIds) {
-        id += 1;
-        const event: BusEvent = {
-          id,
-          groupId,
-          type: 'message.created',
-          userId: null,
-          payload: { id: `m${id}`, seq: i + 1, body, senderId: 'u' },
-          createdAt: new Date().toISOString(),
-        };
-        void deps.bus.publish(event);
+  const perGroup = Math.floor(options.events / options.groups);
+  const copies = perGroup * options.groups * options.members;
+  const medians: number[] = [];
+  for (const mode of MODES) {
+    console.log(`  ${mode.label}`);
+    const sockets = users.map((user) => {
+      const socket = new FakeSocket();
+      if (mode.direct) watchStarts(socket);
+      const req = { token: user.token, direct: mode.direct, headers: {}, url: '/' };
+      handler(socket as never, req as unknown as IncomingMessage);
+      socket.emit('message', Buffer.from(JSON.stringify(SUBSCRIBE)), false);
+      return socket;
+    });
+    const settle = async (target: number) => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        if (sockets.every((s) => s.frames >= target)) return;
+        await new Promise((r) => setImmediate(r));
       }
-      if (i % 8 === 7) await new Promise((r) => setImmediate(r));
+      const behind = sockets.find((s) => s.frames < target);
+      const counts = [...new Set(sockets.map((s) => s.frames))].join(',');
+      throw new Error(
+        `a stream did not reach ${target} frames (counts ${counts}); its last: ${behind?.last.slice(0, 200)}`,
+      );
+    };
+    await settle(2); // started, ready
+    if (id < 0) id = deps.hub.position;
+    const perFrame: number[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      const before = sockets.map((s) => s.frames);
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      frameStats.serialized = 0;
+      // Published in batches of one per group, as concurrent sends are committed together.
+      for (let i = 0; i < perGroup; i++) {
+        for (const groupId of groupIds) {
+          id += 1;
+          const event: BusEvent = {
+            id,
+            groupId,
+            type: 'message.created',
+            userId: null,
+            payload: { id: `m${id}`, seq: i + 1, body, senderId: 'u' },
+            createdAt: new Date().toISOString(),
+          };
+          void deps.bus.publish(event);
+        }
+        if (i % 8 === 7) await new Promise((r) => setImmediate(r));
+      }
+      await settle(Math.max(...before) + perGroup);
+      const elapsed = performance.now() - started;
+      const used = process.cpuUsage(cpu);
+      const frames = sockets.reduce((n, s, i) => n + s.frames - (before[i] ?? 0), 0);
+      if (frames !== copies) throw new Error(`expected ${copies} frames, counted ${frames}`);
+      const micros = (used.user + used.system) / copies;
+      perFrame.push(micros);
+      console.log(
+        `    round ${round}: ${copies.toLocaleString('en-US')} frames in ${elapsed.toFixed(0)} ms, ` +
+          `${micros.toFixed(2)} µs CPU per frame, ` +
+          `${Math.round(copies / (elapsed / 1000)).toLocaleString('en-US')} frames/s`,
+      );
     }
-    await settle(Math.max(...before) + perGroup);
-    const elapsed = performance.now() - started;
-    const used = process.cpuUsage(cpu);
-    const cpuMs = (used.user + used.system) / 1000;
-    const frames = sockets.reduce((n, s, i) => n + s.frames - (before[i] ?? 0), 0);
-    if (frames !== copies) throw new Error(`expected ${copies} frames, counted ${frames}`);
-    console.log(
-      `  round ${round}: ${copies.toLocaleString('en-US')} frames in ${elapsed.toFixed(0)} ms, ` +
-        `${((cpuMs * 1000) / copies).toFixed(2)} µs CPU per frame, ` +
-        `${Math.round(copies / (elapsed / 1000)).toLocaleString('en-US')} frames/s ` +
-        `(${frameStats.serialized} events serialized)`,
-    );
+    const sorted = [...perFrame].sort((a, b) => a - b);
+    medians.push(sorted[Math.floor(sorted.length / 2)] ?? 0);
+    console.log(`    a frame: ${sockets[0]?.last.slice(0, 120)}…`);
+    for (const socket of sockets) socket.close();
+    await new Promise((r) => setTimeout(r, 50));
   }
-  console.log(`  a frame: ${sockets[0]?.last.slice(0, 160)}…`);
-  for (const socket of sockets) socket.close();
+  const [through, direct] = medians as [number, number];
+  console.log(
+    `  median CPU per frame: through tRPC ${through.toFixed(2)} µs, direct ${direct.toFixed(2)} µs ` +
+      `(${(through / direct).toFixed(1)}x less)`,
+  );
   deps.hub.stop();
   await database.close();
 }

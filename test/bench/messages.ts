@@ -123,11 +123,7 @@ class ServerProcess {
     spec: ServerSpec,
     profileDir?: string,
   ) {
-    const execArgv = [
-      '--import',
-      'tsx',
-      ...(process.env.KITH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    ];
+    const execArgv = ['--import', 'tsx'];
     if (profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     this.child = fork(serverEntry, [JSON.stringify(spec)], {
       execArgv,
