@@ -362,7 +362,12 @@ class LiveStream implements AsyncIterableIterator<Frame> {
       this.close();
       return;
     }
-    this.write(String(this.sent), shown);
+    try {
+      this.write(String(this.sent), shown);
+    } catch (error) {
+      // Not written: end the stream with the error; the client resumes from before this event.
+      this.close(error);
+    }
   }
 
   private writeFrame([id, data]: Frame): void {
