@@ -5,7 +5,7 @@ import type { Db } from '../db/client';
 import { groupMembers, groups, messages } from '../db/schema';
 import { transact } from '../events';
 import { type StoreMessageInput, storeMessage } from '../routers/messages';
-import { loadMessageViews, type MessageView, selectMessages } from './view';
+import { type MessageView, selectMessages, toMessageView } from './view';
 
 type StoreDeps = Parameters<typeof transact>[0];
 
@@ -28,8 +28,9 @@ export interface BatcherOptions {
 /**
  * Stores concurrent `messages.send` calls together: every send waiting while a batch is in
  * flight goes into the next one, which stores them all in one transaction with a handful of
- * statements (lock the groups, check memberships, bump the seqs, insert the messages, load their
- * views, insert the events) and one commit, instead of about ten statements and a commit each.
+ * statements (lock the groups and check memberships in one, bump the seqs, insert the messages,
+ * read them back, insert the events) and one commit, instead of about ten statements and a
+ * commit each.
  * A lone send is stored at once, so batching costs no latency when the server is quiet.
  *
  * Only the common case takes this path: a text or clip message in a group, from a member, that
@@ -134,23 +135,26 @@ export class SendBatcher {
     const stored = await transact(this.deps, async (tx, emit) => {
       const groupIds = [...new Set(fresh.map((w) => w.input.groupId))].sort();
       // Row locks in id order, so two batches never wait on each other in a circle.
+      const senders = [...new Set(fresh.map((w) => w.input.senderId))];
+      // One statement: the groups' rows locked, and which of the senders are members of each.
       const locked = await tx
-        .select({ id: groups.id, kind: groups.kind, lastSeq: groups.lastSeq })
+        .select({
+          id: groups.id,
+          kind: groups.kind,
+          lastSeq: groups.lastSeq,
+          members: sql<string[] | null>`(select array_agg(${groupMembers.userId}::text)
+            from ${groupMembers}
+            where ${groupMembers.groupId} = ${groups.id}
+              and ${groupMembers.userId} = any(${sql.param(senders)}::uuid[]))`,
+        })
         .from(groups)
         .where(and(inArray(groups.id, groupIds), isNull(groups.archivedAt)))
         .orderBy(asc(groups.id))
-        .for('update');
-      const members = await tx
-        .select({ groupId: groupMembers.groupId, userId: groupMembers.userId })
-        .from(groupMembers)
-        .where(
-          and(
-            inArray(groupMembers.groupId, groupIds),
-            inArray(groupMembers.userId, [...new Set(fresh.map((w) => w.input.senderId))]),
-          ),
-        );
+        .for('update', { of: groups });
       const live = new Map(locked.map((g) => [g.id, g]));
-      const isMember = new Set(members.map((m) => `${m.groupId}\u0000${m.userId}`));
+      const isMember = new Set(
+        locked.flatMap((g) => (g.members ?? []).map((userId) => `${g.id}\u0000${userId}`)),
+      );
       const take: { w: Waiting; seq: number; clipRef: string | null }[] = [];
       const clipRefs = new Map<string, string>();
       for (const w of fresh) {
@@ -201,7 +205,8 @@ export class SendBatcher {
           inserted.map((r) => r.id),
         ),
       );
-      const views = new Map((await loadMessageViews(tx, rows)).map((v) => [v.id, v]));
+      // Messages stored a moment ago in this transaction have no reactions yet.
+      const views = new Map(rows.map((row) => [row.id, toMessageView(row)]));
       const out: [Waiting, MessageView][] = [];
       for (const [i, t] of take.entries()) {
         const view = views.get(inserted[i]!.id);
