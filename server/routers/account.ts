@@ -21,6 +21,7 @@ import { transact } from '../events';
 import { selectMessages } from '../messages/view';
 import { orderViews } from '../payments/orders';
 import { announceRevoked } from '../sync/revocation';
+import { isolate } from '../text';
 import { authedProcedure, router } from '../trpc';
 import { leaveGroup } from './groups';
 
@@ -306,7 +307,7 @@ export const accountRouter = router({
         if (owned.length > 0) {
           throw new TRPCError({
             code: 'PRECONDITION_FAILED',
-            message: `You own the brand${owned.length > 1 ? 's' : ''} ${owned.map((b) => `"${b.name}"`).join(', ')}, whose orders must keep an owner. Contact support to hand ${owned.length > 1 ? 'them' : 'it'} over or close ${owned.length > 1 ? 'them' : 'it'}, then delete your account.`,
+            message: `You own the brand${owned.length > 1 ? 's' : ''} ${owned.map((b) => `"${isolate(b.name)}"`).join(', ')}, whose orders must keep an owner. Contact support to hand ${owned.length > 1 ? 'them' : 'it'} over or close ${owned.length > 1 ? 'them' : 'it'}, then delete your account.`,
           });
         }
 

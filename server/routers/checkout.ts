@@ -9,6 +9,7 @@ import { type BrandRow, productIdSchema, productsWithBrands } from '../payments/
 import { type CheckoutLine, createCheckoutSession, orderIdFor } from '../payments/checkout';
 import { MAX_AMOUNT, platformFee } from '../payments/money';
 import { requirePayments } from '../payments/stripe';
+import { isolate } from '../text';
 import { type Context, publicProcedure, router } from '../trpc';
 import { clientIdSchema, isUniqueViolation } from './messages';
 
@@ -90,13 +91,14 @@ async function priceFromDatabase(ctx: Context, wanted: Map<string, number>) {
   const lines: CheckoutLine[] = [];
   for (const { product } of rows) {
     const quantity = wanted.get(product.id)!;
-    if (!product.active) throw refuse('BAD_REQUEST', `“${product.title}” is no longer for sale.`);
+    if (!product.active)
+      throw refuse('BAD_REQUEST', `“${isolate(product.title)}” is no longer for sale.`);
     if (product.stock !== null && product.stock < quantity)
       throw refuse(
         'BAD_REQUEST',
         product.stock === 0
-          ? `“${product.title}” is out of stock.`
-          : `Only ${product.stock} of “${product.title}” left; lower the quantity.`,
+          ? `“${isolate(product.title)}” is out of stock.`
+          : `Only ${product.stock} of “${isolate(product.title)}” left; lower the quantity.`,
       );
     lines.push({
       productId: product.id,
@@ -111,7 +113,7 @@ async function priceFromDatabase(ctx: Context, wanted: Map<string, number>) {
   if (!brand.stripeAccountId || !brand.chargesEnabled)
     throw refuse(
       'PRECONDITION_FAILED',
-      `${brand.name} cannot take payments yet: its Stripe account is not fully set up.`,
+      `${isolate(brand.name)} cannot take payments yet: its Stripe account is not fully set up.`,
     );
   const total = lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0);
   if (total > MAX_AMOUNT)

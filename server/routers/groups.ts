@@ -21,6 +21,7 @@ import {
 } from '../db/schema';
 import { type Emit, transact } from '../events';
 import { MAX_REQUEST_MESSAGES, requestFor } from '../messages/requests';
+import { isolate } from '../text';
 import { authedProcedure, router } from '../trpc';
 
 export const MAX_GROUP_MEMBERS = 32;
@@ -106,7 +107,7 @@ async function assertAcceptGroupAdds(db: DbOrTx, ids: string[]) {
     .where(and(inArray(users.id, ids), eq(users.groupAdds, 'nobody')))
     .orderBy(asc(users.handle));
   if (rows.length === 0) return;
-  const names = rows.map((r) => `${r.displayName} (@${r.handle})`).join(', ');
+  const names = rows.map((r) => `${isolate(r.displayName)} (@${r.handle})`).join(', ');
   throw new TRPCError({
     code: 'FORBIDDEN',
     message: `${names} ${rows.length === 1 ? 'does' : 'do'} not want to be added to groups (a privacy setting). Leave ${rows.length === 1 ? 'them' : 'these people'} out, or ask them to add you instead.`,

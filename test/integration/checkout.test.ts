@@ -239,7 +239,7 @@ describe.each(engines)('checkout on %s', (engine) => {
       await expectRefused(
         () => buyer.api.checkout.create({ items: [{ productId: gone.id, quantity: 1 }] }),
         'BAD_REQUEST',
-        /“Retired” is no longer for sale/,
+        /“\u2068Retired\u2069” is no longer for sale/,
       );
     });
 
@@ -248,13 +248,25 @@ describe.each(engines)('checkout on %s', (engine) => {
       await expectRefused(
         () => buyer.api.checkout.create({ items: [{ productId: none.id, quantity: 1 }] }),
         'BAD_REQUEST',
-        /“Sold out” is out of stock/,
+        /“\u2068Sold out\u2069” is out of stock/,
       );
       await expectRefused(
         () => buyer.api.checkout.create({ items: [{ productId: tote.id, quantity: 6 }] }),
         'BAD_REQUEST',
-        /Only 5 of “Tote” left/,
+        /Only 5 of “\u2068Tote\u2069” left/,
       );
+    });
+
+    it('a name quoted in a refusal is isolated, so an override in it cannot reverse the sentence', async () => {
+      const title = '\u202Eevil\u202B twin';
+      const none = await makeProduct(owner, brandId, { title, stock: 0 });
+      const error = await buyer.api.checkout
+        .create({ items: [{ productId: none.id, quantity: 1 }] })
+        .then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
+      expect(error?.message).toBe(`“\u2068${title}\u2069” is out of stock.`);
     });
 
     it('an unknown product → NOT_FOUND', async () => {
@@ -272,14 +284,14 @@ describe.each(engines)('checkout on %s', (engine) => {
       await expectRefused(
         () => buyer.api.checkout.create({ items: [{ productId: item.id, quantity: 1 }] }),
         'PRECONDITION_FAILED',
-        /Fresh Co cannot take payments yet/,
+        /\u2068Fresh Co\u2069 cannot take payments yet/,
       );
       const { accountId: pending } = await newcomer.api.brands.connect({ brandId: fresh.id });
       await shop.fake.completeOnboarding(pending, { chargesEnabled: false });
       await expectRefused(
         () => buyer.api.checkout.create({ items: [{ productId: item.id, quantity: 1 }] }),
         'PRECONDITION_FAILED',
-        /Fresh Co cannot take payments yet/,
+        /\u2068Fresh Co\u2069 cannot take payments yet/,
       );
     });
 

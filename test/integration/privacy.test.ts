@@ -652,7 +652,7 @@ describe.each(engines)('privacy and account lifecycle on %s', (engine) => {
       await refusedUnchanged(
         () => owner.api.account.delete({ password: PASSWORD }),
         'PRECONDITION_FAILED',
-        /own the brand "Keeps Orders".*Contact support/,
+        /own the brand "\u2068Keeps Orders\u2069".*Contact support/,
       );
     });
 
