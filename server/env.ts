@@ -1,10 +1,27 @@
 import { z } from 'zod';
+import { defaultLimitSettings } from './limits';
 
 const optionalString = z
   .string()
   .trim()
   .transform((v) => (v === '' ? undefined : v))
   .optional();
+
+/** A whole number from the environment, within [min, max], `fallback` when unset or empty. */
+const integer = (min: number, max: number, fallback: number) => {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce
+      .number({ error: message })
+      .int(message)
+      .min(min, message)
+      .max(max, message)
+      .default(fallback),
+  );
+};
+
+const day = 24 * 60 * 60;
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -23,6 +40,15 @@ const envSchema = z.object({
    * ignored). The client's address, which rate limits use, is read past that many hops.
    */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  // Rate and abuse limits (see `LimitSettings`); unset means the built-in default.
+  LIMIT_LOGIN_FAILURES: integer(1, 1_000_000, defaultLimitSettings.loginFailures),
+  LIMIT_LOGIN_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.loginWindowSeconds),
+  LIMIT_SENDS: integer(1, 1_000_000, defaultLimitSettings.sends),
+  LIMIT_SEND_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.sendWindowSeconds),
+  LIMIT_CHECKOUTS: integer(1, 1_000_000, defaultLimitSettings.checkouts),
+  LIMIT_CHECKOUT_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.checkoutWindowSeconds),
+  LIMIT_SOCKETS_PER_USER: integer(1, 1000, defaultLimitSettings.socketsPerUser),
+  LIMIT_REPLAY: integer(0, 100_000, defaultLimitSettings.replayLimit),
 });
 
 export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string };

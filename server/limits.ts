@@ -6,6 +6,7 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
+import type { Env } from './env';
 
 export interface LimitSettings {
   /** Failed logins allowed per handle (and per address) in `loginWindowSeconds`. */
@@ -20,7 +21,7 @@ export interface LimitSettings {
    */
   checkouts: number;
   checkoutWindowSeconds: number;
-  /** Open event streams per user (each tab or device holds one). */
+  /** Open event streams per user (each tab or device holds one), counted per server instance. */
   socketsPerUser: number;
   /** Missed events replayed on reconnect; more than this and the client is told to resync. */
   replayLimit: number;
@@ -36,6 +37,32 @@ export const defaultLimitSettings: LimitSettings = {
   socketsPerUser: 8,
   replayLimit: 2000,
 };
+
+/** The limits the environment sets (`LIMIT_*`, validated and defaulted by `parseEnv`). */
+export function limitSettingsFromEnv(
+  env: Pick<
+    Env,
+    | 'LIMIT_LOGIN_FAILURES'
+    | 'LIMIT_LOGIN_WINDOW_SECONDS'
+    | 'LIMIT_SENDS'
+    | 'LIMIT_SEND_WINDOW_SECONDS'
+    | 'LIMIT_CHECKOUTS'
+    | 'LIMIT_CHECKOUT_WINDOW_SECONDS'
+    | 'LIMIT_SOCKETS_PER_USER'
+    | 'LIMIT_REPLAY'
+  >,
+): Partial<LimitSettings> {
+  return {
+    loginFailures: env.LIMIT_LOGIN_FAILURES,
+    loginWindowSeconds: env.LIMIT_LOGIN_WINDOW_SECONDS,
+    sends: env.LIMIT_SENDS,
+    sendWindowSeconds: env.LIMIT_SEND_WINDOW_SECONDS,
+    checkouts: env.LIMIT_CHECKOUTS,
+    checkoutWindowSeconds: env.LIMIT_CHECKOUT_WINDOW_SECONDS,
+    socketsPerUser: env.LIMIT_SOCKETS_PER_USER,
+    replayLimit: env.LIMIT_REPLAY,
+  };
+}
 
 export interface Limits {
   settings: LimitSettings;

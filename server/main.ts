@@ -7,7 +7,7 @@ import { type Bus, createMemoryBus, createRedisBus } from './bus';
 import { busChannel, openDatabase } from './db/client';
 import { seedDemo } from './demo-seed';
 import { EnvError, parseEnv } from './env';
-import { createLimits } from './limits';
+import { createLimits, limitSettingsFromEnv } from './limits';
 import { paymentRoutes } from './payments/routes';
 import { createPayments } from './payments/stripe';
 import { startSweeper } from './payments/sweeper';
@@ -48,7 +48,7 @@ async function main() {
     : null;
   limitsRedis?.on('error', (err) => log.warn({ err: err.message }, 'redis limits error'));
   const limits = createLimits(
-    {},
+    limitSettingsFromEnv(env),
     limitsRedis ? { redis: limitsRedis, prefix: await busChannel(database.db) } : undefined,
   );
   const deps = { db: database.db, bus, hub, env, log, limits, payments };

@@ -371,7 +371,8 @@ describe('server/main.ts as a process', () => {
     expect(first.output()).toMatch(/shutting down/);
     expect(first.output()).toMatch(/"msg":"stopped"/);
 
-    const second = spawnMain(env);
+    // The restart also takes a rate limit from the environment.
+    const second = spawnMain({ ...env, LIMIT_LOGIN_FAILURES: '1' });
     children.push(second);
     await waitForHealth(second, url);
     const login = await post(url, 'auth.login', { handle, password: PASSWORD });
@@ -382,6 +383,10 @@ describe('server/main.ts as a process', () => {
       headers: { authorization: `Bearer ${oldToken}` },
     });
     expect(me.status).toBe(200);
+    // LIMIT_LOGIN_FAILURES=1: after one wrong password, the next attempt is refused outright.
+    const wrong = { handle, password: `${PASSWORD}-wrong` };
+    expect((await post(url, 'auth.login', wrong)).status).toBe(401);
+    expect((await post(url, 'auth.login', wrong)).status).toBe(429);
     expect(await stop(second)).toEqual({ code: 0, signal: null });
     // A first start creates the database on disk; on a busy machine that takes a while.
   }, 180_000);
@@ -393,6 +398,16 @@ describe('server/main.ts as a process', () => {
     expect(exited.code).not.toBe(0);
     expect(exited.code).not.toBeNull();
     expect(child.output()).toMatch(/PORT/);
+    expect(child.output()).not.toMatch(/Kith is running/);
+  }, 60_000);
+
+  it('refuses to start with an invalid rate limit and names the variable', async () => {
+    const child = spawnMain({ LIMIT_SENDS: '0', DATA_DIR: dataDir });
+    children.push(child);
+    const exited = await child.exit;
+    expect(exited.code).not.toBe(0);
+    expect(exited.code).not.toBeNull();
+    expect(child.output()).toMatch(/LIMIT_SENDS: must be a whole number/);
     expect(child.output()).not.toMatch(/Kith is running/);
   }, 60_000);
 });
