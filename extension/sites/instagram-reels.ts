@@ -1,5 +1,6 @@
 import { mostVisible, mostVisibleVideo } from '../lib/most-visible';
 import { cleanTitle, httpsUrl, metaForClip } from '../lib/page-meta';
+import { pathSegments } from '../lib/path-segments';
 import { watchPage } from '../lib/watch-page';
 import type { ClipInfo, CurrentClip, SiteAdapter } from './types';
 
@@ -20,16 +21,7 @@ export function isInstagramHost(url: URL): boolean {
 /** Route and code of an Instagram address: `/reel/<code>/`, `/reels/<code>/`, `/p/<code>/`, … */
 function route(url: URL): { route: string; code: string | undefined; rest: string[] } | null {
   if (!isInstagramHost(url)) return null;
-  const segments = url.pathname
-    .split('/')
-    .filter(Boolean)
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        return segment;
-      }
-    });
+  const segments = pathSegments(url);
   // `/<user>/reel/<code>/` and `/<user>/p/<code>/` name the same media as the short forms.
   const [first, second] = segments;
   const withUser =

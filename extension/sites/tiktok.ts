@@ -1,5 +1,6 @@
 import { hasPlayingVideo, isPlaying, mostVisible } from '../lib/most-visible';
 import { cleanTitle, httpsUrl, metaForClip, nearest } from '../lib/page-meta';
+import { pathSegments } from '../lib/path-segments';
 import { watchPage } from '../lib/watch-page';
 import type { ClipInfo, CurrentClip, SiteAdapter } from './types';
 
@@ -42,19 +43,6 @@ export function tiktokClipFromUrl(url: URL): ClipRef | null {
     if (segments.length <= (v2 ? 3 : 2) && CLIP_ID.test(id)) return clipRef('_', id);
   }
   return null;
-}
-
-function pathSegments(url: URL): string[] {
-  return url.pathname
-    .split('/')
-    .filter(Boolean)
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        return segment;
-      }
-    });
 }
 
 /** `@_` stands for an unknown handle: TikTok serves `/@_/video/<id>` for any id. */

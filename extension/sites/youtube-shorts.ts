@@ -1,5 +1,6 @@
 import { isPlaying, mostVisible, mostVisibleVideo } from '../lib/most-visible';
 import { cleanTitle, metaForClip } from '../lib/page-meta';
+import { pathSegments } from '../lib/path-segments';
 import { watchPage } from '../lib/watch-page';
 import type { ClipInfo, CurrentClip, SiteAdapter } from './types';
 
@@ -41,19 +42,6 @@ export function youtubeClipFromUrl(url: URL): ClipRef | null {
   // A playlist embed's 11-letter name would pass for a video id.
   if (route === 'embed' && segments.length <= 2 && second !== 'videoseries') return clipRef(second);
   return null;
-}
-
-function pathSegments(url: URL): string[] {
-  return url.pathname
-    .split('/')
-    .filter(Boolean)
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        return segment;
-      }
-    });
 }
 
 function clipRef(id: string | null | undefined): ClipRef | null {
