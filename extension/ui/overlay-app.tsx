@@ -1,5 +1,6 @@
 import type { FunctionComponent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { CloseButton } from './close-button';
 import type { OverlayFeature } from './features';
 import { trapFocus } from './keyboard';
 import type { FeatureId, Overlay } from './overlay-state';
@@ -148,16 +149,7 @@ function Panel({
             {session.connection === 'connecting' ? 'Connecting' : 'Offline'}
           </span>
         )}
-        <button type="button" class="kith-close" aria-label="Close Kith" onClick={onClose}>
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
-            <path
-              d="M6 6l12 12M18 6L6 18"
-              stroke="currentColor"
-              stroke-width="2"
-              stroke-linecap="round"
-            />
-          </svg>
-        </button>
+        <CloseButton label="Close Kith" size={18} onClick={onClose} />
       </header>
       {body}
     </section>
@@ -180,21 +172,7 @@ function TryAgain({ overlay }: { overlay: Overlay }) {
           Try again
         </button>
       )}
-      <button
-        type="button"
-        class="kith-close"
-        aria-label="Dismiss"
-        onClick={() => setDismissed(true)}
-      >
-        <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true" focusable="false">
-          <path
-            d="M6 6l12 12M18 6L6 18"
-            stroke="currentColor"
-            stroke-width="2"
-            stroke-linecap="round"
-          />
-        </svg>
-      </button>
+      <CloseButton label="Dismiss" onClick={() => setDismissed(true)} />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { GroupSummary, OutboxEntry } from '../lib/protocol';
 import type { ClipInfo } from '../sites/types';
 import type { KithClient } from './client';
+import { CloseButton } from './close-button';
 import {
   errorText,
   formatPrice,
@@ -316,21 +317,7 @@ export function ProductCard({
 
   return (
     <section ref={root} class="kith-product is-open" role="dialog" aria-label={product.title}>
-      <button
-        type="button"
-        class="kith-close kith-product-close"
-        aria-label="Close"
-        onClick={onClose}
-      >
-        <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true" focusable="false">
-          <path
-            d="M6 6l12 12M18 6L6 18"
-            stroke="currentColor"
-            stroke-width="2"
-            stroke-linecap="round"
-          />
-        </svg>
-      </button>
+      <CloseButton label="Close" extraClass="kith-product-close" onClick={onClose} />
       <ProductSummary product={product} />
       {product.description && (
         <p class="kith-product-desc" dir="auto">

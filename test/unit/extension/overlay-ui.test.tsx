@@ -585,6 +585,31 @@ describe('the overlay with a fake background', () => {
     expect(document.activeElement?.className).toContain('kith-dock');
   });
 
+  it('closes with its ✕ and gives focus back to the button', async () => {
+    mount();
+    await openTab('Chat');
+    const close = await until(() =>
+      container.querySelector<HTMLButtonElement>('.kith-panel .kith-close'),
+    );
+    expect(close.getAttribute('aria-label')).toBe('Close Kith');
+    expect(close.type).toBe('button');
+    expect(close.querySelector('svg')?.getAttribute('width')).toBe('18');
+    close.click();
+    await until(() => !container.querySelector('.kith-panel'));
+    expect(document.activeElement?.className).toContain('kith-dock');
+  });
+
+  it('puts the "no video" notice away with its ✕', async () => {
+    site.show(null);
+    mount(60);
+    await until(() => byText('.kith-missing button', 'Try again'));
+    const dismiss = container.querySelector<HTMLButtonElement>('.kith-missing .kith-close')!;
+    expect(dismiss.getAttribute('aria-label')).toBe('Dismiss');
+    expect(dismiss.querySelector('svg')?.getAttribute('width')).toBe('14');
+    dismiss.click();
+    await until(() => !container.querySelector('.kith-missing'));
+  });
+
   it('offers "try again" when there is no video, and docks once there is one', async () => {
     site.show(null);
     mount(60);
@@ -641,6 +666,20 @@ describe('the overlay with a fake background', () => {
     const form = await until(() => container.querySelector<HTMLFormElement>('.kith-product form'));
     form.requestSubmit();
   };
+
+  it('a product card closes with its ✕', async () => {
+    client.tagged = [TOTE];
+    mount();
+    (await until(() => container.querySelector<HTMLButtonElement>('.kith-shop-chip')))!.click();
+    const close = await until(() =>
+      container.querySelector<HTMLButtonElement>('.kith-product .kith-close'),
+    );
+    expect(close.className).toBe('kith-close kith-product-close');
+    expect(close.getAttribute('aria-label')).toBe('Close');
+    close.click();
+    await until(() => !container.querySelector('.kith-product'));
+    expect(container.querySelector('.kith-shop-chip')?.getAttribute('aria-expanded')).toBe('false');
+  });
 
   it('a product shared offline shows as queued on its card, and is sent once when the connection returns', async () => {
     client.tagged = [TOTE];
