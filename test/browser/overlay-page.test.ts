@@ -7,9 +7,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import {
-  buildExtension,
-  chromiumPath,
   type FixtureServer,
+  type FriendsWorld,
   type KithBrowser,
   launchBrowser,
   overlayOf,
@@ -17,11 +16,9 @@ import {
   screenshot,
   sharedSetup,
   signIn,
-  startFixtureServer,
+  startFriendsWorld,
 } from '../fixtures/browser';
-import { openTestDatabase, type TestDatabase } from '../fixtures/db';
-import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
-import { startLive } from '../fixtures/live';
+import type { TestUser } from '../fixtures/deps';
 
 const SITES: { name: string; host: SiteHost; path: string; clip: string }[] = [
   {
@@ -88,8 +85,8 @@ function pageLayout(page: Page) {
 }
 
 describe('the overlay on the sites’ pages', () => {
+  let base: FriendsWorld;
   let fixtures: FixtureServer;
-  let database: TestDatabase;
   let server: RunningServer;
   let cleo: TestUser;
   let dan: TestUser;
@@ -98,19 +95,9 @@ describe('the overlay on the sites’ pages', () => {
 
   // Setup failures (no Chromium, a broken build) fail every test; see sharedSetup.
   const world = sharedSetup(async () => {
-    chromiumPath();
-    let extensionDir: string;
-    [extensionDir, fixtures, database] = await Promise.all([
-      buildExtension(),
-      startFixtureServer(),
-      openTestDatabase('pglite'),
-    ]);
-    const deps = makeDeps(database.db);
-    server = await startLive(deps);
-    cleo = await signUp(deps, 'Cleo');
-    dan = await signUp(deps, 'Dan');
-    await befriend(cleo, dan);
-    groupId = (await cleo.api.groups.create({ name: 'Climbing crew', memberIds: [dan.id] })).id;
+    base = await startFriendsWorld(['Cleo', 'Dan'], 'Climbing crew');
+    ({ fixtures, server, groupId } = base);
+    [cleo, dan] = base.people;
     // Dan has talked about the first clip of every site.
     for (const site of SITES) {
       await dan.api.messages.send({
@@ -121,16 +108,14 @@ describe('the overlay on the sites’ pages', () => {
         atSeconds: 1,
       });
     }
-    browser = await launchBrowser({ extensionDir, fixtures });
+    browser = await launchBrowser({ extensionDir: base.extensionDir, fixtures });
     await signIn(browser, cleo, server.url, 'correct horse battery');
   });
   beforeAll(world.start);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await database?.close();
-    await fixtures?.close();
+    await base?.close();
   });
 
   for (const site of SITES) {

@@ -6,31 +6,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import {
-  buildExtension,
-  chromiumPath,
   type FixtureServer,
+  type FriendsWorld,
   type KithBrowser,
   launchBrowserPair,
   openOverlayTab,
   screenshot,
   sharedSetup,
   signInEach,
-  startFixtureServer,
+  startFriendsWorld,
   textsOf,
 } from '../fixtures/browser';
-import { openTestDatabase, type TestDatabase } from '../fixtures/db';
-import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
-import { startLive } from '../fixtures/live';
+import type { TestUser } from '../fixtures/deps';
 
 const PASSWORD = 'correct horse battery';
 const CLIP_PAGE = '/@scout2015/video/7301234567890123451';
 const CLIP_URL = 'https://www.tiktok.com/@scout2015/video/7301234567890123451';
 
 describe('the overlay, two friends on a TikTok clip', () => {
+  let base: FriendsWorld;
   let fixtures: FixtureServer;
-  let database: TestDatabase;
   let server: RunningServer;
-  let extensionDir: string;
   let ana: TestUser;
   let ben: TestUser;
   let groupId: string;
@@ -39,19 +35,13 @@ describe('the overlay, two friends on a TikTok clip', () => {
 
   // Setup failures (no Chromium, a broken build) fail every test; see sharedSetup.
   const world = sharedSetup(async () => {
-    chromiumPath();
-    [extensionDir, fixtures, database] = await Promise.all([
-      buildExtension(),
-      startFixtureServer(),
-      openTestDatabase('pglite'),
-    ]);
-    const deps = makeDeps(database.db);
-    server = await startLive(deps);
-    ana = await signUp(deps, 'Ana');
-    ben = await signUp(deps, 'Ben');
-    await befriend(ana, ben);
-    groupId = (await ana.api.groups.create({ name: 'Roommates', memberIds: [ben.id] })).id;
-    [anaBrowser, benBrowser] = await launchBrowserPair({ extensionDir, fixtures });
+    base = await startFriendsWorld(['Ana', 'Ben'], 'Roommates');
+    ({ fixtures, server, groupId } = base);
+    [ana, ben] = base.people;
+    [anaBrowser, benBrowser] = await launchBrowserPair({
+      extensionDir: base.extensionDir,
+      fixtures,
+    });
     await signInEach(
       [
         [anaBrowser, ana],
@@ -65,9 +55,7 @@ describe('the overlay, two friends on a TikTok clip', () => {
 
   afterAll(async () => {
     await Promise.all([anaBrowser?.close(), benBrowser?.close()]);
-    await server?.close();
-    await database?.close();
-    await fixtures?.close();
+    await base?.close();
   });
 
   it('Ana shares a clip to Roommates, Ben sees it live, replies at a moment, Ana sees the reply', async () => {
