@@ -280,6 +280,8 @@ function spawnMain(env: Record<string, string>): Child {
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: the server under npx and tsx can be ended with the wrappers.
+    detached: true,
   });
   let output = '';
   child.stdout?.on('data', (d) => {
@@ -344,9 +346,13 @@ describe('server/main.ts as a process', () => {
   const children: Child[] = [];
   const dataDir = mkdtempSync(path.join(tmpdir(), 'kith-main-'));
   afterAll(async () => {
+    // The whole group: after a failed test the server may still run under its exited wrappers.
     for (const child of children) {
-      if (child.process.exitCode === null && child.process.signalCode === null)
-        child.process.kill('SIGKILL');
+      try {
+        if (child.process.pid) process.kill(-child.process.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
     rmSync(dataDir, { recursive: true, force: true });
   });
