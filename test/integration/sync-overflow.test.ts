@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app';
+import type { SyncEvent } from '../../server/routers/sync';
 import type { Deps } from '../../server/trpc';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp } from '../fixtures/deps';
@@ -110,4 +111,36 @@ describe('a stream whose client stops reading', () => {
     raw.close();
     anaSocket.close();
   }, 60_000);
+
+  it('in process, a stream left unread for more than 5,000 events is told to resync and ends', async () => {
+    const cy = await signUp(deps, 'cy');
+    const dee = await signUp(deps, 'dee');
+    await befriend(cy, dee);
+    const group = await cy.api.groups.create({ name: 'Unread', memberIds: [dee.id] });
+    const stream = (await dee.api.sync.events({})) as AsyncIterable<[string, SyncEvent]>;
+    const iterator = stream[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.[1].type).toBe('ready');
+    const count = 5_100;
+    for (let i = 0; i < count; i++) {
+      await deps.bus.publish({
+        groupId: group.id,
+        type: 'typing',
+        userId: cy.id,
+        payload: { groupId: group.id, userId: cy.id, n: i },
+        createdAt: new Date().toISOString(),
+      });
+    }
+    const types: string[] = [];
+    // Everything is queued: each read answers at once, and the stream must end by itself.
+    const read = () =>
+      Promise.race([
+        iterator.next(),
+        new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 2000)),
+      ]);
+    for (let next = await read(); next !== 'waiting' && !next.done; next = await read())
+      types.push(next.value[1].type);
+    expect(types.length).toBeLessThan(count);
+    expect(types.filter((t) => t === 'typing').length).toBe(5_000);
+    expect(types.at(-1)).toBe('resync');
+  });
 });
