@@ -10,7 +10,7 @@ import {
   openInNewTab,
   type ShopProduct,
   safeImage,
-  shopApi,
+  shopMutate,
 } from './shop-api';
 import { type UserLine, UserLineText } from './user-line';
 
@@ -72,7 +72,7 @@ function BuyButton({ product, source }: { product: ShopProduct; source: Purchase
     if (state.kind === 'buying') return;
     setState({ kind: 'buying' });
     try {
-      const { checkoutUrl } = await shopApi().checkout.create.mutate({
+      const { checkoutUrl } = await shopMutate('checkout.create', {
         items: [{ productId: product.id, quantity: 1 }],
         source: {
           ...(source.url ? { url: source.url } : {}),
@@ -290,7 +290,7 @@ export function ProductCard({
     if (!body || busy) return;
     setBusy(true);
     try {
-      await shopApi().brands.ask.mutate({
+      await shopMutate('brands.ask', {
         brandId: product.brandId,
         body,
         productId: product.id,

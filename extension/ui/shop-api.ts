@@ -1,17 +1,26 @@
-import { type BackgroundApi, backgroundClient } from '../lib/api';
-import type { RouterOutputs } from '../lib/protocol';
+import { type RouterInputs, type RouterOutputs, sendMessage } from '../lib/protocol';
 
 /** A product as `products.get` and `shop.forClip` describe it. */
 export type ShopProduct = RouterOutputs['products']['get'];
 /** A product tagged in a clip, with the part of the clip it shows in. */
 export type TaggedProduct = RouterOutputs['shop']['forClip']['products'][number];
 
-let shared: BackgroundApi | null = null;
+/** The shop's mutations the overlay runs: checkout, brand questions. */
+interface ShopMutations {
+  'checkout.create': [RouterInputs['checkout']['create'], RouterOutputs['checkout']['create']];
+  'brands.ask': [RouterInputs['brands']['ask'], RouterOutputs['brands']['ask']];
+}
 
-/** The typed client for the shop's mutations (checkout, product messages, brand questions). */
-export function shopApi(): BackgroundApi {
-  shared ??= backgroundClient();
-  return shared;
+/**
+ * Runs one of the shop's mutations through the background (`api.call`), which sends it with the
+ * user's token. A plain message rather than a tRPC client keeps the content script small; a
+ * refusal rejects with the server's words as the error's message, as the popup's client does.
+ */
+export function shopMutate<P extends keyof ShopMutations>(
+  path: P,
+  input: ShopMutations[P][0],
+): Promise<ShopMutations[P][1]> {
+  return sendMessage('api.call', { path, type: 'mutation', input }) as Promise<ShopMutations[P][1]>;
 }
 
 /** A price in minor units, in its currency, the way the reader's locale writes money. */

@@ -1,11 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { KithError } from '../../../extension/lib/errors';
+import { sendMessage } from '../../../extension/lib/protocol';
 import {
+  errorText,
   formatPrice,
   inRange,
   newClientId,
   openInNewTab,
   safeImage,
+  shopMutate,
 } from '../../../extension/ui/shop-api';
+
+// The messenger to the background, replaced so a test can answer `api.call` itself.
+vi.mock('../../../extension/lib/protocol', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../extension/lib/protocol')>()),
+  sendMessage: vi.fn(),
+}));
 
 describe('overlay shop helpers', () => {
   it('formats minor units in the currency’s own digits', () => {
@@ -45,5 +55,41 @@ describe('overlay shop helpers', () => {
     const opened = { open: () => ({ opener: {} }) } as unknown as Window;
     expect(openInNewTab('https://checkout.example/s', blocked)).toBe(false);
     expect(openInNewTab('https://checkout.example/s', opened)).toBe(true);
+  });
+});
+
+describe('the shop mutations, through the background', () => {
+  afterEach(() => {
+    vi.mocked(sendMessage).mockReset();
+  });
+
+  it('sends each as an api.call mutation and answers with what the background returns', async () => {
+    const calls: unknown[] = [];
+    vi.mocked(sendMessage).mockImplementation(async (type, data) => {
+      calls.push([type, data]);
+      const { path } = data as { path: string };
+      if (path === 'brands.ask') throw new KithError('FORBIDDEN', 'That brand takes no questions');
+      return { checkoutUrl: 'https://checkout.example/s' };
+    });
+    const input = {
+      items: [{ productId: 'p1', quantity: 1 }],
+      source: { url: 'https://www.tiktok.com/@a/video/1' },
+      clientId: 'buy_1',
+    };
+    await expect(shopMutate('checkout.create', input)).resolves.toEqual({
+      checkoutUrl: 'https://checkout.example/s',
+    });
+    const ask = {
+      brandId: 'b1',
+      body: 'Does it come in blue?',
+      productId: 'p1',
+      clientId: 'ask_1',
+    };
+    const refused = await shopMutate('brands.ask', ask).catch((error: unknown) => error);
+    expect(errorText(refused)).toBe('That brand takes no questions');
+    expect(calls).toEqual([
+      ['api.call', { path: 'checkout.create', type: 'mutation', input }],
+      ['api.call', { path: 'brands.ask', type: 'mutation', input: ask }],
+    ]);
   });
 });
