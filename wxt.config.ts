@@ -16,7 +16,14 @@ export default defineConfig({
   // KITH_OUT_DIR lets tests build and zip into a folder of their own, so they never clash with
   // a `wxt build` another test or person runs into `.output/` at the same time.
   outDir: process.env.KITH_OUT_DIR ?? '.output',
-  vite: () => ({ plugins: [preact()] }),
+  vite: ({ mode }) => {
+    // A production build (`wxt build`, `wxt zip`) is what ships, whatever NODE_ENV the shell has
+    // (vitest sets `test`): Vite keys the development JSX transform (a file name and line number
+    // on every element), `process.env.NODE_ENV` and Preact's devtools bridge on NODE_ENV, not on
+    // the mode, and would put them all in the content script.
+    if (mode === 'production') process.env.NODE_ENV = 'production';
+    return { plugins: [preact()] };
+  },
   hooks: {
     // The overlay's shadow-root CSS is a web-accessible resource limited to the content script's
     // matches. Sites the user turns Kith on for (optional permissions) need it too; the URL is

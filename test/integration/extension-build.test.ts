@@ -278,6 +278,18 @@ describe('the content script size budget', () => {
       `over the content-script budget: ${files}. See what grew with npm run bench -- overlay`,
     ).toBeLessThanOrEqual(CONTENT_SCRIPT_BUDGET_BYTES);
   });
+
+  it('is a production build wherever it is made, with no tRPC client in it', async () => {
+    // This suite runs with NODE_ENV=test, which Vite would otherwise follow into a development
+    // build: a file name and line number on every element, and Preact's devtools bridge.
+    expect(process.env.NODE_ENV).toBe('test');
+    const script = await readFile(path.join(out, 'chrome-mv3/content-scripts/overlay.js'), 'utf8');
+    expect(script).not.toMatch(/lineNumber:|columnNumber:/);
+    expect(script).not.toContain('__PREACT_DEVTOOLS__');
+    // The overlay reaches the server through the background's messages (`api.call`); the tRPC
+    // client is for the popup only.
+    expect(script).not.toContain('TRPCClientError');
+  });
 });
 
 describe('the Firefox build (MV2)', () => {
