@@ -397,23 +397,20 @@ describe('server/main.ts as a process', () => {
     // A first start creates the database on disk; on a busy machine that takes a while.
   }, 180_000);
 
-  it('refuses to start with an invalid PORT and names the variable', async () => {
-    const child = spawnMain({ PORT: 'notaport', DATA_DIR: dataDir });
-    children.push(child);
-    const exited = await child.exit;
-    expect(exited.code).not.toBe(0);
-    expect(exited.code).not.toBeNull();
-    expect(child.output()).toMatch(/PORT/);
-    expect(child.output()).not.toMatch(/Kith is running/);
-  }, 60_000);
-
-  it('refuses to start with an invalid rate limit and names the variable', async () => {
-    const child = spawnMain({ LIMIT_SENDS: '0', DATA_DIR: dataDir });
-    children.push(child);
-    const exited = await child.exit;
-    expect(exited.code).not.toBe(0);
-    expect(exited.code).not.toBeNull();
-    expect(child.output()).toMatch(/LIMIT_SENDS: must be a whole number/);
-    expect(child.output()).not.toMatch(/Kith is running/);
-  }, 60_000);
+  it.each([
+    ['PORT', { PORT: 'notaport' }, /PORT/],
+    ['rate limit', { LIMIT_SENDS: '0' }, /LIMIT_SENDS: must be a whole number/],
+  ])(
+    'refuses to start with an invalid %s and names the variable',
+    async (_, env, named) => {
+      const child = spawnMain({ ...env, DATA_DIR: dataDir });
+      children.push(child);
+      const exited = await child.exit;
+      expect(exited.code).not.toBe(0);
+      expect(exited.code).not.toBeNull();
+      expect(child.output()).toMatch(named);
+      expect(child.output()).not.toMatch(/Kith is running/);
+    },
+    60_000,
+  );
 });
