@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SWEEP_MARGIN_MS,
   SESSION_LIFETIME_MS,
@@ -8,64 +8,46 @@ import {
   sweepStaleOrders,
 } from '../../server/payments/sweeper';
 import {
-  makeProduct,
-  newClientId,
-  openShopWithBrand,
   orderRow,
-  type Shop,
+  orderStatus,
+  placePendingOrder,
   stockOf,
+  useShopWithBrand,
 } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
-import type { TestUser } from '../fixtures/deps';
 
 const HOUR = 60 * 60 * 1000;
 
 describe.each(engines)('sweeping stale pending orders on %s', (engine) => {
-  let shop: Shop;
-  let owner: TestUser;
-  let buyer: TestUser;
-  let brandId: string;
-
-  beforeAll(async () => {
-    ({ shop, owner, buyer, brandId } = await openShopWithBrand(engine, {
-      owner: 'swowner',
-      buyer: 'swbuyer',
-      brand: 'Sweep & Co',
-    }));
+  const world = useShopWithBrand(engine, {
+    owner: 'swowner',
+    buyer: 'swbuyer',
+    brand: 'Sweep & Co',
   });
-  afterAll(() => shop?.close());
-
-  async function pendingOrder(stock: number | null = 10, quantity = 1) {
-    const product = await makeProduct(owner, brandId, { stock });
-    const { orderId } = await buyer.api.checkout.create({
-      items: [{ productId: product.id, quantity }],
-      clientId: newClientId(),
-    });
-    const sessionId = shop.fake.sessionForOrder(orderId)!.id as string;
-    return { orderId, sessionId, productId: product.id };
-  }
+  const pendingOrder = (stock: number | null = 10, quantity = 1) =>
+    placePendingOrder(world, { stock, quantity });
+  const statusOf = (orderId: string) => orderStatus(world.shop, orderId);
 
   /** Moves the order's creation `ms` into the past. */
   async function age(orderId: string, ms: number) {
-    await shop.database.db.execute(
+    await world.shop.database.db.execute(
       sql`update orders set created_at = created_at - make_interval(secs => ${ms / 1000}) where id = ${orderId}`,
     );
   }
 
-  const statusOf = async (orderId: string) => (await orderRow(shop, orderId))?.status;
   const stale = SESSION_LIFETIME_MS + DEFAULT_SWEEP_MARGIN_MS + HOUR;
 
   it('expires a pending order past its session and margin; a fresh one and a paid one stay', async () => {
     const old = await pendingOrder();
     const fresh = await pendingOrder();
     const paid = await pendingOrder(10, 2);
-    await shop.fake.pay(paid.sessionId);
+    await world.shop.fake.pay(paid.sessionId);
     await age(old.orderId, stale);
     await age(paid.orderId, stale);
     // Past the session's 24 h but inside the margin: Stripe's own webhook may still come.
     await age(fresh.orderId, SESSION_LIFETIME_MS + DEFAULT_SWEEP_MARGIN_MS / 2);
 
-    const result = await sweepStaleOrders(shop.database.db);
+    const result = await sweepStaleOrders(world.shop.database.db);
     expect(result.orderIds).toContain(old.orderId);
     expect(result.orderIds).not.toContain(fresh.orderId);
     expect(result.orderIds).not.toContain(paid.orderId);
@@ -73,23 +55,23 @@ describe.each(engines)('sweeping stale pending orders on %s', (engine) => {
     expect(await statusOf(old.orderId)).toBe('expired');
     expect(await statusOf(fresh.orderId)).toBe('pending');
     expect(await statusOf(paid.orderId)).toBe('paid');
-    expect(await stockOf(shop, paid.productId)).toBe(8);
-    const view = await buyer.api.orders.get({ orderId: old.orderId });
+    expect(await stockOf(world.shop, paid.productId)).toBe(8);
+    const view = await world.buyer.api.orders.get({ orderId: old.orderId });
     expect(view).toMatchObject({ status: 'expired', checkoutUrl: null });
     expect(view.closedAt).not.toBeNull();
   });
 
   it('the given "now" decides what is stale', async () => {
     const order = await pendingOrder();
-    const result = await shop.database.db.execute<{ ms: number }>(
+    const result = await world.shop.database.db.execute<{ ms: number }>(
       sql`select (extract(epoch from created_at) * 1000)::float8 as ms from orders where id = ${order.orderId}`,
     );
     const created = new Date(Number(result.rows[0]?.ms));
     const edge = created.getTime() + SESSION_LIFETIME_MS + DEFAULT_SWEEP_MARGIN_MS;
-    const before = await sweepStaleOrders(shop.database.db, { now: new Date(edge - 1000) });
+    const before = await sweepStaleOrders(world.shop.database.db, { now: new Date(edge - 1000) });
     expect(before.orderIds).not.toContain(order.orderId);
     expect(await statusOf(order.orderId)).toBe('pending');
-    const after = await sweepStaleOrders(shop.database.db, { now: new Date(edge + 1000) });
+    const after = await sweepStaleOrders(world.shop.database.db, { now: new Date(edge + 1000) });
     expect(after.orderIds).toContain(order.orderId);
     expect(await statusOf(order.orderId)).toBe('expired');
   });
@@ -97,19 +79,19 @@ describe.each(engines)('sweeping stale pending orders on %s', (engine) => {
   it('running again changes nothing more', async () => {
     const order = await pendingOrder();
     await age(order.orderId, stale);
-    expect((await sweepStaleOrders(shop.database.db)).orderIds).toContain(order.orderId);
-    const first = await orderRow(shop, order.orderId);
-    const again = await sweepStaleOrders(shop.database.db);
+    expect((await sweepStaleOrders(world.shop.database.db)).orderIds).toContain(order.orderId);
+    const first = await orderRow(world.shop, order.orderId);
+    const again = await sweepStaleOrders(world.shop.database.db);
     expect(again).toEqual({ expired: 0, orderIds: [] });
-    expect(await orderRow(shop, order.orderId)).toEqual(first);
+    expect(await orderRow(world.shop, order.orderId)).toEqual(first);
   });
 
   it('two sweeps at once expire each order exactly once', async () => {
     const batch = [await pendingOrder(), await pendingOrder(), await pendingOrder()];
     for (const o of batch) await age(o.orderId, stale);
     const runs = await Promise.all([
-      sweepStaleOrders(shop.database.db),
-      sweepStaleOrders(shop.database.db),
+      sweepStaleOrders(world.shop.database.db),
+      sweepStaleOrders(world.shop.database.db),
     ]);
     const swept = runs
       .flatMap((r) => r.orderIds)
@@ -120,36 +102,36 @@ describe.each(engines)('sweeping stale pending orders on %s', (engine) => {
 
   it('an order whose session completed and awaits an asynchronous payment is left alone', async () => {
     const order = await pendingOrder();
-    await shop.fake.pay(order.sessionId, { async: true });
+    await world.shop.fake.pay(order.sessionId, { async: true });
     expect(await statusOf(order.orderId)).toBe('pending');
     await age(order.orderId, stale);
-    expect((await sweepStaleOrders(shop.database.db)).orderIds).not.toContain(order.orderId);
+    expect((await sweepStaleOrders(world.shop.database.db)).orderIds).not.toContain(order.orderId);
     expect(await statusOf(order.orderId)).toBe('pending');
   });
 
   it('a late checkout.session.completed for a swept order marks it paid: money moved wins', async () => {
     const order = await pendingOrder(5, 2);
     await age(order.orderId, stale);
-    await sweepStaleOrders(shop.database.db);
+    await sweepStaleOrders(world.shop.database.db);
     expect(await statusOf(order.orderId)).toBe('expired');
     // The buyer had paid in time; the webhook arrives only now.
-    const events = await shop.fake.pay(order.sessionId);
+    const events = await world.shop.fake.pay(order.sessionId);
     expect(events.map((e) => e.type)).toContain('checkout.session.completed');
     expect(
-      shop.fake.deliveries.filter((d) => events.includes(d.event)).map((d) => d.status),
+      world.shop.fake.deliveries.filter((d) => events.includes(d.event)).map((d) => d.status),
     ).toEqual(events.map(() => 200));
-    const row = await orderRow(shop, order.orderId);
+    const row = await orderRow(world.shop, order.orderId);
     expect(row?.status).toBe('paid');
     expect(row?.paid_at).not.toBeNull();
-    expect(await stockOf(shop, order.productId)).toBe(3);
+    expect(await stockOf(world.shop, order.productId)).toBe(3);
     // Stripe was asked before the order was revived.
-    expect(shop.fake.calls('GET', `/v1/checkout/sessions/${order.sessionId}`).length).toBe(1);
+    expect(world.shop.fake.calls('GET', `/v1/checkout/sessions/${order.sessionId}`).length).toBe(1);
     // Redelivered, nothing more happens; and the sweeper never touches a paid order.
-    for (const event of events) await shop.fake.deliver(event);
-    await sweepStaleOrders(shop.database.db);
+    for (const event of events) await world.shop.fake.deliver(event);
+    await sweepStaleOrders(world.shop.database.db);
     expect(await statusOf(order.orderId)).toBe('paid');
-    expect(await stockOf(shop, order.productId)).toBe(3);
-    expect((await buyer.api.orders.get({ orderId: order.orderId })).closedAt).toBeNull();
+    expect(await stockOf(world.shop, order.productId)).toBe(3);
+    expect((await world.buyer.api.orders.get({ orderId: order.orderId })).closedAt).toBeNull();
   });
 
   it('the periodic sweeper sweeps on demand, logs how many, and stops', async () => {
@@ -157,7 +139,7 @@ describe.each(engines)('sweeping stale pending orders on %s', (engine) => {
     await age(order.orderId, stale);
     const lines: { msg: string; expired?: number }[] = [];
     const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const sweeper = startSweeper({ db: shop.database.db, log }, { firstRunMs: 3_600_000 });
+    const sweeper = startSweeper({ db: world.shop.database.db, log }, { firstRunMs: 3_600_000 });
     const expired = await sweeper.runOnce();
     await sweeper.stop();
     expect(expired).toBeGreaterThanOrEqual(1);

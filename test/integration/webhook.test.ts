@@ -2,90 +2,68 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/db/client';
 import { type FakeEvent, startFakeStripe } from '../fakes/stripe';
 import {
   countRows,
   makeProduct,
-  newClientId,
-  openShopWithBrand,
   orderRow,
-  type Shop,
+  orderStatus,
+  placePendingOrder,
+  type ShopWithBrand,
   shuffled,
   stockOf,
+  useShopWithBrand,
 } from '../fixtures/commerce';
 import { engines, openTestDatabase } from '../fixtures/db';
-import type { TestUser } from '../fixtures/deps';
 import { httpClient } from '../fixtures/live';
 import { freePort, spawnServer } from '../fixtures/process';
 import { dbSnapshot } from '../fixtures/snapshot';
 
 describe.each(engines)('Stripe webhook on %s', (engine) => {
-  let shop: Shop;
-  let owner: TestUser;
-  let buyer: TestUser;
-  let brandId: string;
-
-  beforeAll(async () => {
-    ({ shop, owner, buyer, brandId } = await openShopWithBrand(engine, {
-      owner: 'owner',
-      buyer: 'buyer',
-      brand: 'Hook & Co',
-    }));
-  });
-  afterAll(() => shop?.close());
-
+  const world = useShopWithBrand(engine, { owner: 'owner', buyer: 'buyer', brand: 'Hook & Co' });
   /** A product with `stock` units and a pending order for `quantity` of it. */
-  async function pendingOrder(stock: number | null = 10, quantity = 2) {
-    const product = await makeProduct(owner, brandId, { stock, priceCents: 1500 });
-    const { orderId } = await buyer.api.checkout.create({
-      items: [{ productId: product.id, quantity }],
-      clientId: newClientId(),
-    });
-    const sessionId = shop.fake.sessionForOrder(orderId)!.id as string;
-    return { productId: product.id, orderId, sessionId, quantity };
-  }
-
-  const statusOf = async (orderId: string) => (await orderRow(shop, orderId))?.status;
-
+  const pendingOrder = (stock: number | null = 10, quantity = 2) =>
+    placePendingOrder(world, { stock, quantity, priceCents: 1500 });
+  const statusOf = (orderId: string) => orderStatus(world.shop, orderId);
   async function deliverAll(events: FakeEvent[]) {
     for (const event of events) {
-      const delivery = await shop.fake.deliver(event);
+      const delivery = await world.shop.fake.deliver(event);
       expect(delivery.status, `${event.type}: ${delivery.body}`).toBe(200);
     }
   }
 
   it('create → pay → signed webhook → paid, stock taken once, seen by buyer and brand', async () => {
     const { orderId, sessionId, productId } = await pendingOrder(10, 3);
-    const events = await shop.fake.pay(sessionId); // delivered to /stripe/webhook
+    const events = await world.shop.fake.pay(sessionId); // delivered to /stripe/webhook
     expect(events.map((e) => e.type)).toContain('checkout.session.completed');
     expect(
-      shop.fake.deliveries.filter((d) => events.includes(d.event)).map((d) => d.status),
+      world.shop.fake.deliveries.filter((d) => events.includes(d.event)).map((d) => d.status),
     ).toEqual(events.map(() => 200));
-    expect(await stockOf(shop, productId)).toBe(7);
-    const mine = await buyer.api.orders.get({ orderId });
+    expect(await stockOf(world.shop, productId)).toBe(7);
+    const mine = await world.buyer.api.orders.get({ orderId });
     expect(mine).toMatchObject({ status: 'paid', totalCents: 4500, checkoutUrl: null });
     expect(mine.paidAt).not.toBeNull();
-    const sales = await owner.api.brands.orders({ brandId, status: 'paid' });
+    const sales = await world.owner.api.brands.orders({ brandId: world.brandId, status: 'paid' });
     expect(sales.orders.map((o) => o.id)).toContain(orderId);
     // The buyer lands on the success page, which shows the order state.
-    const page = await fetch(`${shop.server.url}/checkout/success?order=${orderId}`);
+    const page = await fetch(`${world.shop.server.url}/checkout/success?order=${orderId}`);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/data-status="paid"/);
   });
 
   it('every webhook of a purchase three times, shuffled, ends in one paid order and one decrement', async () => {
     const { orderId, sessionId, productId, quantity } = await pendingOrder(10, 2);
-    const events = await shop.fake.pay(sessionId, { deliver: false });
-    const stored = await countRows(shop, 'stripe_events');
+    const events = await world.shop.fake.pay(sessionId, { deliver: false });
+    const stored = await countRows(world.shop, 'stripe_events');
     const replay = shuffled([...events, ...events, ...events], 20_251_125);
     await deliverAll(replay);
     expect(await statusOf(orderId)).toBe('paid');
-    expect(await stockOf(shop, productId)).toBe(10 - quantity);
+    expect(await stockOf(world.shop, productId)).toBe(10 - quantity);
     const handled = events.filter((e) => e.type.startsWith('checkout.')).length;
-    expect(await countRows(shop, 'stripe_events')).toBe(stored + handled);
-    const orders = await shop.database.db.execute<{ n: number }>(
+    expect(await countRows(world.shop, 'stripe_events')).toBe(stored + handled);
+    const orders = await world.shop.database.db.execute<{ n: number }>(
       sql`select count(*)::int as n from orders where stripe_session_id = ${sessionId}`,
     );
     expect(orders.rows[0]?.n).toBe(1);
@@ -93,74 +71,74 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
 
   it('the same event delivered concurrently is applied once', async () => {
     const { orderId, sessionId, productId } = await pendingOrder(5, 1);
-    const events = await shop.fake.pay(sessionId, { deliver: false });
+    const events = await world.shop.fake.pay(sessionId, { deliver: false });
     const burst = shuffled([...events, ...events, ...events, ...events], 7);
-    const results = await Promise.all(burst.map((e) => shop.fake.deliver(e)));
+    const results = await Promise.all(burst.map((e) => world.shop.fake.deliver(e)));
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(await statusOf(orderId)).toBe('paid');
-    expect(await stockOf(shop, productId)).toBe(4);
+    expect(await stockOf(world.shop, productId)).toBe(4);
   });
 
   it('a purchase and its refund, replayed three times in any order, end refunded with one decrement', async () => {
     const { orderId, sessionId, productId } = await pendingOrder(10, 2);
-    const paid = await shop.fake.pay(sessionId, { deliver: false });
-    const refunded = await shop.fake.refund(sessionId, { deliver: false });
+    const paid = await world.shop.fake.pay(sessionId, { deliver: false });
+    const refunded = await world.shop.fake.refund(sessionId, { deliver: false });
     for (const seed of [1, 2, 3]) {
       await deliverAll(shuffled([...paid, ...refunded], seed));
     }
-    expect(await orderRow(shop, orderId)).toMatchObject({
+    expect(await orderRow(world.shop, orderId)).toMatchObject({
       status: 'refunded',
       refunded_cents: 3000,
     });
-    expect(await stockOf(shop, productId)).toBe(8);
+    expect(await stockOf(world.shop, productId)).toBe(8);
   });
 
   it('expired after completed stays paid', async () => {
     const { orderId, sessionId } = await pendingOrder();
-    await shop.fake.pay(sessionId);
-    const [late] = await shop.fake.expire(sessionId, { force: true });
+    await world.shop.fake.pay(sessionId);
+    const [late] = await world.shop.fake.expire(sessionId, { force: true });
     expect(late?.type).toBe('checkout.session.expired');
     expect(await statusOf(orderId)).toBe('paid');
   });
 
   it('an unpaid session that expires ends expired; a payment event after that cannot revive it', async () => {
     const { orderId, sessionId, productId } = await pendingOrder(3, 1);
-    await shop.fake.expire(sessionId);
+    await world.shop.fake.expire(sessionId);
     expect(await statusOf(orderId)).toBe('expired');
-    expect((await buyer.api.orders.get({ orderId })).checkoutUrl).toBeNull();
+    expect((await world.buyer.api.orders.get({ orderId })).checkoutUrl).toBeNull();
     // A forged completion for the same session, even correctly signed, is too late.
     const forged = {
-      ...(shop.fake.events.at(-1) as FakeEvent),
+      ...(world.shop.fake.events.at(-1) as FakeEvent),
       id: `evt_forged_${Date.now()}`,
       type: 'checkout.session.completed',
     };
     forged.data = {
       object: { ...forged.data.object, status: 'complete', payment_status: 'paid' },
     };
-    expect((await shop.fake.deliver(forged)).status).toBe(200);
+    expect((await world.shop.fake.deliver(forged)).status).toBe(200);
     expect(await statusOf(orderId)).toBe('expired');
-    expect(await stockOf(shop, productId)).toBe(3);
+    expect(await stockOf(world.shop, productId)).toBe(3);
   });
 
   it('refund after paid → refunded; a partial refund keeps it paid and records the amount', async () => {
     const full = await pendingOrder(10, 1);
-    await shop.fake.pay(full.sessionId);
-    await shop.fake.refund(full.sessionId);
-    expect(await orderRow(shop, full.orderId)).toMatchObject({
+    await world.shop.fake.pay(full.sessionId);
+    await world.shop.fake.refund(full.sessionId);
+    expect(await orderRow(world.shop, full.orderId)).toMatchObject({
       status: 'refunded',
       refunded_cents: 1500,
     });
-    expect((await owner.api.orders.get({ orderId: full.orderId })).status).toBe('refunded');
+    expect((await world.owner.api.orders.get({ orderId: full.orderId })).status).toBe('refunded');
 
     const partial = await pendingOrder(10, 2);
-    await shop.fake.pay(partial.sessionId);
-    await shop.fake.refund(partial.sessionId, { amount: 500 });
-    expect(await orderRow(shop, partial.orderId)).toMatchObject({
+    await world.shop.fake.pay(partial.sessionId);
+    await world.shop.fake.refund(partial.sessionId, { amount: 500 });
+    expect(await orderRow(world.shop, partial.orderId)).toMatchObject({
       status: 'paid',
       refunded_cents: 500,
     });
-    await shop.fake.refund(partial.sessionId);
-    expect(await orderRow(shop, partial.orderId)).toMatchObject({
+    await world.shop.fake.refund(partial.sessionId);
+    expect(await orderRow(world.shop, partial.orderId)).toMatchObject({
       status: 'refunded',
       refunded_cents: 3000,
     });
@@ -168,18 +146,18 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
 
   it('delayed payment methods: completed unpaid waits, then succeeds or fails', async () => {
     const ok = await pendingOrder(10, 1);
-    await shop.fake.pay(ok.sessionId, { async: true });
+    await world.shop.fake.pay(ok.sessionId, { async: true });
     expect(await statusOf(ok.orderId)).toBe('pending');
-    expect(await stockOf(shop, ok.productId)).toBe(10);
-    await shop.fake.asyncResult(ok.sessionId, 'succeeded');
+    expect(await stockOf(world.shop, ok.productId)).toBe(10);
+    await world.shop.fake.asyncResult(ok.sessionId, 'succeeded');
     expect(await statusOf(ok.orderId)).toBe('paid');
-    expect(await stockOf(shop, ok.productId)).toBe(9);
+    expect(await stockOf(world.shop, ok.productId)).toBe(9);
 
     const bad = await pendingOrder(10, 1);
-    await shop.fake.pay(bad.sessionId, { async: true });
-    await shop.fake.asyncResult(bad.sessionId, 'failed');
+    await world.shop.fake.pay(bad.sessionId, { async: true });
+    await world.shop.fake.asyncResult(bad.sessionId, 'failed');
     expect(await statusOf(bad.orderId)).toBe('failed');
-    expect(await stockOf(shop, bad.productId)).toBe(10);
+    expect(await stockOf(world.shop, bad.productId)).toBe(10);
   });
 
   describe('refused deliveries change nothing', () => {
@@ -188,7 +166,7 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
     beforeAll(async () => {
       const order = await pendingOrder();
       orderId = order.orderId;
-      const events = await shop.fake.pay(order.sessionId, { deliver: false });
+      const events = await world.shop.fake.pay(order.sessionId, { deliver: false });
       event = events.find((e) => e.type === 'checkout.session.completed')!;
     });
 
@@ -199,45 +177,45 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
       ['a signature from long ago', { signature: 'old' }],
       ['a body changed after signing', { tamper: true }],
     ])('%s → 400', async (_what, how) => {
-      const before = await dbSnapshot(shop.database.db);
+      const before = await dbSnapshot(world.shop.database.db);
       const payload = JSON.stringify(event);
-      let options: Parameters<Shop['fake']['deliver']>[1] = {};
+      let options: Parameters<ShopWithBrand['shop']['fake']['deliver']>[1] = {};
       if ('signature' in how && how.signature === 'old')
         options = {
-          signature: shop.fake.sign(payload, undefined, Math.floor(Date.now() / 1000) - 3600),
+          signature: world.shop.fake.sign(payload, undefined, Math.floor(Date.now() / 1000) - 3600),
           body: payload,
         };
       else if ('signature' in how) options = { signature: how.signature };
       else if ('secret' in how) options = { secret: how.secret };
       else
         options = {
-          signature: shop.fake.sign(payload),
+          signature: world.shop.fake.sign(payload),
           body: payload.replace('"paid"', '"unpaid"'),
         };
-      const delivery = await shop.fake.deliver(event, options);
+      const delivery = await world.shop.fake.deliver(event, options);
       expect(delivery.status).toBe(400);
-      expect(await dbSnapshot(shop.database.db)).toEqual(before);
+      expect(await dbSnapshot(world.shop.database.db)).toEqual(before);
       expect(await statusOf(orderId)).toBe('pending');
     });
 
     it('then the genuine delivery is applied', async () => {
-      expect((await shop.fake.deliver(event)).status).toBe(200);
+      expect((await world.shop.fake.deliver(event)).status).toBe(200);
       expect(await statusOf(orderId)).toBe('paid');
     });
   });
 
   it('unknown event types are answered 200 and ignored', async () => {
-    const before = await dbSnapshot(shop.database.db);
+    const before = await dbSnapshot(world.shop.database.db);
     for (const type of ['customer.created', 'invoice.paid', 'payment_intent.created']) {
-      const delivery = await shop.fake.deliver(shop.fake.other(type));
+      const delivery = await world.shop.fake.deliver(world.shop.fake.other(type));
       expect(delivery.status).toBe(200);
       expect(JSON.parse(delivery.body)).toMatchObject({ received: true, status: 'ignored' });
     }
-    expect(await dbSnapshot(shop.database.db)).toEqual(before);
+    expect(await dbSnapshot(world.shop.database.db)).toEqual(before);
   });
 
   it('a checkout event for a session that is not ours is recorded and changes nothing', async () => {
-    const event = shop.fake.other('checkout.session.completed');
+    const event = world.shop.fake.other('checkout.session.completed');
     event.data.object = {
       id: 'cs_test_elsewhere',
       object: 'checkout.session',
@@ -245,16 +223,16 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
       payment_status: 'paid',
       status: 'complete',
     };
-    const orders = await countRows(shop, 'orders');
-    const delivery = await shop.fake.deliver(event);
+    const orders = await countRows(world.shop, 'orders');
+    const delivery = await world.shop.fake.deliver(event);
     expect(delivery.status).toBe(200);
-    expect(await countRows(shop, 'orders')).toBe(orders);
+    expect(await countRows(world.shop, 'orders')).toBe(orders);
   });
 
   it('GET is not allowed and an oversized body is refused', async () => {
-    const get = await fetch(`${shop.server.url}/stripe/webhook`);
+    const get = await fetch(`${world.shop.server.url}/stripe/webhook`);
     expect(get.status).toBe(405);
-    const big = await fetch(`${shop.server.url}/stripe/webhook`, {
+    const big = await fetch(`${world.shop.server.url}/stripe/webhook`, {
       method: 'POST',
       headers: { 'stripe-signature': 't=1,v1=x' },
       body: 'x'.repeat(2 * 1024 * 1024),
@@ -265,30 +243,32 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
   describe('return pages', () => {
     it('cancel shows the order, and cancelling expires the session at Stripe', async () => {
       const { orderId, sessionId } = await pendingOrder();
-      const page = await fetch(`${shop.server.url}/checkout/cancel?order=${orderId}`);
+      const page = await fetch(`${world.shop.server.url}/checkout/cancel?order=${orderId}`);
       const html = await page.text();
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
       expect(html).toMatch(/Nothing was charged/);
-      expect(html).toContain(`href="${shop.fake.url}/checkout/${sessionId}"`);
-      const cancelled = await fetch(`${shop.server.url}/checkout/cancel?order=${orderId}`, {
+      expect(html).toContain(`href="${world.shop.fake.url}/checkout/${sessionId}"`);
+      const cancelled = await fetch(`${world.shop.server.url}/checkout/cancel?order=${orderId}`, {
         method: 'POST',
       });
       expect(await cancelled.text()).toMatch(/data-status="expired"/);
-      expect(shop.fake.calls('POST', `/v1/checkout/sessions/${sessionId}/expire`)).toHaveLength(1);
+      expect(
+        world.shop.fake.calls('POST', `/v1/checkout/sessions/${sessionId}/expire`),
+      ).toHaveLength(1);
       expect(await statusOf(orderId)).toBe('expired');
     });
 
     it('success settles from Stripe when the webhook is late, and escapes what it shows', async () => {
-      const product = await makeProduct(owner, brandId, {
+      const product = await makeProduct(world.owner, world.brandId, {
         title: '<script>alert("x")</script> & "tote"',
         stock: 4,
       });
-      const { orderId } = await buyer.api.checkout.create({
+      const { orderId } = await world.buyer.api.checkout.create({
         items: [{ productId: product.id, quantity: 1 }],
       });
-      const sessionId = shop.fake.sessionForOrder(orderId)!.id as string;
-      const events = await shop.fake.pay(sessionId, { deliver: false });
-      const page = await fetch(`${shop.server.url}/checkout/success?order=${orderId}`);
+      const sessionId = world.shop.fake.sessionForOrder(orderId)!.id as string;
+      const events = await world.shop.fake.pay(sessionId, { deliver: false });
+      const page = await fetch(`${world.shop.server.url}/checkout/success?order=${orderId}`);
       const html = await page.text();
       expect(html).toMatch(/data-status="paid"/);
       expect(html).not.toContain('<script>');
@@ -296,17 +276,17 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
         '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;tote&quot;',
       );
       expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
-      expect(await stockOf(shop, product.id)).toBe(3);
+      expect(await stockOf(world.shop, product.id)).toBe(3);
       // The webhook arriving afterwards agrees and takes nothing more.
       await deliverAll(events);
       expect(await statusOf(orderId)).toBe('paid');
-      expect(await stockOf(shop, product.id)).toBe(3);
+      expect(await stockOf(world.shop, product.id)).toBe(3);
     });
 
     it('an unknown or malformed order id gets a 404 page', async () => {
       for (const id of ['00000000-0000-4000-8000-000000000000', 'nope', '<x>']) {
         const page = await fetch(
-          `${shop.server.url}/checkout/success?order=${encodeURIComponent(id)}`,
+          `${world.shop.server.url}/checkout/success?order=${encodeURIComponent(id)}`,
         );
         expect(page.status).toBe(404);
         expect(await page.text()).not.toContain('<x>');
