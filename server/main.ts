@@ -25,7 +25,8 @@ async function main() {
     }
     throw error;
   }
-  const log = pino({ level: env.LOG_LEVEL });
+  const logOut = logDestination();
+  const log = pino({ level: env.LOG_LEVEL }, logOut);
   const dataDir = path.resolve(env.DATA_DIR, 'pglite');
   log.info(
     env.DATABASE_URL
@@ -87,9 +88,21 @@ async function main() {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: the operator does not want to wait for the drain.
+      log.warn({ signal }, 'second signal: exiting without waiting for the drain');
+      await exitAfterLogs(logOut, 1);
+      return;
+    }
     stopping = true;
     log.info({ signal }, 'shutting down: no new connections, draining');
+    // Whatever hangs (a stalled database, a client that never reads), the process ends.
+    setTimeout(() => {
+      log.error(
+        `shutdown did not finish within ${DRAIN_DEADLINE_MS / 1000} s; exiting anyway (connections still open were cut)`,
+      );
+      void exitAfterLogs(logOut, 1);
+    }, DRAIN_DEADLINE_MS).unref();
     await running.close();
     await sweeper.stop();
     hub.stop();
@@ -97,10 +110,58 @@ async function main() {
     limitsRedis?.disconnect();
     await database.close();
     log.info('stopped');
-    process.exit(0);
+    await exitAfterLogs(logOut, 0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** How long a SIGTERM may take to drain before the process exits anyway. */
+const DRAIN_DEADLINE_MS = 9_000;
+/** How long the last log lines get to reach their reader at exit (drain + this ≤ 10 s). */
+const LOG_FLUSH_MS = 1_000;
+/** Log lines kept in memory while the reader of stdout is slow; past this, new lines are dropped. */
+const LOG_BACKLOG_BYTES = 8 * 1024 * 1024;
+
+type LogDestination = ReturnType<typeof pino.destination>;
+
+/**
+ * stdout, written asynchronously: a log reader that stalls or goes away never blocks the server
+ * (lines wait in memory, up to `LOG_BACKLOG_BYTES`, then are dropped) and never crashes it.
+ */
+function logDestination(): LogDestination {
+  const destination = pino.destination({ dest: 1, sync: false, maxLength: LOG_BACKLOG_BYTES });
+  // console.log (the start-up banner) to a pipe nobody reads any more is not worth a crash.
+  process.stdout.on('error', () => {});
+  return destination;
+}
+
+/**
+ * Gives the last log lines up to `LOG_FLUSH_MS` to be written, then exits. The destination is
+ * destroyed first, so pino's own flush at exit (a synchronous write that retries for ever on a
+ * full or broken pipe) has nothing to do.
+ */
+async function exitAfterLogs(destination: LogDestination, code: number): Promise<never> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, LOG_FLUSH_MS);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    destination.once('close', done);
+    destination.once('error', done);
+    try {
+      destination.end();
+    } catch {
+      done();
+    }
+  });
+  try {
+    destination.destroy();
+  } catch {
+    // already closed
+  }
+  process.exit(code);
 }
 
 /** Where `npm start` put the unpacked extension builds, if it did. */
