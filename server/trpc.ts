@@ -125,23 +125,59 @@ export const router = t.router;
 export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Whether any string (or key) in a client's input holds U+0000, which PostgreSQL cannot store. */
-function hasNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (value === null || typeof value !== 'object' || depth > 32) return false;
-  return Object.entries(value).some(
-    ([key, item]) => key.includes('\u0000') || hasNul(item, depth + 1),
-  );
+/** `String.prototype.isWellFormed` (Node 20; not yet in TypeScript's ES2023 library). */
+const isWellFormed = (text: string) =>
+  (text as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * What is wrong with the text in a client's raw input, if anything: a NUL character (PostgreSQL
+ * cannot store it) or a lone UTF-16 surrogate (not Unicode at all: PostgreSQL refuses it in
+ * jsonb, and a text column would silently turn it into U+FFFD). Keys are checked as well as
+ * values, at any depth, without recursion.
+ */
+export function textProblem(input: unknown): string | null {
+  // Each node remembers its key and parent; a path is spelled out only for the answer (building
+  // one per node would be quadratic in the depth of a deeply nested input).
+  interface Node {
+    value: unknown;
+    key: string;
+    parent: Node | null;
+  }
+  const field = (node: Node | null) => {
+    const keys: string[] = [];
+    for (let at = node; at?.parent; at = at.parent) keys.push(at.key);
+    const path = keys.reverse().join('.');
+    // Cut short: keys are the client's own.
+    return path ? (path.length > 80 ? `${path.slice(0, 80)}…` : path) : 'the input';
+  };
+  const nul = 'Invalid input: text cannot contain the NUL character (U+0000).';
+  const notUnicode = (what: string) =>
+    `Invalid input: ${what} contains text that is not valid Unicode (a lone surrogate, U+D800–U+DFFF). Send well-formed UTF-8 or UTF-16 text.`;
+  const stack: Node[] = [{ value: input, key: '', parent: null }];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    const { value } = node;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return nul;
+      if (!isWellFormed(value)) return notUnicode(field(node));
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes('\u0000')) return nul;
+      if (!isWellFormed(key)) return notUnicode(`a key in ${field(node)}`);
+      stack.push({ value: item, key, parent: node });
+    }
+  }
+  return null;
 }
 
-/** Text with a NUL character is bad input: refused up front, before it can reach a query. */
-const refuseNul = t.middleware(async ({ getRawInput, next }) => {
-  if (hasNul(await getRawInput())) {
-    throw new TRPCError({
-      code: 'BAD_REQUEST',
-      message: 'Invalid input: text cannot contain the NUL character (U+0000).',
-    });
-  }
+/**
+ * Text that cannot be stored as sent (a NUL character, a lone surrogate) is bad input: refused
+ * up front for every procedure, before zod and before it can reach a query.
+ */
+const refuseBadText = t.middleware(async ({ getRawInput, next }) => {
+  const problem = textProblem(await getRawInput());
+  if (problem) throw new TRPCError({ code: 'BAD_REQUEST', message: problem });
   return next();
 });
 
@@ -159,7 +195,7 @@ const databaseUp = t.middleware(async ({ next }) => {
 
 const procedure = t.procedure.use(databaseUp);
 
-export const publicProcedure = procedure.use(refuseNul);
+export const publicProcedure = procedure.use(refuseBadText);
 
 export const authedProcedure = procedure
   .use(({ ctx, next }) => {
@@ -171,7 +207,7 @@ export const authedProcedure = procedure
     }
     return next({ ctx: { ...ctx, user: ctx.user, tokenHash: ctx.tokenHash } });
   })
-  .use(refuseNul);
+  .use(refuseBadText);
 
 export type AuthedContext = Context & { user: SessionUser; tokenHash: string };
 
