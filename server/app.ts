@@ -1,5 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -59,6 +66,24 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
     'cache-control': 'no-store',
   });
   res.end(JSON.stringify(body));
+}
+
+/** Answers an upgrade request with a plain HTTP error on the raw socket, then closes it. */
+function refuseUpgrade(socket: Duplex, status: number, message: string) {
+  const body = `${message}\n`;
+  socket.on('error', () => {});
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+      'Connection: close',
+      'Content-Type: text/plain; charset=utf-8',
+      'Retry-After: 10',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n'),
+  );
 }
 
 /** Server-side failures go to the log; a client's own mistakes (4xx) do not. */
@@ -151,12 +176,32 @@ export async function startServer(
     keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 10_000 },
     onError: ({ error, path }) => logFailure(deps, error, path, 'socket procedure failed'),
   });
+  // Open sockets per client address, signed in or not: each holds memory and a descriptor.
+  const socketsByAddress = new Map<string, number>();
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path !== '/trpc' && path !== '/trpc/') {
       socket.destroy();
       return;
     }
+    const address = clientIp(req, deps.env.TRUST_PROXY);
+    const cap = deps.limits.settings.socketsPerAddress;
+    const count = socketsByAddress.get(address) ?? 0;
+    if (count >= cap) {
+      refuseUpgrade(
+        socket,
+        429,
+        `Too many open connections from your address (at most ${cap}). Close some of them (other tabs or devices), then try again.`,
+      );
+      return;
+    }
+    socketsByAddress.set(address, count + 1);
+    // The raw socket's close frees the slot, whether the handshake succeeded or not.
+    socket.once('close', () => {
+      const left = (socketsByAddress.get(address) ?? 1) - 1;
+      if (left > 0) socketsByAddress.set(address, left);
+      else socketsByAddress.delete(address);
+    });
     wss.handleUpgrade(req, socket, head, (ws) => {
       coalesceWrites(ws);
       watchStarts(ws);

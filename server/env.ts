@@ -49,6 +49,7 @@ const envSchema = z.object({
   LIMIT_CHECKOUT_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.checkoutWindowSeconds),
   LIMIT_SOCKETS_PER_USER: integer(1, 1000, defaultLimitSettings.socketsPerUser),
   LIMIT_REPLAY: integer(0, 100_000, defaultLimitSettings.replayLimit),
+  LIMIT_SOCKETS_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.socketsPerAddress),
 });
 
 export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string };

@@ -25,6 +25,8 @@ export interface LimitSettings {
   socketsPerUser: number;
   /** Missed events replayed on reconnect; more than this and the client is told to resync. */
   replayLimit: number;
+  /** Open WebSockets per client address (signed in or not), counted per server instance. */
+  socketsPerAddress: number;
 }
 
 export const defaultLimitSettings: LimitSettings = {
@@ -36,6 +38,7 @@ export const defaultLimitSettings: LimitSettings = {
   checkoutWindowSeconds: 10 * 60,
   socketsPerUser: 8,
   replayLimit: 2000,
+  socketsPerAddress: 64,
 };
 
 /** The limits the environment sets (`LIMIT_*`, validated and defaulted by `parseEnv`). */
@@ -50,6 +53,7 @@ export function limitSettingsFromEnv(
     | 'LIMIT_CHECKOUT_WINDOW_SECONDS'
     | 'LIMIT_SOCKETS_PER_USER'
     | 'LIMIT_REPLAY'
+    | 'LIMIT_SOCKETS_PER_ADDRESS'
   >,
 ): Partial<LimitSettings> {
   return {
@@ -61,6 +65,7 @@ export function limitSettingsFromEnv(
     checkoutWindowSeconds: env.LIMIT_CHECKOUT_WINDOW_SECONDS,
     socketsPerUser: env.LIMIT_SOCKETS_PER_USER,
     replayLimit: env.LIMIT_REPLAY,
+    socketsPerAddress: env.LIMIT_SOCKETS_PER_ADDRESS,
   };
 }
 
