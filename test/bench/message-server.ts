@@ -144,7 +144,10 @@ async function startKith(spec: Extract<ServerSpec, { kind: 'kith' }>) {
         onError: (err) => log.warn({ err: err.message }, 'redis bus error'),
       })
     : createMemoryBus();
-  const deps = makeDeps(database.db, { bus, limits: { sends: 1e9, socketsPerUser: 1e6 } });
+  const deps = makeDeps(database.db, {
+    bus,
+    limits: { sends: 1e9, socketsPerUser: 1e6, socketsPerAddress: 1e6 },
+  });
   // As server/main.ts builds it (makeDeps polls every 200 ms and logs nothing, for tests).
   deps.hub = new EventHub({ db: database.db, bus, log });
   deps.log = log;

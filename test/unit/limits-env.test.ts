@@ -29,6 +29,7 @@ const variables: [string, keyof LimitSettings][] = [
   ['LIMIT_CHECKOUT_WINDOW_SECONDS', 'checkoutWindowSeconds'],
   ['LIMIT_SOCKETS_PER_USER', 'socketsPerUser'],
   ['LIMIT_REPLAY', 'replayLimit'],
+  ['LIMIT_SOCKETS_PER_ADDRESS', 'socketsPerAddress'],
 ];
 
 describe('rate limits from the environment', () => {
