@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { startServer } from './app';
 import { type Bus, createMemoryBus, createRedisBus } from './bus';
 import { busChannel, openDatabase } from './db/client';
@@ -91,7 +91,7 @@ async function main() {
     if (stopping) {
       // A second signal: the operator does not want to wait for the drain.
       log.warn({ signal }, 'second signal: exiting without waiting for the drain');
-      await exitAfterLogs(logOut, 1);
+      await exitAfterLogs(log, logOut, 1);
       return;
     }
     stopping = true;
@@ -101,7 +101,7 @@ async function main() {
       log.error(
         `shutdown did not finish within ${DRAIN_DEADLINE_MS / 1000} s; exiting anyway (connections still open were cut)`,
       );
-      void exitAfterLogs(logOut, 1);
+      void exitAfterLogs(log, logOut, 1);
     }, DRAIN_DEADLINE_MS).unref();
     await running.close();
     await sweeper.stop();
@@ -110,7 +110,7 @@ async function main() {
     limitsRedis?.disconnect();
     await database.close();
     log.info('stopped');
-    await exitAfterLogs(logOut, 0);
+    await exitAfterLogs(log, logOut, 0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -141,7 +141,13 @@ function logDestination(): LogDestination {
  * destroyed first, so pino's own flush at exit (a synchronous write that retries for ever on a
  * full or broken pipe) has nothing to do.
  */
-async function exitAfterLogs(destination: LogDestination, code: number): Promise<never> {
+async function exitAfterLogs(
+  log: Logger,
+  destination: LogDestination,
+  code: number,
+): Promise<never> {
+  // Nothing more is logged: a line written after the destination closed would throw.
+  log.level = 'silent';
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, LOG_FLUSH_MS);
     const done = () => {
