@@ -138,6 +138,7 @@ export const clips = pgTable(
     site: text('site').notNull(),
     clipId: text('clip_id').notNull(),
     url: text('url').notNull(),
+    /** No longer written: a clip's title and thumbnail are kept per message (see `messages`). */
     title: text('title'),
     thumbnailUrl: text('thumbnail_url'),
     createdAt: createdAt(),
@@ -160,6 +161,12 @@ export const messages = pgTable(
     kind: text('kind').$type<MessageKind>().notNull().default('text'),
     body: text('body'),
     clipRef: uuid('clip_ref').references(() => clips.id),
+    /**
+     * What this share said of its clip: the title and thumbnail a group sees come from its own
+     * messages, never from the shared `clips` row another group's share could have filled.
+     */
+    clipTitle: text('clip_title'),
+    clipThumbnailUrl: text('clip_thumbnail_url'),
     atSeconds: real('at_seconds'),
     productId: uuid('product_id'),
     replyTo: uuid('reply_to'),

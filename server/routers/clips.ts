@@ -3,6 +3,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { requireMember } from '../access';
 import {
+  clipMeta,
   clipTitleSchema,
   clipUrlSchema,
   findClip,
@@ -70,7 +71,8 @@ export const clipsRouter = router({
       await ctx.limits.consumeSend(ctx.user.id, input.groupIds.length);
       try {
         const views = await transact(ctx, async (tx, emit) => {
-          const clipRef = await upsertClip(tx, input.url, input);
+          const clipRef = await upsertClip(tx, input.url);
+          const meta = clipMeta(input.url, input);
           const out: MessageView[] = [];
           // Group rows are locked in one fixed order (by id), so two shares to overlapping groups
           // listed in different orders wait for each other instead of deadlocking.
@@ -86,6 +88,7 @@ export const clipsRouter = router({
               kind: 'clip',
               body: input.note || null,
               clipRef,
+              ...meta,
               atSeconds: input.atSeconds ?? null,
             });
           }

@@ -576,12 +576,12 @@ export const groupsRouter = router({
         (select count(*)::int from messages m where m.group_id = r.group_id
            and m.deleted_at is null) as message_count,
         fm.body as first_body, fm.kind as first_kind, fm.created_at as first_at,
-        c.url as first_clip_url, c.title as first_clip_title
+        c.url as first_clip_url, fm.clip_title as first_clip_title
       from message_requests r
       join groups g on g.id = r.group_id and g.archived_at is null
       join users u on u.id = r.from_user_id
       left join lateral (
-        select m.body, m.kind, m.created_at, m.clip_ref from messages m
+        select m.body, m.kind, m.created_at, m.clip_ref, m.clip_title from messages m
         where m.group_id = r.group_id and m.deleted_at is null order by m.seq limit 1
       ) fm on true
       left join clips c on c.id = fm.clip_ref

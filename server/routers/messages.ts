@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { isBlockedEitherWay, requireMember } from '../access';
 import type { ResolvedClip } from '../clips/resolve';
-import { clipInputSchema, upsertClip } from '../clips/store';
+import { clipInputSchema, clipMeta, upsertClip } from '../clips/store';
 import type { DbOrTx, Tx } from '../db/client';
 import { groupMembers, groups, messages, reactions, reports } from '../db/schema';
 import { type Emit, publishEphemeral, transact } from '../events';
@@ -78,6 +78,9 @@ export interface StoreMessageInput {
   kind: 'text' | 'clip' | 'product';
   body?: string | null;
   clipRef?: string | null;
+  /** With `clipRef`: this share's title and thumbnail (the thumbnail already checked). */
+  clipTitle?: string | null;
+  clipThumbnailUrl?: string | null;
   atSeconds?: number | null;
   productId?: string | null;
   replyTo?: string | null;
@@ -114,9 +117,10 @@ export async function insertMessage(
         message: 'The message you reply to is not in this group.',
       });
   }
-  const clipRef = input.clip
-    ? await upsertClip(tx, input.clip.url, input.clip)
-    : (input.clipRef ?? null);
+  const clipRef = input.clip ? await upsertClip(tx, input.clip.url) : (input.clipRef ?? null);
+  const meta = input.clip
+    ? clipMeta(input.clip.url, input.clip)
+    : { clipTitle: input.clipTitle ?? null, clipThumbnailUrl: input.clipThumbnailUrl ?? null };
   const seq = member.lastSeq + 1;
   await tx.update(groups).set({ lastSeq: seq }).where(eq(groups.id, input.groupId));
   const [row] = await tx
@@ -129,6 +133,8 @@ export async function insertMessage(
       kind: input.kind,
       body: input.body ?? null,
       clipRef,
+      clipTitle: clipRef ? meta.clipTitle : null,
+      clipThumbnailUrl: clipRef ? meta.clipThumbnailUrl : null,
       atSeconds: input.atSeconds ?? null,
       productId: input.productId ?? null,
       replyTo: input.replyTo ?? null,
