@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { requireMember } from '../access';
+import { periodsOf, requireMember, seenBy, seqVisible } from '../access';
 import {
   clipMeta,
   clipTitleSchema,
@@ -112,8 +112,15 @@ export const clipsRouter = router({
       await requireMember(ctx.db, input.groupId, ctx.user.id);
       const clipRef = await findClip(ctx.db, input.url);
       if (!clipRef) return { clip: input.url, messages: [] };
+      const periods = await periodsOf(ctx.db, input.groupId, ctx.user.id);
       const rows = await selectMessages(ctx.db)
-        .where(and(eq(messages.groupId, input.groupId), eq(messages.clipRef, clipRef)))
+        .where(
+          and(
+            eq(messages.groupId, input.groupId),
+            eq(messages.clipRef, clipRef),
+            seqVisible(periods),
+          ),
+        )
         .orderBy(asc(messages.seq))
         .limit(500);
       return { clip: input.url, messages: await loadMessageViews(ctx.db, rows) };
@@ -149,7 +156,7 @@ export const clipsRouter = router({
       join group_members gm on gm.group_id = m.group_id and gm.user_id = ${me}
       join groups g on g.id = m.group_id and g.archived_at is null
       left join users u on u.id = m.sender_id
-      where m.clip_ref = ${clipRef} and m.deleted_at is null
+      where m.clip_ref = ${clipRef} and m.deleted_at is null and ${seenBy(me)}
       order by m.created_at desc
     `);
       const groupsById = new Map<

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { isBlockedEitherWay, requireMember } from '../access';
+import { inPeriods, isBlockedEitherWay, periodsOf, requireMember, seqVisible } from '../access';
 import type { ResolvedClip } from '../clips/resolve';
 import { clipInputSchema, clipMeta, upsertClip } from '../clips/store';
 import type { DbOrTx, Tx } from '../db/client';
@@ -108,10 +108,11 @@ export async function insertMessage(
   if (input.productId) await requireActiveProduct(tx, input.productId);
   if (input.replyTo) {
     const [target] = await tx
-      .select({ id: messages.id })
+      .select({ id: messages.id, seq: messages.seq })
       .from(messages)
       .where(and(eq(messages.id, input.replyTo), eq(messages.groupId, input.groupId)));
-    if (!target)
+    // Only to a message the sender could see (said while they were a member).
+    if (!target || !inPeriods(await periodsOf(tx, input.groupId, input.senderId), target.seq))
       throw new TRPCError({
         code: 'NOT_FOUND',
         message: 'The message you reply to is not in this group.',
@@ -208,6 +209,7 @@ async function ownMessage(db: DbOrTx, messageId: string, userId: string) {
     .select({
       id: messages.id,
       groupId: messages.groupId,
+      seq: messages.seq,
       senderId: messages.senderId,
       deletedAt: messages.deletedAt,
     })
@@ -221,6 +223,8 @@ async function ownMessage(db: DbOrTx, messageId: string, userId: string) {
   const member = await requireMember(db, row.groupId, userId).catch(() => {
     throw notFound;
   });
+  // Said before they joined or while they were out: not theirs to see, so not to touch.
+  if (!inPeriods(await periodsOf(db, row.groupId, userId), row.seq)) throw notFound;
   return { ...row, kind: member.kind };
 }
 
@@ -271,7 +275,11 @@ export const messagesRouter = router({
     )
     .query(async ({ ctx, input }) => {
       await requireMember(ctx.db, input.groupId, ctx.user.id);
-      const inGroup = eq(messages.groupId, input.groupId);
+      // Only what was said while the caller was a member.
+      const inGroup = and(
+        eq(messages.groupId, input.groupId),
+        seqVisible(await periodsOf(ctx.db, input.groupId, ctx.user.id)),
+      );
       const take = input.limit + 1;
       let rows: Awaited<ReturnType<typeof selectMessages>>;
       if (input.afterSeq !== undefined) {
