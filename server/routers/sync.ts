@@ -146,7 +146,8 @@ export const syncRouter = router({
           .where(eq(sessions.tokenHash, ctx.tokenHash));
         if (!session) throw new TRPCError({ code: 'UNAUTHORIZED', message: SESSION_ENDED_MESSAGE });
         const cursor = input?.lastEventId ? Number(input.lastEventId) : position;
-        // The user's spans in each group: every open one, and those that ended after the cursor.
+        // The user's spans in each group they are in now (earlier spans too, if they were out
+        // for a while). A group they have left replays only their removal from it.
         const periods = await ctx.db
           .select({
             groupId: memberPeriods.groupId,
@@ -162,17 +163,9 @@ export const syncRouter = router({
             ),
           )
           .where(eq(memberPeriods.userId, me));
-        const closed = await ctx.db
-          .select({
-            groupId: memberPeriods.groupId,
-            from: memberPeriods.fromEventId,
-            to: memberPeriods.toEventId,
-          })
-          .from(memberPeriods)
-          .where(and(eq(memberPeriods.userId, me), gt(memberPeriods.toEventId, cursor)));
         const spans = new Map<string, Span[]>();
         const seen = new Set<string>();
-        for (const p of [...periods, ...closed]) {
+        for (const p of periods) {
           const key = `${p.groupId}:${p.from}`;
           if (seen.has(key)) continue;
           seen.add(key);
