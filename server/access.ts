@@ -1,7 +1,15 @@
 import { TRPCError } from '@trpc/server';
-import { and, eq, isNull, or } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from './db/client';
-import { blocks, friendships, groupMembers, groups, users } from './db/schema';
+import {
+  blocks,
+  friendships,
+  groupMembers,
+  groups,
+  memberPeriods,
+  messages,
+  users,
+} from './db/schema';
 
 export const groupNotFound = () =>
   new TRPCError({ code: 'NOT_FOUND', message: 'No such group, or you are not in it.' });
@@ -90,3 +98,97 @@ export async function requireUser(db: DbOrTx, userId: string) {
   if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user.' });
   return row;
 }
+
+/**
+ * Opens a membership span as a user joins: messages after `fromSeq` (by default, the group's
+ * last seq now: nothing said before they joined) are theirs to see. Call under the group's row
+ * lock, then `periodJoinedAt` with the join event's id.
+ */
+export async function openPeriod(tx: DbOrTx, groupId: string, userId: string, fromSeq?: number) {
+  await tx.insert(memberPeriods).values({
+    groupId,
+    userId,
+    fromSeq:
+      fromSeq ?? sql`(select ${groups.lastSeq} from ${groups} where ${groups.id} = ${groupId})`,
+  });
+}
+
+/** Records the join event's id on the open span: events from it on are the member's. */
+export function periodJoinedAt(tx: DbOrTx, groupId: string, userId: string, eventId: number) {
+  return tx
+    .update(memberPeriods)
+    .set({ fromEventId: eventId })
+    .where(
+      and(
+        eq(memberPeriods.groupId, groupId),
+        eq(memberPeriods.userId, userId),
+        isNull(memberPeriods.toSeq),
+      ),
+    );
+}
+
+/** Closes the open span as a user leaves or is removed (under the group's row lock). */
+export async function closePeriod(tx: DbOrTx, groupId: string, userId: string) {
+  await tx
+    .update(memberPeriods)
+    .set({ toSeq: sql`(select ${groups.lastSeq} from ${groups} where ${groups.id} = ${groupId})` })
+    .where(
+      and(
+        eq(memberPeriods.groupId, groupId),
+        eq(memberPeriods.userId, userId),
+        isNull(memberPeriods.toSeq),
+      ),
+    );
+}
+
+/** Records the leaving event's id on the span just closed: it is the last event theirs. */
+export function periodLeftAt(tx: DbOrTx, groupId: string, userId: string, eventId: number) {
+  return tx
+    .update(memberPeriods)
+    .set({ toEventId: eventId })
+    .where(
+      and(
+        eq(memberPeriods.groupId, groupId),
+        eq(memberPeriods.userId, userId),
+        isNotNull(memberPeriods.toSeq),
+        isNull(memberPeriods.toEventId),
+      ),
+    );
+}
+
+export interface Period {
+  fromSeq: number;
+  toSeq: number | null;
+}
+
+/** The spans a user was a member of a group, oldest first. */
+export async function periodsOf(db: DbOrTx, groupId: string, userId: string): Promise<Period[]> {
+  return db
+    .select({ fromSeq: memberPeriods.fromSeq, toSeq: memberPeriods.toSeq })
+    .from(memberPeriods)
+    .where(and(eq(memberPeriods.groupId, groupId), eq(memberPeriods.userId, userId)))
+    .orderBy(memberPeriods.fromSeq);
+}
+
+/** Messages said while the user was a member (a seq range per span; none: nothing). */
+export function seqVisible(periods: Period[]): SQL {
+  if (periods.length === 0) return sql`false`;
+  return or(
+    ...periods.map((p) =>
+      and(gt(messages.seq, p.fromSeq), p.toSeq === null ? undefined : lte(messages.seq, p.toSeq)),
+    ),
+  ) as SQL;
+}
+
+export function inPeriods(periods: Period[], seq: number): boolean {
+  return periods.some((p) => seq > p.fromSeq && (p.toSeq === null || seq <= p.toSeq));
+}
+
+/**
+ * The same rule inside raw SQL: `m` is a messages row, `me` the viewer. Indexed by
+ * `member_periods_group_user_idx`.
+ */
+export const seenBy = (me: string) => sql`exists (
+  select 1 from member_periods p
+  where p.group_id = m.group_id and p.user_id = ${me}
+    and m.seq > p.from_seq and (p.to_seq is null or m.seq <= p.to_seq))`;

@@ -131,6 +131,33 @@ export const groupMembers = pgTable(
   ],
 );
 
+/**
+ * The spans a user was a member of a group: a member sees what was said while they were one.
+ * Messages with `from_seq < seq <= to_seq` and events with `from_event_id <= id <= to_event_id`
+ * are theirs (an open span has no end). A removal closes the span; re-adding opens a new one,
+ * so what was said while they were out stays hidden from them.
+ */
+export const memberPeriods = pgTable(
+  'member_periods',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    fromSeq: integer('from_seq').notNull(),
+    toSeq: integer('to_seq'),
+    fromEventId: bigint('from_event_id', { mode: 'number' }).notNull().default(0),
+    toEventId: bigint('to_event_id', { mode: 'number' }),
+  },
+  (t) => [
+    index('member_periods_group_user_idx').on(t.groupId, t.userId, t.fromSeq),
+    index('member_periods_user_idx').on(t.userId, t.toEventId),
+  ],
+);
+
 export const clips = pgTable(
   'clips',
   {
@@ -138,6 +165,7 @@ export const clips = pgTable(
     site: text('site').notNull(),
     clipId: text('clip_id').notNull(),
     url: text('url').notNull(),
+    /** No longer written: a clip's title and thumbnail are kept per message (see `messages`). */
     title: text('title'),
     thumbnailUrl: text('thumbnail_url'),
     createdAt: createdAt(),
@@ -160,6 +188,12 @@ export const messages = pgTable(
     kind: text('kind').$type<MessageKind>().notNull().default('text'),
     body: text('body'),
     clipRef: uuid('clip_ref').references(() => clips.id),
+    /**
+     * What this share said of its clip: the title and thumbnail a group sees come from its own
+     * messages, never from the shared `clips` row another group's share could have filled.
+     */
+    clipTitle: text('clip_title'),
+    clipThumbnailUrl: text('clip_thumbnail_url'),
     atSeconds: real('at_seconds'),
     productId: uuid('product_id'),
     replyTo: uuid('reply_to'),

@@ -1,6 +1,6 @@
 import { and, asc, inArray, isNull, sql } from 'drizzle-orm';
 import type { Bus } from '../bus';
-import { upsertClip } from '../clips/store';
+import { clipMeta, upsertClip } from '../clips/store';
 import type { Db } from '../db/client';
 import { groupMembers, groups, messages } from '../db/schema';
 import { transact } from '../events';
@@ -155,7 +155,12 @@ export class SendBatcher {
       const isMember = new Set(
         locked.flatMap((g) => (g.members ?? []).map((userId) => `${g.id}\u0000${userId}`)),
       );
-      const take: { w: Waiting; seq: number; clipRef: string | null }[] = [];
+      const take: {
+        w: Waiting;
+        seq: number;
+        clipRef: string | null;
+        meta: ReturnType<typeof clipMeta> | null;
+      }[] = [];
       const clipRefs = new Map<string, string>();
       for (const w of fresh) {
         const group = live.get(w.input.groupId);
@@ -169,14 +174,16 @@ export class SendBatcher {
         }
         group.lastSeq += 1;
         let clipRef = w.input.clipRef ?? null;
+        let meta: ReturnType<typeof clipMeta> | null = null;
         if (w.input.clip) {
           // Chat beside one video: many sends of a batch name the same clip; store it once.
-          const { url, title, thumbnailUrl } = w.input.clip;
-          const key = [url.site, url.clipId, title ?? '', thumbnailUrl ?? ''].join('\u0000');
-          clipRef = clipRefs.get(key) ?? (await upsertClip(tx, w.input.clip.url, w.input.clip));
+          const { url } = w.input.clip;
+          const key = [url.site, url.clipId].join('\u0000');
+          clipRef = clipRefs.get(key) ?? (await upsertClip(tx, url));
           clipRefs.set(key, clipRef);
+          meta = clipMeta(url, w.input.clip);
         }
-        take.push({ w, seq: group.lastSeq, clipRef });
+        take.push({ w, seq: group.lastSeq, clipRef, meta });
       }
       if (take.length === 0) return [];
       const bumped = locked.filter((g) => take.some((t) => t.w.input.groupId === g.id));
@@ -187,7 +194,7 @@ export class SendBatcher {
       const inserted = await tx
         .insert(messages)
         .values(
-          take.map(({ w, seq, clipRef }) => ({
+          take.map(({ w, seq, clipRef, meta }) => ({
             groupId: w.input.groupId,
             seq,
             senderId: w.input.senderId,
@@ -195,6 +202,8 @@ export class SendBatcher {
             kind: w.input.kind,
             body: w.input.body ?? null,
             clipRef,
+            clipTitle: meta?.clipTitle ?? null,
+            clipThumbnailUrl: meta?.clipThumbnailUrl ?? null,
             atSeconds: w.input.atSeconds ?? null,
           })),
         )

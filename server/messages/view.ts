@@ -22,8 +22,9 @@ export const messageColumns = {
   clipSite: clips.site,
   clipId: clips.clipId,
   clipUrl: clips.url,
-  clipTitle: clips.title,
-  clipThumbnailUrl: clips.thumbnailUrl,
+  // The message's own: another group's share of the same clip never shows here.
+  clipTitle: messages.clipTitle,
+  clipThumbnailUrl: messages.clipThumbnailUrl,
 };
 
 export interface ReactionSummary {

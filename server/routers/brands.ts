@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { isBlockedEitherWay, requireUser } from '../access';
+import { isBlockedEitherWay, openPeriod, periodJoinedAt, requireUser } from '../access';
 import type { Tx } from '../db/client';
 import { brands, groupMembers, groups, orders } from '../db/schema';
 import { type Emit, transact } from '../events';
@@ -51,16 +51,20 @@ const brandThreadKey = (brandId: string, userId: string) => `brand:${brandId}:${
 
 async function addMember(tx: Tx, emit: Emit, groupId: string, userId: string, by: string) {
   await tx.insert(groupMembers).values({ groupId, userId, role: 'member' });
+  // Both people are in the thread from its start.
+  await openPeriod(tx, groupId, userId, 0);
   emit({
     groupId,
     type: 'member.added',
     userId,
     payload: { groupId, user: await requireUser(tx, userId), role: 'member', by },
-    onId: (eventId, t) =>
-      t
+    onId: async (eventId, t) => {
+      await t
         .update(groupMembers)
         .set({ joinedEventId: eventId })
-        .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId))),
+        .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
+      await periodJoinedAt(t, groupId, userId, eventId);
+    },
   });
 }
 

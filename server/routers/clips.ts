@@ -1,8 +1,9 @@
 import { TRPCError } from '@trpc/server';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { requireMember } from '../access';
+import { periodsOf, requireMember, seenBy, seqVisible } from '../access';
 import {
+  clipMeta,
   clipTitleSchema,
   clipUrlSchema,
   findClip,
@@ -70,7 +71,8 @@ export const clipsRouter = router({
       await ctx.limits.consumeSend(ctx.user.id, input.groupIds.length);
       try {
         const views = await transact(ctx, async (tx, emit) => {
-          const clipRef = await upsertClip(tx, input.url, input);
+          const clipRef = await upsertClip(tx, input.url);
+          const meta = clipMeta(input.url, input);
           const out: MessageView[] = [];
           // Group rows are locked in one fixed order (by id), so two shares to overlapping groups
           // listed in different orders wait for each other instead of deadlocking.
@@ -86,6 +88,7 @@ export const clipsRouter = router({
               kind: 'clip',
               body: input.note || null,
               clipRef,
+              ...meta,
               atSeconds: input.atSeconds ?? null,
             });
           }
@@ -109,8 +112,15 @@ export const clipsRouter = router({
       await requireMember(ctx.db, input.groupId, ctx.user.id);
       const clipRef = await findClip(ctx.db, input.url);
       if (!clipRef) return { clip: input.url, messages: [] };
+      const periods = await periodsOf(ctx.db, input.groupId, ctx.user.id);
       const rows = await selectMessages(ctx.db)
-        .where(and(eq(messages.groupId, input.groupId), eq(messages.clipRef, clipRef)))
+        .where(
+          and(
+            eq(messages.groupId, input.groupId),
+            eq(messages.clipRef, clipRef),
+            seqVisible(periods),
+          ),
+        )
         .orderBy(asc(messages.seq))
         .limit(500);
       return { clip: input.url, messages: await loadMessageViews(ctx.db, rows) };
@@ -146,7 +156,7 @@ export const clipsRouter = router({
       join group_members gm on gm.group_id = m.group_id and gm.user_id = ${me}
       join groups g on g.id = m.group_id and g.archived_at is null
       left join users u on u.id = m.sender_id
-      where m.clip_ref = ${clipRef} and m.deleted_at is null
+      where m.clip_ref = ${clipRef} and m.deleted_at is null and ${seenBy(me)}
       order by m.created_at desc
     `);
       const groupsById = new Map<

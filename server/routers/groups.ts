@@ -3,12 +3,17 @@ import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   areFriends,
+  closePeriod,
   groupNotFound,
   isBlockedEitherWay,
+  openPeriod,
+  periodJoinedAt,
+  periodLeftAt,
   refuseDirect,
   requireManager,
   requireMember,
   requireUser,
+  seenBy,
 } from '../access';
 import type { DbOrTx, Tx } from '../db/client';
 import {
@@ -129,7 +134,14 @@ export async function leaveGroup(
   await tx
     .delete(groupMembers)
     .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
-  emit({ groupId, type: 'member.left', userId, payload: { groupId, userId } });
+  await closePeriod(tx, groupId, userId);
+  emit({
+    groupId,
+    type: 'member.left',
+    userId,
+    payload: { groupId, userId },
+    onId: (eventId, t) => periodLeftAt(t, groupId, userId, eventId),
+  });
   const rest = await tx
     .select({ userId: groupMembers.userId, role: groupMembers.role })
     .from(groupMembers)
@@ -172,10 +184,13 @@ async function shareAFriend(db: DbOrTx, a: string, b: string): Promise<boolean> 
   return result.rows.length > 0;
 }
 
-/** Turns a message request into an ordinary direct thread: the recipient joins it. */
+/**
+ * Turns a message request into an ordinary direct thread: the recipient joins it, and what was
+ * said in the request (addressed to them) is theirs from the start.
+ */
 async function acceptRequestTx(tx: Tx, emit: Emit, groupId: string, toUserId: string) {
   await tx.delete(messageRequests).where(eq(messageRequests.groupId, groupId));
-  await addMemberRows(tx, emit, groupId, [toUserId], 'member', toUserId);
+  await addMemberRows(tx, emit, groupId, [toUserId], 'member', toUserId, 0);
 }
 
 const requestNotFound = () =>
@@ -191,20 +206,25 @@ async function addMemberRows(
   ids: string[],
   role: MemberRole,
   by: string,
+  /** Messages after this seq are theirs; by default the group's last seq (nothing before). */
+  fromSeq?: number,
 ) {
   for (const id of ids) {
     await tx.insert(groupMembers).values({ groupId, userId: id, role });
+    await openPeriod(tx, groupId, id, fromSeq);
     emit({
       groupId,
       type: 'member.added',
       userId: id,
       payload: { groupId, user: await requireUser(tx, id), role, by },
       // Events from this one on are the new member's to see.
-      onId: (eventId, t) =>
-        t
+      onId: async (eventId, t) => {
+        await t
           .update(groupMembers)
           .set({ joinedEventId: eventId })
-          .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, id))),
+          .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, id)));
+        await periodJoinedAt(t, groupId, id, eventId);
+      },
     });
   }
 }
@@ -263,7 +283,7 @@ export const groupsRouter = router({
         (select count(*)::int from group_members c where c.group_id = g.id) as member_count,
         (select count(*)::int from messages m
           where m.group_id = g.id and m.seq > gm.last_read_seq and m.deleted_at is null
-            and m.sender_id is distinct from ${me}) as unread,
+            and m.sender_id is distinct from ${me} and ${seenBy(me)}) as unread,
         peer.id as peer_id, peer.handle as peer_handle, peer.display_name as peer_name,
         lm.id as last_id, lm.body as last_body, lm.kind as last_kind, lm.seq as last_seq_msg,
         lm.sender_id as last_sender, (lm.deleted_at is not null) as last_deleted, lm.created_at as last_at
@@ -277,7 +297,8 @@ export const groupsRouter = router({
           (select mr.to_user_id from message_requests mr where mr.group_id = g.id and mr.from_user_id = ${me}))
       ) peer on true
       left join lateral (
-        select * from messages m where m.group_id = g.id order by m.seq desc limit 1
+        select * from messages m where m.group_id = g.id and ${seenBy(me)}
+        order by m.seq desc limit 1
       ) lm on true
       where gm.user_id = ${me}
       order by coalesce(lm.created_at, g.created_at) desc
@@ -377,11 +398,13 @@ export const groupsRouter = router({
           .where(
             and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, input.userId)),
           );
+        await closePeriod(tx, input.groupId, input.userId);
         emit({
           groupId: input.groupId,
           type: 'member.removed',
           userId: input.userId,
           payload: { groupId: input.groupId, userId: input.userId, by: ctx.user.id },
+          onId: (eventId, t) => periodLeftAt(t, input.groupId, input.userId, eventId),
         });
       });
       return loadGroup(ctx.db, input.groupId, ctx.user.id);
@@ -576,12 +599,12 @@ export const groupsRouter = router({
         (select count(*)::int from messages m where m.group_id = r.group_id
            and m.deleted_at is null) as message_count,
         fm.body as first_body, fm.kind as first_kind, fm.created_at as first_at,
-        c.url as first_clip_url, c.title as first_clip_title
+        c.url as first_clip_url, fm.clip_title as first_clip_title
       from message_requests r
       join groups g on g.id = r.group_id and g.archived_at is null
       join users u on u.id = r.from_user_id
       left join lateral (
-        select m.body, m.kind, m.created_at, m.clip_ref from messages m
+        select m.body, m.kind, m.created_at, m.clip_ref, m.clip_title from messages m
         where m.group_id = r.group_id and m.deleted_at is null order by m.seq limit 1
       ) fm on true
       left join clips c on c.id = fm.clip_ref

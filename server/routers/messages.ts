@@ -1,9 +1,9 @@
 import { TRPCError } from '@trpc/server';
 import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { isBlockedEitherWay, requireMember } from '../access';
+import { inPeriods, isBlockedEitherWay, periodsOf, requireMember, seqVisible } from '../access';
 import type { ResolvedClip } from '../clips/resolve';
-import { clipInputSchema, upsertClip } from '../clips/store';
+import { clipInputSchema, clipMeta, upsertClip } from '../clips/store';
 import type { DbOrTx, Tx } from '../db/client';
 import { groupMembers, groups, messages, reactions, reports } from '../db/schema';
 import { type Emit, publishEphemeral, transact } from '../events';
@@ -78,6 +78,9 @@ export interface StoreMessageInput {
   kind: 'text' | 'clip' | 'product';
   body?: string | null;
   clipRef?: string | null;
+  /** With `clipRef`: this share's title and thumbnail (the thumbnail already checked). */
+  clipTitle?: string | null;
+  clipThumbnailUrl?: string | null;
   atSeconds?: number | null;
   productId?: string | null;
   replyTo?: string | null;
@@ -105,18 +108,20 @@ export async function insertMessage(
   if (input.productId) await requireActiveProduct(tx, input.productId);
   if (input.replyTo) {
     const [target] = await tx
-      .select({ id: messages.id })
+      .select({ id: messages.id, seq: messages.seq })
       .from(messages)
       .where(and(eq(messages.id, input.replyTo), eq(messages.groupId, input.groupId)));
-    if (!target)
+    // Only to a message the sender could see (said while they were a member).
+    if (!target || !inPeriods(await periodsOf(tx, input.groupId, input.senderId), target.seq))
       throw new TRPCError({
         code: 'NOT_FOUND',
         message: 'The message you reply to is not in this group.',
       });
   }
-  const clipRef = input.clip
-    ? await upsertClip(tx, input.clip.url, input.clip)
-    : (input.clipRef ?? null);
+  const clipRef = input.clip ? await upsertClip(tx, input.clip.url) : (input.clipRef ?? null);
+  const meta = input.clip
+    ? clipMeta(input.clip.url, input.clip)
+    : { clipTitle: input.clipTitle ?? null, clipThumbnailUrl: input.clipThumbnailUrl ?? null };
   const seq = member.lastSeq + 1;
   await tx.update(groups).set({ lastSeq: seq }).where(eq(groups.id, input.groupId));
   const [row] = await tx
@@ -129,6 +134,8 @@ export async function insertMessage(
       kind: input.kind,
       body: input.body ?? null,
       clipRef,
+      clipTitle: clipRef ? meta.clipTitle : null,
+      clipThumbnailUrl: clipRef ? meta.clipThumbnailUrl : null,
       atSeconds: input.atSeconds ?? null,
       productId: input.productId ?? null,
       replyTo: input.replyTo ?? null,
@@ -179,17 +186,21 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * In a direct thread, a block on either side stops messages both ways, and with them edits,
- * reactions and typing signals, which reach the other person just the same.
+ * In a thread between two people (direct, or a shopper's thread with a brand's owner), a block
+ * on either side stops messages both ways, and with them edits, reactions, product shares and
+ * typing signals, which reach the other person just the same. In a group thread a block
+ * silences nobody: each still talks to the group.
  */
-async function assertCanSend(tx: DbOrTx, kind: string, groupId: string, senderId: string) {
-  if (kind !== 'direct') return;
-  const [peer] = await tx
+export async function assertCanSend(tx: DbOrTx, kind: string, groupId: string, senderId: string) {
+  if (kind === 'group') return;
+  const peers = await tx
     .select({ id: groupMembers.userId })
     .from(groupMembers)
-    .where(and(eq(groupMembers.groupId, groupId), sql`${groupMembers.userId} <> ${senderId}`));
-  if (peer && (await isBlockedEitherWay(tx, senderId, peer.id))) {
-    throw new TRPCError({ code: 'FORBIDDEN', message: 'You cannot message this person.' });
+    .where(and(eq(groupMembers.groupId, groupId), sql`${groupMembers.userId} <> ${senderId}`))
+    .limit(2);
+  for (const peer of peers) {
+    if (await isBlockedEitherWay(tx, senderId, peer.id))
+      throw new TRPCError({ code: 'FORBIDDEN', message: 'You cannot message this person.' });
   }
 }
 
@@ -198,6 +209,7 @@ async function ownMessage(db: DbOrTx, messageId: string, userId: string) {
     .select({
       id: messages.id,
       groupId: messages.groupId,
+      seq: messages.seq,
       senderId: messages.senderId,
       deletedAt: messages.deletedAt,
     })
@@ -211,6 +223,8 @@ async function ownMessage(db: DbOrTx, messageId: string, userId: string) {
   const member = await requireMember(db, row.groupId, userId).catch(() => {
     throw notFound;
   });
+  // Said before they joined or while they were out: not theirs to see, so not to touch.
+  if (!inPeriods(await periodsOf(db, row.groupId, userId), row.seq)) throw notFound;
   return { ...row, kind: member.kind };
 }
 
@@ -261,7 +275,11 @@ export const messagesRouter = router({
     )
     .query(async ({ ctx, input }) => {
       await requireMember(ctx.db, input.groupId, ctx.user.id);
-      const inGroup = eq(messages.groupId, input.groupId);
+      // Only what was said while the caller was a member.
+      const inGroup = and(
+        eq(messages.groupId, input.groupId),
+        seqVisible(await periodsOf(ctx.db, input.groupId, ctx.user.id)),
+      );
       const take = input.limit + 1;
       let rows: Awaited<ReturnType<typeof selectMessages>>;
       if (input.afterSeq !== undefined) {

@@ -1,8 +1,8 @@
 import { TRPCError, type TrackedEnvelope, tracked } from '@trpc/server';
-import { and, eq, gt, gte, inArray, isNotNull, or, sql } from 'drizzle-orm';
+import { and, eq, gt, gte, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { BusEvent } from '../bus';
-import { events, groupMembers, sessions } from '../db/schema';
+import { events, groupMembers, memberPeriods, sessions } from '../db/schema';
 import { dataFrame, type FrameSocket, takeStart } from '../sync/frames';
 import { type Attachment, rowToBusEvent } from '../sync/hub';
 import { Inbox } from '../sync/inbox';
@@ -44,28 +44,50 @@ function view(event: BusEvent): SyncEvent {
   return shown;
 }
 
-/** What one user may see of the stream, following their joins and removals as they happen. */
+/** A span of event ids one user was a member of a group for (`to` Infinity while still in). */
+interface Span {
+  from: number;
+  to: number;
+}
+
+/**
+ * What one user may see of the stream: each group's events from the time they were members
+ * (`member_periods`), following their joins and removals as they happen.
+ */
 class Membership {
   constructor(
     private readonly userId: string,
-    private readonly groups: Map<string, number>,
+    private readonly groups: Map<string, Span[]>,
   ) {}
 
   /** Whether the event is theirs; updates the membership for joins and departures. */
   admit(event: BusEvent): boolean {
     const aboutMe = event.userId === this.userId;
+    const id = event.id;
     if (aboutMe && event.type === 'member.added') {
-      this.groups.set(event.groupId, event.id ?? 0);
+      const spans = this.groups.get(event.groupId) ?? [];
+      // Known already when replayed from the database; a live join opens a new span.
+      if (!spans.some((s) => s.from === (id ?? 0))) spans.push({ from: id ?? 0, to: Infinity });
+      this.groups.set(event.groupId, spans);
       return true;
     }
-    const joined = this.groups.get(event.groupId);
     if (aboutMe && (event.type === 'member.removed' || event.type === 'member.left')) {
-      this.groups.delete(event.groupId);
+      this.close(event.groupId, id);
       return true;
     }
-    if (joined === undefined) return false;
-    if (event.type === 'group.archived') this.groups.delete(event.groupId);
-    return event.id === undefined || event.id >= joined;
+    const spans = this.groups.get(event.groupId);
+    if (!spans) return false;
+    if (id === undefined) return spans.some((s) => s.to === Infinity);
+    const admitted = spans.some((s) => id >= s.from && id <= s.to);
+    if (event.type === 'group.archived') this.close(event.groupId, id);
+    return admitted;
+  }
+
+  /** Ends the span open at `id` (a span that started later is a later membership). */
+  private close(groupId: string, id: number | undefined) {
+    for (const span of this.groups.get(groupId) ?? []) {
+      if (span.to === Infinity && (id === undefined || span.from <= id)) span.to = id ?? span.from;
+    }
   }
 }
 
@@ -123,25 +145,57 @@ export const syncRouter = router({
           .from(sessions)
           .where(eq(sessions.tokenHash, ctx.tokenHash));
         if (!session) throw new TRPCError({ code: 'UNAUTHORIZED', message: SESSION_ENDED_MESSAGE });
-        const rows = await ctx.db
-          .select({ groupId: groupMembers.groupId, joinedEventId: groupMembers.joinedEventId })
-          .from(groupMembers)
-          .where(eq(groupMembers.userId, me));
+        const cursor = input?.lastEventId ? Number(input.lastEventId) : position;
+        // The user's spans in each group they are in now (earlier spans too, if they were out
+        // for a while). A group they have left replays only their removal from it.
+        const periods = await ctx.db
+          .select({
+            groupId: memberPeriods.groupId,
+            from: memberPeriods.fromEventId,
+            to: memberPeriods.toEventId,
+          })
+          .from(memberPeriods)
+          .innerJoin(
+            groupMembers,
+            and(
+              eq(groupMembers.groupId, memberPeriods.groupId),
+              eq(groupMembers.userId, memberPeriods.userId),
+            ),
+          )
+          .where(eq(memberPeriods.userId, me));
+        const spans = new Map<string, Span[]>();
+        const seen = new Set<string>();
+        for (const p of periods) {
+          const key = `${p.groupId}:${p.from}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const list = spans.get(p.groupId) ?? [];
+          list.push({ from: p.from, to: p.to ?? Infinity });
+          spans.set(p.groupId, list);
+        }
+        const current = [...new Set(periods.filter((p) => p.to === null).map((p) => p.groupId))];
         // From here the hub wakes this stream only for its groups and for events about this user
         // (a superset of what `Membership` admits: groups are only ever added to the filter).
-        hub.narrow(rows.map((r) => r.groupId));
-        const membership = new Membership(
-          me,
-          new Map(rows.map((r) => [r.groupId, r.joinedEventId])),
-        );
+        hub.narrow(current);
+        const membership = new Membership(me, spans);
         const opening: Frame[] = [];
         let sent = position;
 
         if (input?.lastEventId) {
-          const cursor = Number(input.lastEventId);
-          // What this user may see after the cursor: each of their groups from their join (an
-          // index range per group), and their own removals from groups they have left. Only
+          // What this user may see after the cursor: each span of each of their groups (an
+          // index range per span), and their own removals from groups they have left. Only
           // their groups' events are read, however busy the rest of the table is.
+          const ranges = [...spans].flatMap(([groupId, list]) =>
+            list
+              .filter((span) => span.to > cursor)
+              .map((span) =>
+                and(
+                  eq(events.groupId, groupId),
+                  gte(events.id, span.from),
+                  span.to === Infinity ? undefined : lte(events.id, span.to),
+                ),
+              ),
+          );
           const replay = await ctx.db
             .select()
             .from(events)
@@ -149,9 +203,7 @@ export const syncRouter = router({
               and(
                 gt(events.id, cursor),
                 or(
-                  ...rows.map((r) =>
-                    and(eq(events.groupId, r.groupId), gte(events.id, r.joinedEventId)),
-                  ),
+                  ...ranges,
                   and(
                     eq(events.userId, me),
                     isNotNull(events.userId),

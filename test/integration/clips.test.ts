@@ -72,7 +72,7 @@ describe.each(engines)('clips on %s', (engine) => {
 
   async function clipRows(site: string, clipId: string) {
     const result = await database.db.execute<{ id: string; url: string; title: string | null }>(
-      sql`select id, url, title from clips where site = ${site} and clip_id = ${clipId}`,
+      sql`select id, url, title, thumbnail_url from clips where site = ${site} and clip_id = ${clipId}`,
     );
     return result.rows;
   }
@@ -254,12 +254,18 @@ describe.each(engines)('clips on %s', (engine) => {
       });
       const rows = await clipRows('youtube', id);
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ url: shorts(id), title: 'First title wins' });
+      // The shared row keeps nothing a sharer chose: each share keeps its own title.
+      expect(rows[0]).toMatchObject({ url: shorts(id), title: null, thumbnail_url: null });
       for (const message of [a.messages[0]!, b.messages[0]!, c]) {
         expect(message.clip).toMatchObject({ site: 'youtube', clipId: id, url: shorts(id) });
       }
-      // A thumbnail the clip lacked is filled in by a later share.
-      expect(c.clip?.thumbnailUrl).toBe('https://i.ytimg.com/vi/x/default.jpg');
+      expect(a.messages[0]?.clip).toMatchObject({ title: 'First title wins', thumbnailUrl: null });
+      expect(b.messages[0]?.clip).toMatchObject({
+        title: 'A later title',
+        thumbnailUrl: 'https://i.ytimg.com/vi/x/default.jpg',
+      });
+      // Cai's group never sees what another group's share said of the clip.
+      expect(c.clip).toMatchObject({ title: null, thumbnailUrl: null });
     });
 
     it.each([
