@@ -233,6 +233,26 @@ describe('sign-in abuse over HTTP, one instance', () => {
     expect(codeOf(borrowed.results[0] as WireResult)).toBe('TOO_MANY_REQUESTS');
   });
 
+  it('someone holding my session cannot use account deletion to guess my password past the limit', async () => {
+    const name = handle('del');
+    const me = await register(server.url, name);
+    const where = address();
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        call(server.url, 'account.delete', [{ password: `not it ${i}` }], from(where, me.token)),
+      ),
+    );
+    const results = replies.flatMap((r) => r.results);
+    expect(results.filter((r) => codeOf(r) === 'FORBIDDEN').length).toBeLessThanOrEqual(FAILURES);
+    const right = await call(
+      server.url,
+      'account.delete',
+      [{ password: PASSWORD }],
+      from(where, me.token),
+    );
+    expect(codeOf(right.results[0] as WireResult)).toBe('TOO_MANY_REQUESTS');
+  });
+
   it('a known device still has only the limit of guesses', async () => {
     const name = handle('stolen');
     const owner = await register(server.url, name);
