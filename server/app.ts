@@ -86,6 +86,19 @@ function refuseUpgrade(socket: Duplex, status: number, message: string) {
   );
 }
 
+/** What tRPC says when a batch has more than `maxBatchSize` calls. */
+const TRPC_BATCH_TOO_BIG = 'Batch call exceeds maximum size';
+
+/**
+ * tRPC refuses a batch over the cap before running any of it; this says so, and what to do,
+ * in place of its own words (the error is shaped for the client after `onError`).
+ */
+function explainBatchCap(error: TRPCError, cap: number) {
+  if (error.code === 'BAD_REQUEST' && error.message === TRPC_BATCH_TOO_BIG) {
+    error.message = `Too many calls in one batch: at most ${cap} are allowed. Split them into smaller batches and send again; none of these calls were run.`;
+  }
+}
+
 /** Server-side failures go to the log; a client's own mistakes (4xx) do not. */
 function logFailure(deps: Deps, error: TRPCError, path: string | undefined, what: string) {
   const err = error.cause ?? error;
@@ -109,15 +122,22 @@ export async function startServer(
     sessionRecheckMs?: number;
   } = {},
 ): Promise<RunningServer> {
+  const batchCap = deps.limits.settings.batchCalls;
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
+    // Each call in a batch is a request of its own (a password check, a send...): one HTTP
+    // request or socket message may not carry more than the cap.
+    maxBatchSize: batchCap,
     // No procedure takes anywhere near this; without a cap a client could make the server
     // buffer an arbitrarily large body (the socket side is capped by `maxPayload`).
     maxBodySize: MAX_BODY_BYTES,
     createContext: ({ req }) =>
       createContextInner(deps, { token: bearer(req), ip: clientIp(req, deps.env.TRUST_PROXY) }),
-    onError: ({ error, path }) => logFailure(deps, error, path, 'procedure failed'),
+    onError: ({ error, path }) => {
+      explainBatchCap(error, batchCap);
+      logFailure(deps, error, path, 'procedure failed');
+    },
   });
 
   const server = createServer(async (req, res) => {
@@ -174,7 +194,11 @@ export async function startServer(
       return { ...ctx, socket: res };
     },
     keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 10_000 },
-    onError: ({ error, path }) => logFailure(deps, error, path, 'socket procedure failed'),
+    maxBatchSize: batchCap,
+    onError: ({ error, path }) => {
+      explainBatchCap(error, batchCap);
+      logFailure(deps, error, path, 'socket procedure failed');
+    },
   });
   // Open sockets per client address, signed in or not: each holds memory and a descriptor.
   const socketsByAddress = new Map<string, number>();

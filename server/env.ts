@@ -43,6 +43,14 @@ const envSchema = z.object({
   // Rate and abuse limits (see `LimitSettings`); unset means the built-in default.
   LIMIT_LOGIN_FAILURES: integer(1, 1_000_000, defaultLimitSettings.loginFailures),
   LIMIT_LOGIN_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.loginWindowSeconds),
+  LIMIT_LOGIN_HANDLE_FAILURES: integer(1, 1_000_000, defaultLimitSettings.loginHandleFailures),
+  LIMIT_REGISTRATIONS: integer(1, 1_000_000, defaultLimitSettings.registrations),
+  LIMIT_REGISTRATION_WINDOW_SECONDS: integer(
+    1,
+    day,
+    defaultLimitSettings.registrationWindowSeconds,
+  ),
+  LIMIT_BATCH_CALLS: integer(1, 1000, defaultLimitSettings.batchCalls),
   LIMIT_SENDS: integer(1, 1_000_000, defaultLimitSettings.sends),
   LIMIT_SEND_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.sendWindowSeconds),
   LIMIT_CHECKOUTS: integer(1, 1_000_000, defaultLimitSettings.checkouts),

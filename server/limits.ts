@@ -9,9 +9,23 @@ import {
 import type { Env } from './env';
 
 export interface LimitSettings {
-  /** Failed logins allowed per handle (and per address) in `loginWindowSeconds`. */
+  /**
+   * Failed logins allowed per address and handle, and per known device, in `loginWindowSeconds`.
+   * Each attempt is counted before its password is checked.
+   */
   loginFailures: number;
   loginWindowSeconds: number;
+  /**
+   * Failed logins allowed per handle from devices that have not signed in to it before, from
+   * any address, in `loginWindowSeconds`. Devices that have signed in (a valid `deviceToken`)
+   * are not held back by it, so guessing cannot lock the owner out.
+   */
+  loginHandleFailures: number;
+  /** Accounts one address may create per `registrationWindowSeconds`. */
+  registrations: number;
+  registrationWindowSeconds: number;
+  /** Calls one HTTP request or one WebSocket message may batch together. */
+  batchCalls: number;
   /** Messages a user may send per `sendWindowSeconds` (bursts included). */
   sends: number;
   sendWindowSeconds: number;
@@ -32,6 +46,10 @@ export interface LimitSettings {
 export const defaultLimitSettings: LimitSettings = {
   loginFailures: 10,
   loginWindowSeconds: 15 * 60,
+  loginHandleFailures: 100,
+  registrations: 20,
+  registrationWindowSeconds: 60 * 60,
+  batchCalls: 20,
   sends: 30,
   sendWindowSeconds: 10,
   checkouts: 20,
@@ -47,6 +65,10 @@ export function limitSettingsFromEnv(
     Env,
     | 'LIMIT_LOGIN_FAILURES'
     | 'LIMIT_LOGIN_WINDOW_SECONDS'
+    | 'LIMIT_LOGIN_HANDLE_FAILURES'
+    | 'LIMIT_REGISTRATIONS'
+    | 'LIMIT_REGISTRATION_WINDOW_SECONDS'
+    | 'LIMIT_BATCH_CALLS'
     | 'LIMIT_SENDS'
     | 'LIMIT_SEND_WINDOW_SECONDS'
     | 'LIMIT_CHECKOUTS'
@@ -59,6 +81,10 @@ export function limitSettingsFromEnv(
   return {
     loginFailures: env.LIMIT_LOGIN_FAILURES,
     loginWindowSeconds: env.LIMIT_LOGIN_WINDOW_SECONDS,
+    loginHandleFailures: env.LIMIT_LOGIN_HANDLE_FAILURES,
+    registrations: env.LIMIT_REGISTRATIONS,
+    registrationWindowSeconds: env.LIMIT_REGISTRATION_WINDOW_SECONDS,
+    batchCalls: env.LIMIT_BATCH_CALLS,
     sends: env.LIMIT_SENDS,
     sendWindowSeconds: env.LIMIT_SEND_WINDOW_SECONDS,
     checkouts: env.LIMIT_CHECKOUTS,
@@ -69,8 +95,34 @@ export function limitSettingsFromEnv(
   };
 }
 
+/**
+ * What one sign-in attempt is counted against: `address` is the strict per-address-and-handle
+ * count; `handle` the account-wide count for devices new to it; `device` the count of one known
+ * device (each at most `loginFailures`, except `handle`: `loginHandleFailures`).
+ */
+export type LoginKey =
+  | { kind: 'address'; ip: string; handle: string }
+  | { kind: 'handle'; handle: string }
+  | { kind: 'device'; id: string }
+  | { kind: 'session'; tokenHash: string };
+
+/** One attempt counted before its password is checked. */
+export interface LoginReservation {
+  /** The password was right: the attempt's counts are cleared (the account-wide one released). */
+  succeeded(): Promise<void>;
+}
+
 export interface Limits {
   settings: LimitSettings;
+  /**
+   * Counts one sign-in attempt against every key before the password is checked, so however
+   * many attempts arrive at once (batched, in parallel, on several instances) no more than the
+   * limit are ever checked. Throws TOO_MANY_REQUESTS (counting nothing) when any key is used up;
+   * a wrong password leaves the attempt counted.
+   */
+  reserveLogin(keys: LoginKey[]): Promise<LoginReservation>;
+  /** Counts one sign-up from `ip`; throws TOO_MANY_REQUESTS with the wait when over. */
+  consumeRegistration(ip: string): Promise<void>;
   /** Throws TOO_MANY_REQUESTS while `key` has used up its failed logins. */
   assertLoginAllowed(key: string): Promise<void>;
   recordLoginFailure(key: string): Promise<void>;
@@ -119,6 +171,28 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
     });
   };
   const logins = limiter('login', settings.loginFailures, settings.loginWindowSeconds);
+  const loginsByHandle = limiter(
+    'login-handle',
+    settings.loginHandleFailures,
+    settings.loginWindowSeconds,
+  );
+  const registrations = limiter(
+    'register-ip',
+    settings.registrations,
+    settings.registrationWindowSeconds,
+  );
+  const loginCount = (key: LoginKey): { limiter: RateLimiterAbstract; key: string } => {
+    switch (key.kind) {
+      case 'address':
+        return { limiter: logins, key: `ip:${key.ip}:${key.handle}` };
+      case 'handle':
+        return { limiter: loginsByHandle, key: `handle:${key.handle}` };
+      case 'device':
+        return { limiter: logins, key: `device:${key.id}` };
+      case 'session':
+        return { limiter: logins, key: `session:${key.tokenHash}` };
+    }
+  };
   const sends = limiter('send', settings.sends, settings.sendWindowSeconds);
   const checkoutsByAddress = limiter(
     'checkout-ip',
@@ -132,6 +206,56 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
   );
   return {
     settings,
+    async reserveLogin(keys) {
+      const counted = keys.map((key) => ({ kind: key.kind, ...loginCount(key) }));
+      const results = await Promise.all(
+        counted.map(({ limiter, key }) =>
+          limiter.consume(key).then(
+            () => null,
+            (error: unknown) => {
+              if (error instanceof RateLimiterRes) return error;
+              throw error;
+            },
+          ),
+        ),
+      );
+      const refused = counted.filter((_, i) => results[i] !== null);
+      if (refused.length > 0) {
+        // A refused attempt is not checked, so it uses up nothing.
+        await Promise.all(
+          counted.map(({ limiter, key }, i) =>
+            results[i] === null ? limiter.reward(key, 1) : null,
+          ),
+        );
+        const wait = Math.max(...results.map((r) => r?.msBeforeNext ?? 0));
+        const accountWide = refused.every((c) => c.kind === 'handle');
+        throw tooMany(
+          accountWide
+            ? 'Too many failed sign-in attempts on this account from new devices: sign in from a device you have signed in on before.'
+            : 'Too many failed sign-in attempts.',
+          wait,
+        );
+      }
+      return {
+        async succeeded() {
+          await Promise.all(
+            counted.map(({ kind, limiter, key }) =>
+              // Others' failures on the account stay counted; only this attempt is given back.
+              kind === 'handle' ? limiter.reward(key, 1) : limiter.delete(key),
+            ),
+          );
+        },
+      };
+    },
+    async consumeRegistration(ip) {
+      try {
+        await registrations.consume(ip);
+      } catch (error) {
+        if (error instanceof RateLimiterRes)
+          throw tooMany('Too many accounts were created from this address.', error.msBeforeNext);
+        throw error;
+      }
+    },
     async assertLoginAllowed(key) {
       const state = await logins.get(key);
       if (state && state.consumedPoints >= settings.loginFailures) {

@@ -277,16 +277,18 @@ export const accountRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const me = ctx.user.id;
-      const key = `delete:${me}`;
-      await ctx.limits.assertLoginAllowed(key);
+      // Counted before the password is checked, like a sign-in, so it cannot be used to guess.
+      const attempt = await ctx.limits.reserveLogin([
+        { kind: 'address', ip: ctx.ip, handle: ctx.user.handle.toLowerCase() },
+        { kind: 'session', tokenHash: ctx.tokenHash },
+      ]);
       const [row] = await ctx.db
         .select({ passwordHash: users.passwordHash })
         .from(users)
         .where(eq(users.id, me));
       if (!row)
         throw new TRPCError({ code: 'UNAUTHORIZED', message: 'This account no longer exists.' });
-      if (!(await verifyPassword(input.password, row.passwordHash))) {
-        await ctx.limits.recordLoginFailure(key);
+      if (!(await verifyPassword(input.password, row.passwordHash, ctx.ip))) {
         // FORBIDDEN, not UNAUTHORIZED: the session is fine, and clients sign out on UNAUTHORIZED.
         throw new TRPCError({
           code: 'FORBIDDEN',
@@ -294,7 +296,7 @@ export const accountRouter = router({
             'That is not your password, so your account was not deleted. Type your current password to confirm.',
         });
       }
-      await ctx.limits.clearLoginFailures(key);
+      await attempt.succeeded();
 
       const result = await transact(ctx, async (tx, emit) => {
         // Holds off a concurrent second deletion (and anything that locks the user row).

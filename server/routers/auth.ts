@@ -1,7 +1,17 @@
 import { TRPCError } from '@trpc/server';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { DUMMY_HASH, hashPassword, hashToken, newToken, verifyPassword } from '../auth/password';
+import {
+  DUMMY_HASH,
+  type HashAdmission,
+  hashPassword,
+  hashQueue,
+  hashToken,
+  knownDeviceId,
+  newDeviceToken,
+  newToken,
+  verifyPassword,
+} from '../auth/password';
 import { type GroupAdds, sessions, users } from '../db/schema';
 import { announceRevoked } from '../sync/revocation';
 import { authedProcedure, type Context, publicProcedure, router } from '../trpc';
@@ -59,7 +69,27 @@ async function startSession(ctx: Context, userId: string) {
   return { token, expiresAt: expiresAt.toISOString() };
 }
 
+/**
+ * Runs a request that hashes a password with its place in the hash queue taken first, before
+ * any other work: past the queue's bounds it is refused at once, costing nothing.
+ */
+async function withHashPlace<T>(ctx: Context, work: (place: HashAdmission) => Promise<T>) {
+  const place = hashQueue.admit(ctx.ip);
+  try {
+    return await work(place);
+  } finally {
+    place.release();
+  }
+}
+
+/** A device token a client sends back, checked in `knownDeviceId`; anything else is ignored. */
+const deviceTokenSchema = z.string().max(200, 'deviceToken is at most 200 characters').optional();
+
 export const authRouter = router({
+  /**
+   * Creates an account and signs it in. Answers with a session `token` and a `deviceToken` to
+   * keep and send with later sign-ins (see `login`). Sign-ups are limited per address.
+   */
   register: publicProcedure
     .input(
       z.object({
@@ -68,45 +98,132 @@ export const authRouter = router({
         displayName: displayNameSchema.optional(),
       }),
     )
-    .mutation(async ({ ctx, input }) => {
-      const passwordHash = await hashPassword(input.password);
-      const [user] = await ctx.db
-        .insert(users)
-        .values({
-          handle: input.handle,
-          displayName: input.displayName ?? input.handle,
-          passwordHash,
-        })
-        .onConflictDoNothing()
-        .returning(publicUserColumns);
-      if (!user) {
-        throw new TRPCError({
-          code: 'CONFLICT',
-          message: `The handle "${input.handle}" is taken. Pick another.`,
-        });
-      }
-      return { ...(await startSession(ctx, user.id)), user };
-    }),
+    .mutation(({ ctx, input }) =>
+      withHashPlace(ctx, async (place) => {
+        await ctx.limits.consumeRegistration(ctx.ip);
+        const passwordHash = await hashPassword(input.password, place);
+        const [user] = await ctx.db
+          .insert(users)
+          .values({
+            handle: input.handle,
+            displayName: input.displayName ?? input.handle,
+            passwordHash,
+          })
+          .onConflictDoNothing()
+          .returning(publicUserColumns);
+        if (!user) {
+          throw new TRPCError({
+            code: 'CONFLICT',
+            message: `The handle "${input.handle}" is taken. Pick another.`,
+          });
+        }
+        return {
+          ...(await startSession(ctx, user.id)),
+          deviceToken: newDeviceToken(user.id, passwordHash),
+          user,
+        };
+      }),
+    ),
 
+  /**
+   * Signs in. Every attempt is counted before the password is checked: per address and
+   * handle, and per handle from any address, unless `deviceToken` (from an earlier sign-in or
+   * sign-up of this account on this device) shows a known device, which is counted on its own
+   * instead of per handle: guessers cannot lock the owner out of their own devices.
+   */
   login: publicProcedure
-    .input(z.object({ handle: handleSchema, password: z.string().min(1).max(200) }))
-    .mutation(async ({ ctx, input }) => {
-      const keys = [`handle:${input.handle}`, `ip:${ctx.ip}:${input.handle}`];
-      for (const key of keys) await ctx.limits.assertLoginAllowed(key);
-      const [row] = await ctx.db
-        .select({ ...publicUserColumns, passwordHash: users.passwordHash })
-        .from(users)
-        .where(eq(sql`lower(${users.handle})`, input.handle))
-        .limit(1);
-      const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH);
-      if (!row || !ok) {
-        for (const key of keys) await ctx.limits.recordLoginFailure(key);
-        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong handle or password.' });
-      }
-      for (const key of keys) await ctx.limits.clearLoginFailures(key);
-      const { passwordHash: _omit, ...user } = row;
-      return { ...(await startSession(ctx, user.id)), user };
-    }),
+    .input(
+      z.object({
+        handle: handleSchema,
+        password: z.string().min(1).max(200),
+        deviceToken: deviceTokenSchema,
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      withHashPlace(ctx, async (place) => {
+        const [row] = await ctx.db
+          .select({ ...publicUserColumns, passwordHash: users.passwordHash })
+          .from(users)
+          .where(eq(sql`lower(${users.handle})`, input.handle))
+          .limit(1);
+        const device = row ? knownDeviceId(input.deviceToken, row.id, row.passwordHash) : null;
+        const reservation = await ctx.limits.reserveLogin([
+          { kind: 'address', ip: ctx.ip, handle: input.handle },
+          device ? { kind: 'device', id: device } : { kind: 'handle', handle: input.handle },
+        ]);
+        const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH, place);
+        if (!row || !ok) {
+          throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong handle or password.' });
+        }
+        await reservation.succeeded();
+        const { passwordHash, ...user } = row;
+        return {
+          ...(await startSession(ctx, user.id)),
+          deviceToken:
+            device && input.deviceToken ? input.deviceToken : newDeviceToken(user.id, passwordHash),
+          user,
+        };
+      }),
+    ),
+
+  /**
+   * Changes my password: the current one is checked (and counted like a sign-in, so it cannot
+   * be used to guess), every other session of mine ends, on every instance; this one stays.
+   * Answers with a new `deviceToken` (earlier ones stop working with the old password).
+   */
+  changePassword: authedProcedure
+    .input(
+      z.object({
+        currentPassword: z
+          .string()
+          .min(1, 'Type your current password')
+          .max(200, 'Passwords can be at most 200 characters'),
+        newPassword: passwordSchema,
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      withHashPlace(ctx, async (place) => {
+        const me = ctx.user.id;
+        const reservation = await ctx.limits.reserveLogin([
+          { kind: 'address', ip: ctx.ip, handle: ctx.user.handle.toLowerCase() },
+          { kind: 'session', tokenHash: ctx.tokenHash },
+        ]);
+        const [row] = await ctx.db
+          .select({ passwordHash: users.passwordHash })
+          .from(users)
+          .where(eq(users.id, me));
+        if (!row)
+          throw new TRPCError({ code: 'UNAUTHORIZED', message: 'This account no longer exists.' });
+        if (!(await verifyPassword(input.currentPassword, row.passwordHash, place))) {
+          // FORBIDDEN, not UNAUTHORIZED: the session is fine, and clients sign out on UNAUTHORIZED.
+          throw new TRPCError({
+            code: 'FORBIDDEN',
+            message:
+              'That is not your current password, so nothing was changed. Type your current password again.',
+          });
+        }
+        await reservation.succeeded();
+        const passwordHash = await hashPassword(input.newPassword, place);
+        const ended = await ctx.db.transaction(async (tx) => {
+          await tx.update(users).set({ passwordHash }).where(eq(users.id, me));
+          return tx
+            .delete(sessions)
+            .where(and(eq(sessions.userId, me), ne(sessions.tokenHash, ctx.tokenHash)))
+            .returning({ tokenHash: sessions.tokenHash });
+        });
+        if (ended.length > 0)
+          await announceRevoked(
+            ctx,
+            me,
+            ended.map((s) => s.tokenHash),
+          );
+        return {
+          ok: true as const,
+          sessionsEnded: ended.length,
+          deviceToken: newDeviceToken(me, passwordHash),
+        };
+      }),
+    ),
 
   me: authedProcedure.query(async ({ ctx }) => {
     const [row] = await ctx.db.select(meColumns).from(users).where(eq(users.id, ctx.user.id));

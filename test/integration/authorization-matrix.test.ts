@@ -201,6 +201,11 @@ const SPECS: Record<string, Spec> = {
   'auth.update': { kind: 'self', by: 'owner', input: () => ({ displayName: 'Renamed' }) },
   'auth.logout': { kind: 'self', by: 'owner', input: () => undefined },
   'auth.logoutAll': { kind: 'self', by: 'buyer', input: () => undefined },
+  'auth.changePassword': {
+    kind: 'self',
+    by: 'owner',
+    input: () => ({ currentPassword: 'correct horse battery', newPassword: 'another long pw' }),
+  },
 
   'account.export': { kind: 'self', by: 'owner', input: () => undefined },
   // The owner runs a brand (deletion is refused then); the member has none.

@@ -70,6 +70,32 @@ const cases: Case[] = [
     'BAD_REQUEST',
   ],
   // account (a wrong password never deletes anything)
+  ['auth.changePassword', 'no input', undefined, 'BAD_REQUEST'],
+  ['auth.changePassword', 'no new password', { currentPassword: 'x' }, 'BAD_REQUEST'],
+  [
+    'auth.changePassword',
+    'a short new password',
+    { currentPassword: 'correct horse battery', newPassword: 'short' },
+    'BAD_REQUEST',
+  ],
+  [
+    'auth.changePassword',
+    'a huge current password',
+    { currentPassword: huge, newPassword: 'long enough pw' },
+    'BAD_REQUEST',
+  ],
+  [
+    'auth.changePassword',
+    'a wrong current password',
+    { currentPassword: 'not the password', newPassword: 'long enough pw' },
+    'FORBIDDEN',
+  ],
+  [
+    'auth.login',
+    'a huge device token',
+    { handle: 'someone', password: 'x', deviceToken: huge },
+    'BAD_REQUEST',
+  ],
   ['account.delete', 'no input', undefined, 'BAD_REQUEST'],
   ['account.delete', 'an empty password', { password: '' }, 'BAD_REQUEST'],
   ['account.delete', 'a huge password', { password: huge }, 'BAD_REQUEST'],

@@ -23,6 +23,10 @@ async function refusal(promise: Promise<unknown>): Promise<string | null> {
 const variables: [string, keyof LimitSettings][] = [
   ['LIMIT_LOGIN_FAILURES', 'loginFailures'],
   ['LIMIT_LOGIN_WINDOW_SECONDS', 'loginWindowSeconds'],
+  ['LIMIT_LOGIN_HANDLE_FAILURES', 'loginHandleFailures'],
+  ['LIMIT_REGISTRATIONS', 'registrations'],
+  ['LIMIT_REGISTRATION_WINDOW_SECONDS', 'registrationWindowSeconds'],
+  ['LIMIT_BATCH_CALLS', 'batchCalls'],
   ['LIMIT_SENDS', 'sends'],
   ['LIMIT_SEND_WINDOW_SECONDS', 'sendWindowSeconds'],
   ['LIMIT_CHECKOUTS', 'checkouts'],
@@ -63,6 +67,17 @@ describe('rate limits from the environment', () => {
     expect(await refusal(limits.assertLoginAllowed('ana'))).toBe('TOO_MANY_REQUESTS');
     expect(await refusal(limits.consumeCheckout('203.0.113.9', null))).toBeNull();
     expect(await refusal(limits.consumeCheckout('203.0.113.9', null))).toBe('TOO_MANY_REQUESTS');
+  });
+
+  it('LIMIT_REGISTRATIONS refuses the next sign-up from the same address in the window', async () => {
+    const limits = limitsFrom({
+      LIMIT_REGISTRATIONS: '2',
+      LIMIT_REGISTRATION_WINDOW_SECONDS: '60',
+    });
+    for (let i = 0; i < 2; i++)
+      expect(await refusal(limits.consumeRegistration('203.0.113.9'))).toBeNull();
+    expect(await refusal(limits.consumeRegistration('203.0.113.9'))).toBe('TOO_MANY_REQUESTS');
+    expect(await refusal(limits.consumeRegistration('203.0.113.10'))).toBeNull();
   });
 
   it('LIMIT_REPLAY may be 0 (always resync); the others must be at least 1', () => {
