@@ -9,11 +9,61 @@ export const SUPPORTED_SITES = [
   '*://www.instagram.com/*',
 ];
 
-/** The server a fresh install talks to (`npm start` serves it). */
-export const DEFAULT_SERVER_URL = 'http://localhost:8787';
+/** The server `npm start` serves, which development builds talk to. */
+export const LOCAL_SERVER_URL = 'http://localhost:8787';
 
-/** Server hosts the manifest grants up front; any other server is asked for at sign-in. */
+/** Server hosts a development build grants up front; any other server is asked for at sign-in. */
 export const LOCAL_SERVER_HOSTS = ['http://localhost/*', 'http://127.0.0.1/*'];
+
+/**
+ * KITH_SERVER_URL as the build saw it (wxt.config.ts defines it; a store build always has it),
+ * or null in development builds, unit tests and the config itself.
+ */
+declare const __KITH_SERVER_URL__: string | undefined;
+export const BUILT_SERVER_URL: string | null =
+  typeof __KITH_SERVER_URL__ === 'string' && __KITH_SERVER_URL__ ? __KITH_SERVER_URL__ : null;
+
+/** The server a fresh install talks to: the one the build names, else the local one. */
+export const DEFAULT_SERVER_URL = BUILT_SERVER_URL ?? LOCAL_SERVER_URL;
+
+/** Server hosts the manifest grants: the built-in server's origin, or the local server's hosts. */
+export function serverHostPermissions(builtServerUrl: string | null): string[] {
+  return builtServerUrl ? [originPattern(builtServerUrl)] : LOCAL_SERVER_HOSTS;
+}
+
+/**
+ * The value of KITH_SERVER_URL checked for a store build: the https origin of the server, like
+ * `https://kith.example.com` (a trailing slash is dropped). Throws a message naming the variable.
+ */
+export function releaseServerOrigin(value: string | undefined): string {
+  const example = 'KITH_SERVER_URL=https://kith.example.com npm run zip';
+  if (!value?.trim())
+    throw new Error(
+      `KITH_SERVER_URL is not set. Store builds talk to your server: set it to the server's https origin, e.g. ${example}`,
+    );
+  let parsed: URL;
+  try {
+    parsed = new URL(value.trim());
+  } catch {
+    throw new Error(`KITH_SERVER_URL "${value}" is not a web address. Use one like ${example}`);
+  }
+  if (
+    parsed.protocol !== 'https:' ||
+    parsed.username ||
+    parsed.password ||
+    parsed.pathname !== '/' ||
+    parsed.search ||
+    parsed.hash
+  )
+    throw new Error(
+      `KITH_SERVER_URL must be an https origin with no path, like https://kith.example.com (got "${value}")`,
+    );
+  if (parsed.hostname === 'localhost' || parsed.hostname === '127.0.0.1')
+    throw new Error(
+      `KITH_SERVER_URL names this machine ("${value}"); store builds need the server's public https origin`,
+    );
+  return parsed.origin;
+}
 
 /**
  * The origin of an http(s) page address, or null for anything else (chrome://, about:, file:,
@@ -71,7 +121,7 @@ export function isGrantedServer(serverUrl: string): boolean {
   } catch {
     return false;
   }
-  return LOCAL_SERVER_HOSTS.some((pattern) => patternCovers(pattern, parsed));
+  return serverHostPermissions(BUILT_SERVER_URL).some((pattern) => patternCovers(pattern, parsed));
 }
 
 /**
