@@ -124,28 +124,54 @@ export function isGrantedServer(serverUrl: string): boolean {
   return serverHostPermissions(BUILT_SERVER_URL).some((pattern) => patternCovers(pattern, parsed));
 }
 
+/** Hosts that are this machine or a local network, where servers rarely have certificates. */
+function isLocalHost(host: string): boolean {
+  const name = host.toLowerCase();
+  return (
+    name === 'localhost' ||
+    name.endsWith('.localhost') ||
+    /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || // an IPv4 literal
+    name.startsWith('[') // an IPv6 literal
+  );
+}
+
 /**
- * A server address as typed by a person, cleaned up: `kith.example.com` → `https://kith.example.com`,
- * trailing slashes and `/trpc` dropped. Throws an Error that says what is wrong.
+ * A server address as typed by a person, as the origin Kith talks to: `kith.example.com` →
+ * `https://kith.example.com`; `127.0.0.1:45999`, `localhost:8787`, `192.168.1.20:8787` → http
+ * (no scheme typed and the host is this machine, a `.localhost` name or an IP literal); a full
+ * URL keeps its scheme and loses its path (`/trpc`, `/privacy`…). Empty means the default
+ * server. Throws an Error that says what is wrong.
  */
 export function normalizeServerUrl(input: string): string {
-  let value = input.trim();
-  if (!value) return DEFAULT_SERVER_URL;
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    const local = /^(localhost|127\.0\.0\.1)(:|\/|$)/i.test(value);
-    value = `${local ? 'http' : 'https'}://${value}`;
+  const typed = input.trim();
+  if (!typed) return DEFAULT_SERVER_URL;
+  let value = typed;
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(value) || /^[^/]+:\d+(\/|$)/.test(value)) {
+    const host = /^(\[[^\]]*\]|[^/:?#]*)/.exec(value)?.[1] ?? '';
+    value = `${isLocalHost(host) ? 'http' : 'https'}://${value}`;
   }
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
-    throw new Error(`"${input.trim()}" is not a web address. Use one like ${DEFAULT_SERVER_URL}.`);
+    throw new Error(
+      `"${typed}" is not a web address. Type your server's address, like kith.example.com or 127.0.0.1:8787.`,
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new Error('The server address must start with http:// or https://.');
+    throw new Error('The server address must start with http:// or https://, or with no scheme.');
   }
-  const path = parsed.pathname.replace(/\/+$/, '').replace(/\/trpc$/, '');
-  return `${parsed.origin}${path}`;
+  if (!parsed.hostname) {
+    throw new Error(
+      `"${typed}" is not a web address. Type your server's address, like kith.example.com.`,
+    );
+  }
+  if (parsed.username || parsed.password) {
+    throw new Error(
+      'Leave the name and password out of the server address: sign in with them below instead.',
+    );
+  }
+  return parsed.origin;
 }
 
 /** The WebSocket address of a server's tRPC endpoint. */

@@ -110,8 +110,10 @@ export function SignIn({ store }: { store: PopupStore }) {
           Server
           <input
             name="serverUrl"
-            type="url"
+            type="text"
             inputMode="url"
+            autocapitalize="off"
+            spellcheck={false}
             placeholder={DEFAULT_SERVER_URL}
             value={serverUrl.value}
             onInput={(e) => {
