@@ -59,6 +59,15 @@ describe('the compiled server', () => {
     expect(res.status, await res.clone().text()).toBe(200);
     const body = (await res.json()) as { result: { data: { user: { handle: string } } } };
     expect(body.result.data.user.handle).toBe('newcomer');
+    // The front door is a page (rendered by the compiled JSX), not "Not found".
+    const home = await fetch(`${server.url}/`);
+    expect(home.status).toBe(200);
+    expect(home.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await home.text();
+    expect(html).toContain('href="/privacy"');
+    const privacy = await fetch(`${server.url}/privacy`);
+    expect(privacy.status).toBe(200);
+    expect(await privacy.text()).toContain('Kith privacy notice');
     // No TypeScript loader was involved.
     expect(server.child.spawnargs.join(' ')).not.toMatch(/tsx/);
   }, 100_000);
