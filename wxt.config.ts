@@ -22,6 +22,7 @@ const DATA_COLLECTED = [
   'personalCommunications',
   'browsingActivity',
   'websiteContent',
+  'financialAndPaymentInfo',
 ];
 
 const ICONS = { 16: 'icon/16.png', 32: 'icon/32.png', 48: 'icon/48.png', 128: 'icon/128.png' };
@@ -87,9 +88,9 @@ export default defineConfig({
               // 140 (the ESR line) is the first to read data_collection_permissions.
               strict_min_version: '140.0',
               // What leaves the browser (Mozilla's taxonomy; see PRIVACY.md): sign-up details
-              // and the session token, the messages people write, and the addresses, titles and
-              // images of clips: shared ones, and the clip on screen (`clips.activity` asks
-              // which friends talked about it).
+              // and the session token, the messages people write, the addresses, titles and
+              // images of clips (shared ones, and the clip on screen: `clips.activity` asks
+              // which friends talked about it), and the orders placed from a clip.
               data_collection_permissions: {
                 required: DATA_COLLECTED,
               },

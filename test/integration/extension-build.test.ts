@@ -386,11 +386,17 @@ describe('the Firefox build (MV2)', () => {
     expect(m.optional_permissions).toEqual(OPTIONAL_SITES);
   });
 
-  it('tells Firefox users at install what it sends: account details, messages, the clips they watch and share', async () => {
+  it('tells Firefox users at install what it sends: account details, messages, the clips they watch and share, their orders', async () => {
     const m = await manifest('firefox-mv2');
     const consent = m.browser_specific_settings?.gecko?.data_collection_permissions;
     expect([...(consent?.required ?? [])].sort()).toEqual(
-      ['authenticationInfo', 'browsingActivity', 'personalCommunications', 'websiteContent'].sort(),
+      [
+        'authenticationInfo',
+        'browsingActivity',
+        'financialAndPaymentInfo',
+        'personalCommunications',
+        'websiteContent',
+      ].sort(),
     );
     expect(consent?.required).not.toContain('none');
     expect(consent?.optional ?? []).toEqual([]);
