@@ -1,11 +1,29 @@
 import preact from '@preact/preset-vite';
 import { defineConfig } from 'wxt';
-import { LOCAL_SERVER_HOSTS, SUPPORTED_SITES } from './extension/lib/hosts';
+import { releaseServerOrigin, SUPPORTED_SITES, serverHostPermissions } from './extension/lib/hosts';
 
 export { SUPPORTED_SITES };
 
 /** Any other site, granted one origin at a time from the popup. */
 const OPTIONAL_SITES = ['https://*/*', 'http://*/*'];
+
+/**
+ * The server the build talks to. `npm run zip` (store builds) needs KITH_SERVER_URL, the https
+ * origin of the server, and stops here without it; any other build uses it when set and talks
+ * to the local server (`npm start`) otherwise.
+ */
+const zipping = process.argv.slice(2).includes('zip');
+const SERVER_URL =
+  zipping || process.env.KITH_SERVER_URL ? releaseServerOrigin(process.env.KITH_SERVER_URL) : null;
+
+/** Firefox's data collection consent (`browser_specific_settings.gecko`), shown at install. */
+const DATA_COLLECTED = [
+  'authenticationInfo',
+  'personalCommunications',
+  'browsingActivity',
+  'websiteContent',
+  'financialAndPaymentInfo',
+];
 
 const ICONS = { 16: 'icon/16.png', 32: 'icon/32.png', 48: 'icon/48.png', 128: 'icon/128.png' };
 
@@ -22,7 +40,11 @@ export default defineConfig({
     // on every element), `process.env.NODE_ENV` and Preact's devtools bridge on NODE_ENV, not on
     // the mode, and would put them all in the content script.
     if (mode === 'production') process.env.NODE_ENV = 'production';
-    return { plugins: [preact()] };
+    return {
+      plugins: [preact()],
+      // Read by extension/lib/hosts.ts (BUILT_SERVER_URL); empty means the local server.
+      define: { __KITH_SERVER_URL__: JSON.stringify(SERVER_URL ?? '') },
+    };
   },
   hooks: {
     // The overlay's shadow-root CSS is a web-accessible resource limited to the content script's
@@ -49,10 +71,11 @@ export default defineConfig({
       ? { browser_action: { default_title: 'Kith', default_icon: ICONS } }
       : { action: { default_title: 'Kith', default_icon: ICONS } }),
     // Least privilege: no "tabs" (activeTab gives the popup the current tab's address when the
-    // user clicks the button), no broad hosts: the supported sites and the local server only;
-    // any other site or server is an optional permission the user grants from the popup.
+    // user clicks the button), no broad hosts: the supported sites and the build's server only
+    // (KITH_SERVER_URL, else the local one); any other site or server is an optional permission
+    // the user grants from the popup.
     permissions: ['storage', 'notifications', 'alarms', 'scripting', 'activeTab'],
-    host_permissions: [...SUPPORTED_SITES, ...LOCAL_SERVER_HOSTS],
+    host_permissions: [...SUPPORTED_SITES, ...serverHostPermissions(SERVER_URL)],
     // MV2 (Firefox) has no optional_host_permissions: there they are optional permissions.
     ...(manifestVersion === 2
       ? { optional_permissions: OPTIONAL_SITES }
@@ -64,7 +87,13 @@ export default defineConfig({
               id: 'kith@kith.app',
               // 140 (the ESR line) is the first to read data_collection_permissions.
               strict_min_version: '140.0',
-              data_collection_permissions: { required: ['none'] },
+              // What leaves the browser (Mozilla's taxonomy; see PRIVACY.md): sign-up details
+              // and the session token, the messages people write, the addresses, titles and
+              // images of clips (shared ones, and the clip on screen: `clips.activity` asks
+              // which friends talked about it), and the orders placed from a clip.
+              data_collection_permissions: {
+                required: DATA_COLLECTED,
+              },
             },
             gecko_android: { strict_min_version: '142.0' },
           },

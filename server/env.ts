@@ -40,6 +40,17 @@ const envSchema = z.object({
    * ignored). The client's address, which rate limits use, is read past that many hops.
    */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /** Store pages the home page links to for the extension (else the zips in KITH_OUT_DIR). */
+  KITH_CHROME_STORE_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https$/, error: 'must be an https:// address of the store page' })
+      .optional(),
+  ),
+  KITH_FIREFOX_STORE_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https$/, error: 'must be an https:// address of the store page' })
+      .optional(),
+  ),
   // Rate and abuse limits (see `LimitSettings`); unset means the built-in default.
   LIMIT_LOGIN_FAILURES: integer(1, 1_000_000, defaultLimitSettings.loginFailures),
   LIMIT_LOGIN_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.loginWindowSeconds),

@@ -8,6 +8,7 @@ import { busChannel, openDatabase } from './db/client';
 import { seedDemo } from './demo-seed';
 import { EnvError, parseEnv } from './env';
 import { createLimits, limitSettingsFromEnv } from './limits';
+import { homeRoutes } from './pages/home';
 import { paymentRoutes } from './payments/routes';
 import { createPayments } from './payments/stripe';
 import { startSweeper } from './payments/sweeper';
@@ -63,7 +64,7 @@ async function main() {
   const running = await startServer(deps, {
     port: env.PORT,
     host: env.HOST,
-    routes: [...paymentRoutes(deps), widgetRoutes(deps)],
+    routes: [...paymentRoutes(deps), widgetRoutes(deps), homeRoutes(deps)],
   });
 
   const base = env.PUBLIC_URL;

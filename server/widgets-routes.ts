@@ -5,6 +5,7 @@ import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { RouteHandler } from './app';
 import { type DemoCatalog, demoCatalog } from './demo-seed';
+import { repoRoot } from './paths';
 import type { Deps } from './trpc';
 
 /**
@@ -26,7 +27,6 @@ export interface WidgetRoutesOptions {
   pagesDir?: string;
 }
 
-const repoRoot = path.resolve(import.meta.dirname, '..');
 const demoAssets = path.join(repoRoot, 'widgets/demo/assets');
 const demoTemplate = path.join(repoRoot, 'widgets/demo/index.html');
 

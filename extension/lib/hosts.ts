@@ -9,11 +9,61 @@ export const SUPPORTED_SITES = [
   '*://www.instagram.com/*',
 ];
 
-/** The server a fresh install talks to (`npm start` serves it). */
-export const DEFAULT_SERVER_URL = 'http://localhost:8787';
+/** The server `npm start` serves, which development builds talk to. */
+export const LOCAL_SERVER_URL = 'http://localhost:8787';
 
-/** Server hosts the manifest grants up front; any other server is asked for at sign-in. */
+/** Server hosts a development build grants up front; any other server is asked for at sign-in. */
 export const LOCAL_SERVER_HOSTS = ['http://localhost/*', 'http://127.0.0.1/*'];
+
+/**
+ * KITH_SERVER_URL as the build saw it (wxt.config.ts defines it; a store build always has it),
+ * or null in development builds, unit tests and the config itself.
+ */
+declare const __KITH_SERVER_URL__: string | undefined;
+export const BUILT_SERVER_URL: string | null =
+  typeof __KITH_SERVER_URL__ === 'string' && __KITH_SERVER_URL__ ? __KITH_SERVER_URL__ : null;
+
+/** The server a fresh install talks to: the one the build names, else the local one. */
+export const DEFAULT_SERVER_URL = BUILT_SERVER_URL ?? LOCAL_SERVER_URL;
+
+/** Server hosts the manifest grants: the built-in server's origin, or the local server's hosts. */
+export function serverHostPermissions(builtServerUrl: string | null): string[] {
+  return builtServerUrl ? [originPattern(builtServerUrl)] : LOCAL_SERVER_HOSTS;
+}
+
+/**
+ * The value of KITH_SERVER_URL checked for a store build: the https origin of the server, like
+ * `https://kith.example.com` (a trailing slash is dropped). Throws a message naming the variable.
+ */
+export function releaseServerOrigin(value: string | undefined): string {
+  const example = 'KITH_SERVER_URL=https://kith.example.com npm run zip';
+  if (!value?.trim())
+    throw new Error(
+      `KITH_SERVER_URL is not set. Store builds talk to your server: set it to the server's https origin, e.g. ${example}`,
+    );
+  let parsed: URL;
+  try {
+    parsed = new URL(value.trim());
+  } catch {
+    throw new Error(`KITH_SERVER_URL "${value}" is not a web address. Use one like ${example}`);
+  }
+  if (
+    parsed.protocol !== 'https:' ||
+    parsed.username ||
+    parsed.password ||
+    parsed.pathname !== '/' ||
+    parsed.search ||
+    parsed.hash
+  )
+    throw new Error(
+      `KITH_SERVER_URL must be an https origin with no path, like https://kith.example.com (got "${value}")`,
+    );
+  if (parsed.hostname === 'localhost' || parsed.hostname === '127.0.0.1')
+    throw new Error(
+      `KITH_SERVER_URL names this machine ("${value}"); store builds need the server's public https origin`,
+    );
+  return parsed.origin;
+}
 
 /**
  * The origin of an http(s) page address, or null for anything else (chrome://, about:, file:,
@@ -71,31 +121,57 @@ export function isGrantedServer(serverUrl: string): boolean {
   } catch {
     return false;
   }
-  return LOCAL_SERVER_HOSTS.some((pattern) => patternCovers(pattern, parsed));
+  return serverHostPermissions(BUILT_SERVER_URL).some((pattern) => patternCovers(pattern, parsed));
+}
+
+/** Hosts that are this machine or a local network, where servers rarely have certificates. */
+function isLocalHost(host: string): boolean {
+  const name = host.toLowerCase();
+  return (
+    name === 'localhost' ||
+    name.endsWith('.localhost') ||
+    /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || // an IPv4 literal
+    name.startsWith('[') // an IPv6 literal
+  );
 }
 
 /**
- * A server address as typed by a person, cleaned up: `kith.example.com` → `https://kith.example.com`,
- * trailing slashes and `/trpc` dropped. Throws an Error that says what is wrong.
+ * A server address as typed by a person, as the origin Kith talks to: `kith.example.com` →
+ * `https://kith.example.com`; `127.0.0.1:45999`, `localhost:8787`, `192.168.1.20:8787` → http
+ * (no scheme typed and the host is this machine, a `.localhost` name or an IP literal); a full
+ * URL keeps its scheme and loses its path (`/trpc`, `/privacy`…). Empty means the default
+ * server. Throws an Error that says what is wrong.
  */
 export function normalizeServerUrl(input: string): string {
-  let value = input.trim();
-  if (!value) return DEFAULT_SERVER_URL;
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    const local = /^(localhost|127\.0\.0\.1)(:|\/|$)/i.test(value);
-    value = `${local ? 'http' : 'https'}://${value}`;
+  const typed = input.trim();
+  if (!typed) return DEFAULT_SERVER_URL;
+  let value = typed;
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(value) || /^[^/]+:\d+(\/|$)/.test(value)) {
+    const host = /^(\[[^\]]*\]|[^/:?#]*)/.exec(value)?.[1] ?? '';
+    value = `${isLocalHost(host) ? 'http' : 'https'}://${value}`;
   }
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
-    throw new Error(`"${input.trim()}" is not a web address. Use one like ${DEFAULT_SERVER_URL}.`);
+    throw new Error(
+      `"${typed}" is not a web address. Type your server's address, like kith.example.com or 127.0.0.1:8787.`,
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new Error('The server address must start with http:// or https://.');
+    throw new Error('The server address must start with http:// or https://, or with no scheme.');
   }
-  const path = parsed.pathname.replace(/\/+$/, '').replace(/\/trpc$/, '');
-  return `${parsed.origin}${path}`;
+  if (!parsed.hostname) {
+    throw new Error(
+      `"${typed}" is not a web address. Type your server's address, like kith.example.com.`,
+    );
+  }
+  if (parsed.username || parsed.password) {
+    throw new Error(
+      'Leave the name and password out of the server address: sign in with them below instead.',
+    );
+  }
+  return parsed.origin;
 }
 
 /** The WebSocket address of a server's tRPC endpoint. */

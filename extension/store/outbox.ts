@@ -1,5 +1,6 @@
 import { errorCode, errorMessage, isRefusal, KithError } from '../lib/errors';
 import type { OutboxEntry, OutboxItem } from '../lib/protocol';
+import { randomId } from '../lib/random-id';
 import type { KithDb, OutboxRow } from './db';
 
 /** An item before it is queued; the sender may name its clientId (so it can track the item at once). */
@@ -64,7 +65,7 @@ export class Outbox {
         'Sign in to Kith first: click the Kith button in the toolbar.',
       );
     }
-    const clientId = draft.clientId ?? this.deps.newId?.() ?? crypto.randomUUID();
+    const clientId = draft.clientId ?? this.deps.newId?.() ?? randomId();
     const item = { ...draft, clientId } as OutboxItem;
     // The same clientId twice (a sender retrying its own request) is the same item, queued once.
     const known = await this.deps.db.outbox.get(clientId);

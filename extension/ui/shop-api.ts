@@ -1,4 +1,5 @@
 import { type RouterInputs, type RouterOutputs, sendMessage } from '../lib/protocol';
+import { randomId } from '../lib/random-id';
 
 /** A product as `products.get` and `shop.forClip` describe it. */
 export type ShopProduct = RouterOutputs['products']['get'];
@@ -48,8 +49,7 @@ export function inRange(
 
 /** A fresh id that makes a send idempotent on the server. */
 export function newClientId(prefix = 'sh'): string {
-  const random = globalThis.crypto?.randomUUID?.().replace(/-/g, '');
-  return `${prefix}_${random ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`}`;
+  return `${prefix}_${randomId().replace(/-/g, '')}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { signal as createSignal, type ReadonlySignal } from '@preact/signals';
 import type { MessageView, OutboxEntry, SessionState, SyncEvent } from '../lib/protocol';
+import { randomId } from '../lib/random-id';
 import type { ClipInfo } from '../sites/types';
 import type { KithClient } from './client';
 import { senderName } from './names';
@@ -241,7 +242,7 @@ export function openThread(
       if (!text || !user) return;
       // Named here, so this item and the outbox entry the background announces (possibly before
       // the send call returns) share one key and never show twice.
-      const clientId = crypto.randomUUID();
+      const clientId = randomId();
       const slot = `p:${clientId}`;
       const temp: ThreadItem = {
         key: keyFor(user.id, clientId),

@@ -1,11 +1,14 @@
 /**
- * The store-ready builds: `npm run zip` (= `wxt zip && wxt zip -b firefox`, each of which runs
- * the production `wxt build` for its browser first) into a temporary folder of its own
+ * The store-ready builds: `KITH_SERVER_URL=https://kith.example.com npm run zip` (= `wxt zip &&
+ * wxt zip -b firefox`, each of which runs the production `wxt build` for its browser first,
+ * talking to that server) into a temporary folder of its own
  * (KITH_OUT_DIR, read by wxt.config.ts), so this never races a build another test or a person
  * runs into `.output/`. Then the manifests are checked for least privilege and icons, their
  * permissions against the APIs the code calls (both ways), the content script against its size
- * budget, the Firefox build goes through `web-ext lint`, and the three zips are opened.
- * About 30–60 s, most of it the two builds.
+ * budget, the Firefox build goes through `web-ext lint`, and the three zips are opened. One
+ * more `wxt build` without KITH_SERVER_URL is the development build `npm start` makes, which
+ * talks to the local server; `npm run zip` without it stops before building.
+ * About 40–80 s, most of it the three builds.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +18,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SERVER_HOSTS, SUPPORTED_SITES } from '../../extension/lib/hosts';
+
+/** The server the store builds here are made for. */
+const SERVER_URL = 'https://kith.example.com';
+const SERVER_HOSTS = [`${SERVER_URL}/*`];
+
 import { CONTENT_SCRIPT_BUDGET_BYTES, contentScriptSizes } from '../bench/content-script-size';
 
 const run = promisify(execFile);
@@ -127,7 +135,12 @@ interface Manifest {
   browser_action?: { default_popup?: string; default_icon?: Record<string, string> };
   background: { service_worker?: string; scripts?: string[] };
   content_scripts?: { matches: string[]; js: string[] }[];
-  browser_specific_settings?: { gecko?: { id?: string } };
+  browser_specific_settings?: {
+    gecko?: {
+      id?: string;
+      data_collection_permissions?: { required?: string[]; optional?: string[] };
+    };
+  };
 }
 
 async function manifest(dir: string): Promise<Manifest> {
@@ -166,11 +179,74 @@ beforeAll(async () => {
   out = await mkdtemp(path.join(tmpdir(), 'kith-ext-'));
   await run('npm', ['run', 'zip'], {
     cwd: root,
-    env: { ...process.env, KITH_OUT_DIR: out, CI: '1' },
+    env: { ...process.env, KITH_OUT_DIR: out, KITH_SERVER_URL: SERVER_URL, CI: '1' },
     timeout: 300_000,
     maxBuffer: 16 * 1024 * 1024,
   });
 }, 320_000);
+
+/** Every file's text in a build folder, joined (to look for addresses in the bundles). */
+async function buildText(dir: string): Promise<string> {
+  const files = (await readdir(dir, { recursive: true })).filter((f) =>
+    /\.(js|html|json)$/.test(f),
+  );
+  const texts = await Promise.all(files.map((f) => readFile(path.join(dir, f), 'utf8')));
+  return texts.join('\n');
+}
+
+describe('the server address', () => {
+  it('store builds talk to the server KITH_SERVER_URL names, and ask for no local host', async () => {
+    for (const dir of ['chrome-mv3', 'firefox-mv2']) {
+      const m = await manifest(dir);
+      const hosts = [
+        ...(m.host_permissions ?? []),
+        ...m.permissions.filter((p) => p.includes(':')),
+      ];
+      expect(hosts).toEqual(expect.arrayContaining(SERVER_HOSTS));
+      expect(
+        hosts.filter((h) => /localhost|127\.0\.0\.1/.test(h)),
+        dir,
+      ).toEqual([]);
+      const code = await buildText(path.join(out, dir));
+      expect(code).toContain(SERVER_URL);
+      expect(code).not.toContain('localhost:8787');
+    }
+  });
+
+  it('npm run zip without KITH_SERVER_URL stops and says to set it', async () => {
+    const { KITH_SERVER_URL: _, ...env } = process.env;
+    const failed = await run('npm', ['run', 'zip'], {
+      cwd: root,
+      env: { ...env, KITH_OUT_DIR: path.join(out, 'unset'), CI: '1' },
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+    }).then(
+      () => null,
+      (error: { stdout?: string; stderr?: string }) => `${error.stdout}\n${error.stderr}`,
+    );
+    expect(failed, 'npm run zip succeeded without KITH_SERVER_URL').not.toBeNull();
+    expect(failed).toMatch(/KITH_SERVER_URL is not set/);
+    expect(existsSync(path.join(out, 'unset'))).toBe(false);
+  });
+
+  it('a development build (npm start, no KITH_SERVER_URL) talks to the local server', async () => {
+    const { KITH_SERVER_URL: _, ...env } = process.env;
+    const dev = path.join(out, 'dev');
+    await run(path.join(root, 'node_modules/.bin/wxt'), ['build'], {
+      cwd: root,
+      env: { ...env, KITH_OUT_DIR: dev, CI: '1' },
+      timeout: 180_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const m = JSON.parse(await readFile(path.join(dev, 'chrome-mv3/manifest.json'), 'utf8'));
+    expect([...m.host_permissions].sort()).toEqual(
+      [...SUPPORTED_SITES, ...LOCAL_SERVER_HOSTS].sort(),
+    );
+    const code = await buildText(path.join(dev, 'chrome-mv3'));
+    expect(code).toContain('http://localhost:8787');
+    expect(code).not.toContain(SERVER_URL);
+  }, 200_000);
+});
 
 afterAll(async () => {
   if (out) await rm(out, { recursive: true, force: true });
@@ -194,12 +270,12 @@ describe('the Chrome build (MV3)', () => {
     expect(m.background.service_worker).toBe('background.js');
   });
 
-  it('asks only for what it uses: the supported sites and the local server, other sites optional', async () => {
+  it('asks only for what it uses: the supported sites and its server, other sites optional', async () => {
     const m = await manifest('chrome-mv3');
     expect([...m.permissions].sort()).toEqual([...ALLOWED_PERMISSIONS].sort());
     expect(m.permissions).not.toContain('tabs');
     expect([...(m.host_permissions ?? [])].sort()).toEqual(
-      [...SUPPORTED_SITES, ...LOCAL_SERVER_HOSTS].sort(),
+      [...SUPPORTED_SITES, ...SERVER_HOSTS].sort(),
     );
     expect(m.host_permissions).not.toContain('<all_urls>');
     expect(m.optional_host_permissions).toEqual(OPTIONAL_SITES);
@@ -305,9 +381,25 @@ describe('the Firefox build (MV2)', () => {
     }
     // MV2 lists host permissions among the permissions, and optional hosts as optional permissions.
     expect([...m.permissions].sort()).toEqual(
-      [...ALLOWED_PERMISSIONS, ...SUPPORTED_SITES, ...LOCAL_SERVER_HOSTS].sort(),
+      [...ALLOWED_PERMISSIONS, ...SUPPORTED_SITES, ...SERVER_HOSTS].sort(),
     );
     expect(m.optional_permissions).toEqual(OPTIONAL_SITES);
+  });
+
+  it('tells Firefox users at install what it sends: account details, messages, the clips they watch and share, their orders', async () => {
+    const m = await manifest('firefox-mv2');
+    const consent = m.browser_specific_settings?.gecko?.data_collection_permissions;
+    expect([...(consent?.required ?? [])].sort()).toEqual(
+      [
+        'authenticationInfo',
+        'browsingActivity',
+        'financialAndPaymentInfo',
+        'personalCommunications',
+        'websiteContent',
+      ].sort(),
+    );
+    expect(consent?.required).not.toContain('none');
+    expect(consent?.optional ?? []).toEqual([]);
   });
 
   it('passes web-ext lint with no errors', async () => {

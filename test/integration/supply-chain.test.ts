@@ -8,11 +8,18 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
+/** npm's own range semantics; semver is installed by the build tools (no types shipped). */
+const semver = createRequire(import.meta.url)('semver') as {
+  minVersion(range: string): { version: string } | null;
+  satisfies(version: string, range: string): boolean;
+  major(version: string): number;
+};
 const root = path.resolve(import.meta.dirname, '../..');
 
 interface PackageJson {
@@ -21,10 +28,12 @@ interface PackageJson {
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
+  engines?: Record<string, string>;
 }
 
 interface LockEntry {
   version?: string;
+  engines?: Record<string, string> | string[];
   integrity?: string;
   link?: boolean;
   inBundle?: boolean;
@@ -172,5 +181,55 @@ describe('dependencies pinned by the lockfile', () => {
     expect(tree.name).toBe(pkg.name);
     expect(Object.keys(tree.dependencies ?? {}).length).toBeGreaterThan(10);
     expect(tree.problems ?? []).toEqual([]);
+  });
+});
+
+/** The oldest Node package.json's `engines` allows: every package must run on it. */
+function oldestNode(): string {
+  const range = pkg.engines?.node;
+  const oldest = range ? semver.minVersion(range) : null;
+  if (!oldest) throw new Error(`package.json engines.node is missing or not a range: ${range}`);
+  return oldest.version;
+}
+
+function nodeRange(engines: unknown): string | null {
+  if (!engines || typeof engines !== 'object' || Array.isArray(engines)) return null;
+  const node = (engines as Record<string, unknown>).node;
+  return typeof node === 'string' ? node : null;
+}
+
+describe('every package runs on the oldest Node that package.json allows', () => {
+  it('package.json asks for Node 20', () => {
+    expect(semver.major(oldestNode())).toBe(20);
+  });
+
+  it('no locked package asks for a newer Node (npm ci would warn EBADENGINE)', () => {
+    const node = oldestNode();
+    const refusing = Object.entries(lock.packages)
+      .filter(([key]) => key !== '')
+      .map(([key, entry]) => [key, entry.version, nodeRange(entry.engines)] as const)
+      .filter(([, , range]) => range !== null && !semver.satisfies(node, range))
+      .map(([key, version, range]) => `${key}@${version} wants node ${range}`);
+    expect(refusing, `pin an older version with "overrides" in package.json`).toEqual([]);
+  });
+
+  it('no installed package asks for a newer Node', async () => {
+    const node = oldestNode();
+    const refusing: string[] = [];
+    let read = 0;
+    for (const [key, entry] of Object.entries(lock.packages)) {
+      if (key === '' || entry.link) continue;
+      const file = path.join(root, key, 'package.json');
+      if (!existsSync(file)) continue; // optional, for another platform
+      const installed = JSON.parse(await readFile(file, 'utf8')) as PackageJson;
+      // A copy older or newer than the lockfile's is npm ci's business, not this check's.
+      if (installed.version !== entry.version) continue;
+      read++;
+      const range = nodeRange(installed.engines);
+      if (range !== null && !semver.satisfies(node, range))
+        refusing.push(`${key}@${installed.version} wants node ${range}`);
+    }
+    expect(read).toBeGreaterThan(50);
+    expect(refusing, `pin an older version with "overrides" in package.json`).toEqual([]);
   });
 });

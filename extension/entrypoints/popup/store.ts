@@ -9,6 +9,7 @@ import type {
   SiteStatus,
   SyncEvent,
 } from '../../lib/protocol';
+import { serverToSignInTo } from './server-access';
 
 export type Friend = RouterOutputs['friends']['list'][number];
 export type GroupDetail = RouterOutputs['groups']['get'];
@@ -242,12 +243,13 @@ export function createPopupStore(deps: PopupDeps) {
       busy.value = 'signIn';
       signInError.value = null;
       try {
+        const serverUrl = await serverToSignInTo(form.serverUrl, deps.requestOrigins);
         session.value = await deps.signIn({
           handle: form.handle,
           password: form.password,
           register: form.register,
           ...(form.register && form.displayName.trim() ? { displayName: form.displayName } : {}),
-          serverUrl: form.serverUrl,
+          serverUrl,
         });
         panel.value = 'groups';
         await refresh();

@@ -167,3 +167,33 @@ describe('hosts', () => {
     expect(isGrantedServer('https://kith.example.com')).toBe(false);
   });
 });
+
+describe('the server address a person types', () => {
+  it.each([
+    ['', 'http://localhost:8787'],
+    ['kith.example.com', 'https://kith.example.com'],
+    ['  Kith.Example.com/  ', 'https://kith.example.com'],
+    ['kith.example.com:8443', 'https://kith.example.com:8443'],
+    ['https://kith.example.com/trpc', 'https://kith.example.com'],
+    ['https://kith.example.com/privacy?x=1#top', 'https://kith.example.com'],
+    ['http://kith.example.com', 'http://kith.example.com'],
+    ['localhost:8787', 'http://localhost:8787'],
+    ['127.0.0.1:45999', 'http://127.0.0.1:45999'],
+    ['192.168.1.20:8787', 'http://192.168.1.20:8787'],
+    ['[::1]:8787', 'http://[::1]:8787'],
+    ['kith.localhost:8787', 'http://kith.localhost:8787'],
+    ['https://127.0.0.1:8443', 'https://127.0.0.1:8443'],
+  ])('"%s" is the server %s', (typed, origin) => {
+    expect(normalizeServerUrl(typed)).toBe(origin);
+  });
+
+  it.each([
+    ['ftp://kith.example.com', /http/],
+    ['kith example.com', /not a web address/],
+    ['https://', /not a web address/],
+    ['https://ana:secret@kith.example.com', /password/],
+    ['javascript:alert(1)', /http/],
+  ])('"%s" is refused with a reason', (typed, reason) => {
+    expect(() => normalizeServerUrl(typed)).toThrow(reason);
+  });
+});

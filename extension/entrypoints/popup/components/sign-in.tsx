@@ -1,6 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { DEFAULT_SERVER_URL } from '../../../lib/hosts';
 import type { PopupStore } from '../store';
+import { PrivacyNotice } from './privacy-notice';
 
 export function SignIn({ store }: { store: PopupStore }) {
   const register = useSignal(false);
@@ -25,122 +26,127 @@ export function SignIn({ store }: { store: PopupStore }) {
   };
 
   return (
-    <form
-      class="card sign-in"
-      onSubmit={submit}
-      aria-describedby={error ? 'sign-in-error' : undefined}
-    >
-      <div class="switch" role="tablist" aria-label="Account">
-        <button
-          type="button"
-          role="tab"
-          aria-selected={!register.value}
-          class={!register.value ? 'active' : ''}
-          onClick={() => {
-            register.value = false;
-          }}
-        >
-          Sign in
-        </button>
-        <button
-          type="button"
-          role="tab"
-          aria-selected={register.value}
-          class={register.value ? 'active' : ''}
-          onClick={() => {
-            register.value = true;
-          }}
-        >
-          Create account
-        </button>
-      </div>
-      <p class="muted">
-        {register.value
-          ? 'Pick a handle your friends will know you by.'
-          : 'Watch short videos with your real-life friends.'}
-      </p>
-      <label>
-        Handle
-        <input
-          name="handle"
-          autocomplete="username"
-          autocapitalize="off"
-          spellcheck={false}
-          required
-          minLength={3}
-          maxLength={24}
-          pattern="[A-Za-z0-9_]{3,24}"
-          title="3–24 letters, digits or _"
-          value={handle.value}
-          onInput={(e) => {
-            handle.value = e.currentTarget.value;
-          }}
-        />
-      </label>
-      {register.value && (
-        <label>
-          Display name <span class="muted">(optional)</span>
-          <input
-            name="displayName"
-            autocomplete="nickname"
-            maxLength={60}
-            value={displayName.value}
-            onInput={(e) => {
-              displayName.value = e.currentTarget.value;
-            }}
-          />
-        </label>
-      )}
-      <label>
-        Password
-        <input
-          name="password"
-          type="password"
-          autocomplete={register.value ? 'new-password' : 'current-password'}
-          required
-          minLength={register.value ? 8 : 1}
-          value={password.value}
-          onInput={(e) => {
-            password.value = e.currentTarget.value;
-          }}
-        />
-      </label>
-      {showServer.value ? (
-        <label>
-          Server
-          <input
-            name="serverUrl"
-            type="url"
-            inputMode="url"
-            placeholder={DEFAULT_SERVER_URL}
-            value={serverUrl.value}
-            onInput={(e) => {
-              serverUrl.value = e.currentTarget.value;
-            }}
-          />
-        </label>
-      ) : (
-        <p class="muted small">
-          Server: {serverUrl.value}{' '}
+    <>
+      <PrivacyNotice serverUrl={serverUrl.value} />
+      <form
+        class="card sign-in"
+        onSubmit={submit}
+        aria-describedby={error ? 'sign-in-error' : undefined}
+      >
+        <div class="switch" role="tablist" aria-label="Account">
           <button
             type="button"
-            class="link"
+            role="tab"
+            aria-selected={!register.value}
+            class={!register.value ? 'active' : ''}
             onClick={() => {
-              showServer.value = true;
+              register.value = false;
             }}
           >
-            Change
+            Sign in
           </button>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={register.value}
+            class={register.value ? 'active' : ''}
+            onClick={() => {
+              register.value = true;
+            }}
+          >
+            Create account
+          </button>
+        </div>
+        <p class="muted">
+          {register.value
+            ? 'Pick a handle your friends will know you by.'
+            : 'Watch short videos with your real-life friends.'}
         </p>
-      )}
-      {error && (
-        <p class="error" id="sign-in-error" role="alert">
-          {error}
-        </p>
-      )}
-      <button type="submit" class="primary" disabled={busy}>
-        {busy ? 'One moment…' : register.value ? 'Create account' : 'Sign in'}
-      </button>
-    </form>
+        <label>
+          Handle
+          <input
+            name="handle"
+            autocomplete="username"
+            autocapitalize="off"
+            spellcheck={false}
+            required
+            minLength={3}
+            maxLength={24}
+            pattern="[A-Za-z0-9_]{3,24}"
+            title="3–24 letters, digits or _"
+            value={handle.value}
+            onInput={(e) => {
+              handle.value = e.currentTarget.value;
+            }}
+          />
+        </label>
+        {register.value && (
+          <label>
+            Display name <span class="muted">(optional)</span>
+            <input
+              name="displayName"
+              autocomplete="nickname"
+              maxLength={60}
+              value={displayName.value}
+              onInput={(e) => {
+                displayName.value = e.currentTarget.value;
+              }}
+            />
+          </label>
+        )}
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            autocomplete={register.value ? 'new-password' : 'current-password'}
+            required
+            minLength={register.value ? 8 : 1}
+            value={password.value}
+            onInput={(e) => {
+              password.value = e.currentTarget.value;
+            }}
+          />
+        </label>
+        {showServer.value ? (
+          <label>
+            Server
+            <input
+              name="serverUrl"
+              type="text"
+              inputMode="url"
+              autocapitalize="off"
+              spellcheck={false}
+              placeholder={DEFAULT_SERVER_URL}
+              value={serverUrl.value}
+              onInput={(e) => {
+                serverUrl.value = e.currentTarget.value;
+              }}
+            />
+          </label>
+        ) : (
+          <p class="muted small">
+            Server: {serverUrl.value}{' '}
+            <button
+              type="button"
+              class="link"
+              onClick={() => {
+                showServer.value = true;
+              }}
+            >
+              Change
+            </button>
+          </p>
+        )}
+        {error && (
+          <p class="error" id="sign-in-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'One moment…' : register.value ? 'Create account' : 'Sign in'}
+        </button>
+      </form>
+    </>
   );
 }
