@@ -5,7 +5,7 @@ import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { RouteHandler } from './app';
 import { type DemoCatalog, demoCatalog } from './demo-seed';
-import type { Deps } from './trpc';
+import type { Deps } from './deps';
 
 /**
  * The widget kit over HTTP:

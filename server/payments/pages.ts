@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { eq } from 'drizzle-orm';
 import type { RouteHandler } from '../app';
 import { brands, orders } from '../db/schema';
-import type { Deps } from '../trpc';
+import type { Deps } from '../deps';
 import { syncAccount } from './connect';
 import { formatMoney } from './money';
 import { advanceOrder, lockOrder, type OrderView, orderViews } from './orders';
