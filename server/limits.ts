@@ -7,6 +7,7 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import type { Env } from './env';
+import { defaultLimitSettings as builtInLimits } from './limit-defaults';
 
 export interface LimitSettings {
   /** Failed logins allowed per handle (and per address) in `loginWindowSeconds`. */
@@ -27,16 +28,8 @@ export interface LimitSettings {
   replayLimit: number;
 }
 
-export const defaultLimitSettings: LimitSettings = {
-  loginFailures: 10,
-  loginWindowSeconds: 15 * 60,
-  sends: 30,
-  sendWindowSeconds: 10,
-  checkouts: 20,
-  checkoutWindowSeconds: 10 * 60,
-  socketsPerUser: 8,
-  replayLimit: 2000,
-};
+/** The built-in limits (see limit-defaults.ts), each `LIMIT_*` variable's default. */
+export const defaultLimitSettings: LimitSettings = builtInLimits;
 
 /** The limits the environment sets (`LIMIT_*`, validated and defaulted by `parseEnv`). */
 export function limitSettingsFromEnv(
