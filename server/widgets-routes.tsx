@@ -124,6 +124,10 @@ function folder(dir: string, headers: (name: string) => Record<string, string>) 
       res.setHeader('content-type', type);
       res.setHeader('x-content-type-options', 'nosniff');
       for (const [key, value] of Object.entries(headers(name))) res.setHeader(key, value);
+      // sirv pipes a read stream with no error listener: a file removed between its stat and
+      // the read (an old chunk dropped by a build) would throw out of the process. End the
+      // response instead.
+      res.once('pipe', (source) => source.once('error', () => res.destroy()));
       res.once('finish', () => resolve(true));
       res.once('close', () => resolve(true));
       serve(req, res, () => {
