@@ -12,10 +12,11 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { sql } from 'drizzle-orm';
 import { WebSocketServer } from 'ws';
+import type { Deps } from './deps';
 import { appRouter } from './router';
 import { watchStarts } from './sync/frames';
 import { SessionSockets } from './sync/revocation';
-import { createContextInner, type Deps } from './trpc';
+import { createContextInner } from './trpc';
 import { coalesceWrites } from './ws-cork';
 
 export interface RunningServer {

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import { and, eq, sql } from 'drizzle-orm';
 import { brands, products } from './db/schema';
+import type { Deps } from './deps';
 import { appRouter } from './router';
-import { createCallerFactory, createContextInner, type Deps } from './trpc';
+import { createCallerFactory, createContextInner } from './trpc';
 
 /**
  * On an empty database, a demo brand with three products tagged to a clip, so `/demo` and the

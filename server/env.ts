@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultLimitSettings } from './limits';
+import { defaultLimitSettings } from './limit-defaults';
 
 const optionalString = z
   .string()

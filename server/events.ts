@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { BusEvent } from './bus';
 import type { Tx } from './db/client';
 import { events } from './db/schema';
-import type { Deps } from './trpc';
+import type { Deps } from './deps';
 
 /** Arbitrary constant naming the advisory lock that orders event ids by commit. */
 const EVENT_ORDER_LOCK = 7_412_001;

@@ -7,6 +7,7 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import type { Env } from './env';
+import { defaultLimitSettings as builtInLimits } from './limit-defaults';
 
 export interface LimitSettings {
   /**
@@ -43,21 +44,8 @@ export interface LimitSettings {
   socketsPerAddress: number;
 }
 
-export const defaultLimitSettings: LimitSettings = {
-  loginFailures: 10,
-  loginWindowSeconds: 15 * 60,
-  loginHandleFailures: 100,
-  registrations: 20,
-  registrationWindowSeconds: 60 * 60,
-  batchCalls: 20,
-  sends: 30,
-  sendWindowSeconds: 10,
-  checkouts: 20,
-  checkoutWindowSeconds: 10 * 60,
-  socketsPerUser: 8,
-  replayLimit: 2000,
-  socketsPerAddress: 64,
-};
+/** The built-in limits (see limit-defaults.ts), each `LIMIT_*` variable's default. */
+export const defaultLimitSettings: LimitSettings = builtInLimits;
 
 /** The limits the environment sets (`LIMIT_*`, validated and defaulted by `parseEnv`). */
 export function limitSettingsFromEnv(

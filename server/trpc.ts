@@ -1,29 +1,13 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { and, eq, gt } from 'drizzle-orm';
-import type { Logger } from 'pino';
 import { ZodError, z } from 'zod';
 import { hashToken } from './auth/password';
-import type { Bus } from './bus';
-import { type Db, isDatabaseUnavailable } from './db/client';
+import { isDatabaseUnavailable } from './db/client';
 import { sessions, users } from './db/schema';
-import type { Env } from './env';
-import type { Limits } from './limits';
-import type { Payments } from './payments/stripe';
+import type { Deps } from './deps';
 import type { FrameSocket } from './sync/frames';
-import type { EventHub } from './sync/hub';
 
-/** What the server is made of; built once at boot (or once per test file). */
-export interface Deps {
-  db: Db;
-  bus: Bus;
-  env: Env;
-  log: Logger;
-  limits: Limits;
-  /** This instance's ordered view of committed events, for subscriptions. */
-  hub: EventHub;
-  /** Stripe, when `STRIPE_SECRET_KEY` is set; without it checkout says payments are off. */
-  payments?: Payments | null;
-}
+export type { Deps };
 
 export interface SessionUser {
   id: string;

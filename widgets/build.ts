@@ -4,11 +4,15 @@
  *                  element and for the code they share (fetched only when needed, cached forever)
  *   dist/console/  the brand console, the share page and the demo page's styles, hashed, with
  *                  manifest.json naming them for the server's HTML
+ * Each script and style sheet is written compressed too (`.gz`, `.br` beside it), which the
+ * server hands to clients that accept them.
  * Old widget chunks are kept for a while: a page holding a kith.js from before this build still
  * finds the chunks it names.
  */
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import { build, type Metafile, type Plugin, transform } from 'esbuild';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -33,6 +37,29 @@ const inlineCss: Plugin = {
 /** Hashed chunk names as esbuild writes them (`[name]-[hash].js`). */
 export const HASHED = /^[\w-]+-[A-Z0-9]{8}\.(js|css)$/;
 const KEEP_OLD_CHUNKS_MS = 7 * 24 * 3600 * 1000;
+/** Compressed copies beside a file (`kith.js.gz`, `kith.js.br`). */
+const COMPRESSED = /\.(gz|br)$/;
+const COMPRESSIBLE = /\.(js|css|svg|json|html)$/;
+
+/** Writes `<file>.gz` (best compression) and `<file>.br` beside each compressible file over 256 B. */
+async function precompress(outDir: string, files: string[]): Promise<void> {
+  await Promise.all(
+    files
+      .filter((file) => COMPRESSIBLE.test(file))
+      .map(async (file) => {
+        const full = path.join(outDir, file);
+        const body = await readFile(full);
+        if (body.length <= 256) return; // Too small to gain anything.
+        const [gz, br] = await Promise.all([
+          promisify(gzip)(body, { level: constants.Z_BEST_COMPRESSION }),
+          promisify(brotliCompress)(body, {
+            params: { [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+          }),
+        ]);
+        await Promise.all([writeFile(`${full}.gz`, gz), writeFile(`${full}.br`, br)]);
+      }),
+  );
+}
 
 export interface WidgetBuild {
   outDir: string;
@@ -62,10 +89,12 @@ export async function buildWidgets(
     logLevel: 'warning',
   });
   const files = Object.keys(result.metafile.outputs).map((f) => path.relative(outDir, f));
-  // Drop chunks no build has written for a week.
+  await precompress(outDir, files);
+  // Drop chunks (and their compressed copies) no build has written for a week.
   const now = Date.now();
   for (const name of await readdir(outDir)) {
-    if (files.includes(name) || !HASHED.test(name)) continue;
+    const original = name.replace(COMPRESSED, '');
+    if (files.includes(original) || !HASHED.test(original)) continue;
     const info = await stat(path.join(outDir, name));
     if (now - info.mtimeMs > KEEP_OLD_CHUNKS_MS) await rm(path.join(outDir, name));
   }
@@ -118,6 +147,10 @@ export async function buildPages(
     demo: { css: find('demo', '.css') },
   };
   await writeFile(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  await precompress(
+    outDir,
+    Object.keys(result.metafile.outputs).map((f) => path.relative(outDir, f)),
+  );
   return manifest;
 }
 

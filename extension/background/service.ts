@@ -1,4 +1,3 @@
-import { getUntypedClient } from '@trpc/client';
 import { KithError } from '../lib/errors';
 import type {
   GroupSummary,
@@ -8,16 +7,23 @@ import type {
   SessionState,
   SyncEvent,
 } from '../lib/protocol';
-import type { KithDb } from '../store/db';
 import { Outbox } from '../store/outbox';
-import { Badge, type BadgeApi } from './badge';
-import { Cache } from './cache';
-import { type NotificationsApi, Notifier } from './notifications';
-import { sendOutboxItem } from './outbox';
-import { type KeyValueStorage, Session } from './session';
-import { type OverlayFiles, type PermissionsApi, type ScriptingApi, Sites } from './sites';
+import { afterCall } from './after-call';
 import {
-  anonymousClient,
+  type BackgroundDeps,
+  type Broadcast,
+  DEFAULT_TIMINGS,
+  type Sender,
+  type Timings,
+} from './background-deps';
+import { Badge } from './badge';
+import { Cache } from './cache';
+import { callAnonymously, checkProcedure } from './check-procedure';
+import { Notifier } from './notifications';
+import { sendOutboxItem } from './outbox';
+import { Session } from './session';
+import { Sites } from './sites';
+import {
   type ConnectionStatus,
   connectServer,
   describeError,
@@ -26,65 +32,13 @@ import {
 } from './socket';
 import { Views } from './views';
 
-/** Messages the background sends out (to tabs, and to the popup when it is open). */
-export type Broadcast = {
-  [K in 'sync.event' | 'session.changed' | 'outbox.changed']: Parameters<ProtocolMap[K]>[0];
-};
-
-export interface BackgroundDeps {
-  db: KithDb;
-  /** `browser.storage.local`: the session and the enabled sites. */
-  storage: KeyValueStorage;
-  /** `browser.storage.session`: which tabs show the overlay (survives a worker restart). */
-  sessionStorage?: KeyValueStorage | undefined;
-  badge?: BadgeApi | undefined;
-  notifications?: NotificationsApi | undefined;
-  iconUrl: string;
-  scripting?: ScriptingApi | undefined;
-  permissions?: PermissionsApi | undefined;
-  overlay: () => OverlayFiles;
-  /** Delivers a message to one tab (`tabId`) or to the extension's pages (the popup). */
-  post<K extends keyof Broadcast>(type: K, data: Broadcast[K], tabId?: number): Promise<unknown>;
-  WebSocket?: typeof WebSocket;
-  fetch?: typeof fetch;
-  timings?: Partial<Timings>;
-}
-
-export interface Timings {
-  /** An unused socket closes after this long (then the worker may sleep). */
-  idleCloseMs: number;
-  /** After a wake-up (alarm, start), the stream stays open this long to catch up. */
-  catchUpMs: number;
-  /** How long `outbox.send` waits for the server before answering `queued: true`. */
-  outboxWaitMs: number;
-  /** One send attempt is abandoned (outcome unknown, retried later) after this long. */
-  attemptTimeoutMs: number;
-  /** Group list refetches are coalesced over this long. */
-  refreshDelayMs: number;
-  /** Reconnect delay of the socket after the n-th failure. */
-  retryDelayMs: (attempt: number) => number;
-}
-
-const DEFAULT_TIMINGS: Timings = {
-  idleCloseMs: 10_000,
-  catchUpMs: 20_000,
-  outboxWaitMs: 5000,
-  attemptTimeoutMs: 15_000,
-  refreshDelayMs: 500,
-  retryDelayMs: (attempt) => Math.min(1000 * 2 ** attempt, 30_000),
-};
-
-export interface Sender {
-  tabId?: number | undefined;
-}
+// The service's inputs live in background-deps.ts; importable from here as before.
+export type { BackgroundDeps, Broadcast, Sender, Timings } from './background-deps';
 
 type Handler<K extends keyof ProtocolMap> = (
   data: Parameters<ProtocolMap[K]>[0],
   sender: Sender,
 ) => Promise<ReturnType<ProtocolMap[K]>>;
-
-/** Procedures the UI may not call through `api.call`: the session and the stream are ours. */
-const RESERVED = /^(auth\.(login|register|logout)$|sync\.)/;
 
 /**
  * The background, wired from its parts with every browser API passed in, so tests build it
@@ -386,15 +340,7 @@ export class BackgroundService {
     type: 'query' | 'mutation',
     input: unknown,
   ): Promise<unknown> {
-    if (!/^[a-zA-Z]+\.[a-zA-Z]+$/.test(path) || (type !== 'query' && type !== 'mutation')) {
-      throw new KithError('BAD_REQUEST', `"${path}" is not a procedure.`);
-    }
-    if (RESERVED.test(path)) {
-      throw new KithError(
-        'BAD_REQUEST',
-        `"${path}" is handled by the background itself (use session.* messages).`,
-      );
-    }
+    checkProcedure(path, type);
     const link = this.link;
     const serverUrl = this.session.value.serverUrl;
     const client = link?.untyped;
@@ -435,42 +381,18 @@ export class BackgroundService {
   }
 
   /** Keeps the cache and badge in step with what the UI just did. */
-  private async afterCall(path: string, input: unknown, result: unknown) {
-    const arg = (input ?? {}) as Record<string, unknown>;
-    switch (path) {
-      case 'groups.list':
-        await this.badge.show(await this.cache.replaceGroups(result as GroupSummary[]));
+  private afterCall(path: string, input: unknown, result: unknown) {
+    return afterCall(path, input, result, {
+      cache: this.cache,
+      badge: this.badge,
+      notifier: this.notifier,
+      session: this.session,
+      groupsRefreshed: () => {
         this.lastRefresh = Date.now();
-        return;
-      case 'groups.mute':
-        await this.cache.updateGroup(String(arg.groupId), { muted: Boolean(arg.muted) });
-        await this.badge.show(await this.cache.groups());
-        return;
-      case 'messages.markRead': {
-        const { groupId, lastReadSeq } = result as { groupId: string; lastReadSeq: number };
-        const { exact } = await this.cache.markRead(groupId, lastReadSeq);
-        await this.badge.show(await this.cache.groups());
-        await this.notifier.clear(groupId);
-        if (!exact) this.scheduleRefresh();
-        return;
-      }
-      case 'messages.list':
-      case 'clips.thread':
-        await this.cache.putMessages((result as { messages: MessageView[] }).messages);
-        return;
-      case 'auth.update': {
-        const user = result as { id: string; handle: string; displayName: string };
-        await this.session.setUser({
-          id: user.id,
-          handle: user.handle,
-          displayName: user.displayName,
-        });
-        this.broadcast('session.changed', this.state());
-        return;
-      }
-      default:
-        if (path.startsWith('groups.') && path !== 'groups.get') this.scheduleRefresh();
-    }
+      },
+      scheduleRefresh: () => this.scheduleRefresh(),
+      sessionChanged: () => this.broadcast('session.changed', this.state()),
+    });
   }
 
   private makeHandlers(): { [K in keyof ProtocolMap]?: Handler<K> } {
@@ -525,15 +447,4 @@ export class BackgroundService {
       'site.list': async () => this.sites.list(),
     };
   }
-}
-
-async function callAnonymously(
-  serverUrl: string,
-  path: string,
-  type: 'query' | 'mutation',
-  input: unknown,
-  fetchImpl?: typeof fetch,
-) {
-  const client = getUntypedClient(anonymousClient(serverUrl, fetchImpl));
-  return type === 'query' ? client.query(path, input) : client.mutation(path, input);
 }

@@ -1,7 +1,7 @@
 import { signal as createSignal, effect } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
-import type { OverlayFeature } from './features';
 import { formatMoment } from './moment';
+import type { OverlayFeature } from './overlay-feature';
 import { ProductMessageCard } from './product-card';
 import type { ShopProduct } from './shop-api';
 import { openThread, type Thread, type ThreadItem } from './thread-store';

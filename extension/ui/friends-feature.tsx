@@ -1,5 +1,5 @@
 import { activityParts } from './activity-text';
-import type { OverlayFeature } from './features';
+import type { OverlayFeature } from './overlay-feature';
 
 /** Friends tab: who in my groups talked about this clip, and where ("Ana and 2 others …"). */
 export const friendsFeature: OverlayFeature = {

@@ -1,8 +1,8 @@
 import type { FunctionComponent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CloseButton } from './close-button';
-import type { OverlayFeature } from './features';
 import { trapFocus } from './keyboard';
+import type { OverlayFeature } from './overlay-feature';
 import type { FeatureId, Overlay } from './overlay-state';
 import { placeButton, placePanel } from './placement';
 

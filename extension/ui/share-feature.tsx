@@ -1,6 +1,6 @@
 import { signal as createSignal, effect } from '@preact/signals';
-import type { OverlayFeature } from './features';
 import { formatMoment } from './moment';
+import type { OverlayFeature } from './overlay-feature';
 import { joinUserNames, type UserLine, UserLineText } from './user-line';
 
 type ShareState =

@@ -25,7 +25,7 @@ export function shopMutate<P extends keyof ShopMutations>(
 }
 
 /** A price in minor units, in its currency, the way the reader's locale writes money. */
-export { formatPrice } from '../../widgets/money';
+export { formatPrice } from '../../shared/money';
 
 /** Only https images are shown; anything else (http, data:, javascript:) is dropped. */
 export function safeImage(url: string | null | undefined): string | null {

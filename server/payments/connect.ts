@@ -3,7 +3,7 @@ import { and, eq, isNull, lte, or } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { DbOrTx } from '../db/client';
 import { brands } from '../db/schema';
-import type { Deps } from '../trpc';
+import type { Deps } from '../deps';
 import type { BrandRow } from './catalog';
 import { type Payments, stripeFailure } from './stripe';
 

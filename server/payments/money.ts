@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { CURRENCIES, formatPrice } from '../../widgets/money';
+import { CURRENCIES, formatPrice } from '../../shared/money';
 
 // The currencies and how a price reads live in one module shared with the widgets, the console
-// and the extension (widgets/money.ts).
-export { CURRENCIES, type Currency } from '../../widgets/money';
+// and the extension (shared/money.ts).
+export { CURRENCIES, type Currency } from '../../shared/money';
 
 /** Stripe's largest charge is 99,999,999 minor units in most currencies. */
 export const MAX_AMOUNT = 99_999_999;

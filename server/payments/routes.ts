@@ -1,5 +1,5 @@
 import type { RouteHandler } from '../app';
-import type { Deps } from '../trpc';
+import type { Deps } from '../deps';
 import { paymentPagesRoute } from './pages';
 import { stripeWebhookRoute } from './webhook';
 

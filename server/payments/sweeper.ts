@@ -1,7 +1,7 @@
 import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { orders } from '../db/schema';
-import type { Deps } from '../trpc';
+import type { Deps } from '../deps';
 
 /**
  * How long a Checkout Session can be paid. Checkout sessions are made without `expires_at`, so

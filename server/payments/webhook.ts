@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import type { RouteHandler } from '../app';
 import type { Tx } from '../db/client';
 import { orders, stripeEvents } from '../db/schema';
-import type { Deps } from '../trpc';
+import type { Deps } from '../deps';
 import { applyAccountState } from './connect';
 import { advanceOrder, lockOrder, type OrderRow, type Transition } from './orders';
 

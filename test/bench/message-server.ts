@@ -19,8 +19,8 @@ import { hashPassword, hashToken, newToken } from '../../server/auth/password';
 import { type Bus, createMemoryBus, createRedisBus } from '../../server/bus';
 import { busChannel, type Database, openDatabase } from '../../server/db/client';
 import { friendships, sessions, users } from '../../server/db/schema';
+import type { Deps } from '../../server/deps';
 import { EventHub } from '../../server/sync/hub';
-import type { Deps } from '../../server/trpc';
 import { callerFor, makeDeps } from '../fixtures/deps';
 
 export type ServerSpec =

@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   widgets: async () => (await import('./widget-size')).runWidgetSizeBench,
   overlay: async () => (await import('./overlay')).runOverlayBench,
   fanout: async () => (await import('./fanout')).fanoutBench,
+  static: async () => (await import('./static')).runStaticBench,
 };
 
 async function main() {

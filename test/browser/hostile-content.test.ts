@@ -29,7 +29,7 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
-import type { Deps } from '../../server/trpc';
+import type { Deps } from '../../server/deps';
 import { buildPages, buildWidgets } from '../../widgets/build';
 import { type FakeStripe, startFakeStripe } from '../fakes/stripe';
 import {

@@ -17,7 +17,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../server/app';
 import { seedDemo } from '../../server/demo-seed';
-import type { Deps } from '../../server/trpc';
+import type { Deps } from '../../server/deps';
 import { widgetRoutes } from '../../server/widgets-routes';
 import { buildPages, buildWidgets } from '../../widgets/build';
 import { type FakeStripe, startFakeStripe } from '../fakes/stripe';

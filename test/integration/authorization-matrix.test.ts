@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../server/auth/password';
 import type { BusEvent } from '../../server/bus';
 import type { Db } from '../../server/db/client';
-import type { Deps } from '../../server/trpc';
+import type { Deps } from '../../server/deps';
 import { makeBrand, makeProduct, newClientId, openShop, type Shop } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { befriend, callerFor, signUp, type TestUser } from '../fixtures/deps';

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBrand, makeProduct, newClientId, openShop, type Shop } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { befriend, callerFor, signUp, type TestUser } from '../fixtures/deps';
+import { decodeHtml } from '../fixtures/html';
 import { dbSnapshot } from '../fixtures/snapshot';
 import { refusal } from '../fixtures/state';
 import { wireCall } from '../fixtures/wire';
@@ -554,7 +555,7 @@ describe.each(engines)('brands, products and clip tags on %s', (engine) => {
       const page = await fetch(`${shop.server.url}/connect/return?brand=${brand.id}`);
       const html = await page.text();
       expect(page.status).toBe(200);
-      expect(html).toContain('&lt;b&gt;Bold&lt;/b&gt; brand can take payments');
+      expect(decodeHtml(html)).toContain('<b>Bold</b> brand can take payments');
       expect(html).not.toContain('<b>Bold</b>');
       expect((await boss.api.brands.mine()).find((b) => b.id === brand.id)?.canSell).toBe(true);
       const refresh = await fetch(`${shop.server.url}/connect/refresh?brand=${brand.id}`);

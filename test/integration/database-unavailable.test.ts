@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../server/app';
 import { type Database, isDatabaseUnavailable, openDatabase } from '../../server/db/client';
-import type { Deps } from '../../server/trpc';
+import type { Deps } from '../../server/deps';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { makeDeps } from '../fixtures/deps';
 import { httpClient, socketClient } from '../fixtures/live';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../../server/trpc';
+import type { Deps } from '../../server/deps';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import {
   befriend,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
-import type { Deps } from '../../server/trpc';
+import type { Deps } from '../../server/deps';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp } from '../fixtures/deps';
 import { socketClient, startLive, subscribeEvents } from '../fixtures/live';

@@ -3,7 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../server/bus';
-import type { Deps } from '../../server/trpc';
+import type { Deps } from '../../server/deps';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
 import { tableCounts } from '../fixtures/snapshot';

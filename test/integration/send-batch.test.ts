@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../server/bus';
 import { resolveClipUrl } from '../../server/clips/resolve';
 import type { Db } from '../../server/db/client';
+import type { Deps } from '../../server/deps';
 import { SendBatcher, sendBatcher } from '../../server/messages/batch';
 import type { StoreMessageInput } from '../../server/routers/messages';
-import type { Deps } from '../../server/trpc';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
 

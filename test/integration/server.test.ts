@@ -14,8 +14,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_BODY_BYTES, type RunningServer, startServer } from '../../server/app';
+import type { Deps } from '../../server/deps';
 import type { AppRouter } from '../../server/router';
-import type { Deps } from '../../server/trpc';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { makeDeps } from '../fixtures/deps';
 

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../server/app';
+import type { Deps } from '../../server/deps';
 import { SESSION_ENDED_CLOSE_CODE } from '../../server/sync/revocation';
-import type { Deps } from '../../server/trpc';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { makeDeps, signUp } from '../fixtures/deps';
 import { socketClient, subscribeEvents } from '../fixtures/live';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
+import type { Deps } from '../../server/deps';
 import type { MessageView } from '../../server/messages/view';
 import { frameStats } from '../../server/sync/frames';
-import type { Deps } from '../../server/trpc';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
 import { ofType, socketClient, startLive, subscribeEvents } from '../fixtures/live';

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatPrice as overlayPrice } from '../../extension/ui/shop-api';
 import { formatMoney } from '../../server/payments/money';
+import { CURRENCIES, formatPrice } from '../../shared/money';
 import { minorDigits, money, parsePrice } from '../../widgets/console/api';
-import { CURRENCIES, formatPrice } from '../../widgets/money';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -50,7 +50,7 @@ describe('one way to write a price', () => {
         }
       }
     };
-    for (const dir of ['server', 'extension', 'widgets']) walk(dir);
-    expect(copies).toEqual(['widgets/money.ts']);
+    for (const dir of ['shared', 'server', 'extension', 'widgets']) walk(dir);
+    expect(copies).toEqual(['shared/money.ts']);
   });
 });

@@ -2,7 +2,7 @@ import { signal } from '@preact/signals';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '../../server/router';
-import { minorDigits } from '../money';
+import { minorDigits } from '../../shared/money';
 
 /**
  * The console's (and the share page's) client: the typed tRPC client over HTTP on this origin,
@@ -62,8 +62,8 @@ export function clientId(): string {
   return `c${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-// Money lives in one module (widgets/money.ts); the console's names for it.
-export { CURRENCIES, formatPrice as money, minorDigits } from '../money';
+// Money lives in one module (shared/money.ts); the console's names for it.
+export { CURRENCIES, formatPrice as money, minorDigits } from '../../shared/money';
 
 /** "19.99" in a currency → 1999 minor units, or null if it is not a price. */
 export function parsePrice(text: string, currency: string): number | null {

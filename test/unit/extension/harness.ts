@@ -12,7 +12,7 @@ import {
 import type { PermissionsApi, ScriptingApi } from '../../../extension/background/sites';
 import { type KithDb, openKithDb } from '../../../extension/store/db';
 import type { RunningServer } from '../../../server/app';
-import type { Deps } from '../../../server/trpc';
+import type { Deps } from '../../../server/deps';
 import { openTestDatabase, type TestDatabase } from '../../fixtures/db';
 import { makeDeps, type TestUser } from '../../fixtures/deps';
 import { startLive } from '../../fixtures/live';

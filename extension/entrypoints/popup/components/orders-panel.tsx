@@ -1,5 +1,5 @@
 import { Fragment } from 'preact';
-import { formatPrice as money } from '../../../../widgets/money';
+import { formatPrice as money } from '../../../../shared/money';
 import type { Order, PopupStore } from '../store';
 
 const STATUS: Record<string, string> = {

@@ -2,7 +2,8 @@
  * Money, the one copy: the currencies products may be priced in and how an amount in integer
  * minor units reads. Imported by the widgets, the brand console, the extension's overlay and the
  * server (its validation and its own HTML pages), so every part writes a price the same way.
- * Dependency-free on purpose; the widgets bundle only what they use of it.
+ * Dependency-free on purpose (shared/ imports nothing from the parts); the widgets bundle only
+ * what they use of it.
  */
 
 /**

@@ -1,41 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { eq } from 'drizzle-orm';
+import type { ComponentChildren } from 'preact';
 import type { RouteHandler } from '../app';
 import { brands, orders } from '../db/schema';
-import type { Deps } from '../trpc';
+import type { Deps } from '../deps';
+import { sendPage } from '../pages/render';
 import { syncAccount } from './connect';
 import { formatMoney } from './money';
 import { advanceOrder, lockOrder, type OrderView, orderViews } from './orders';
 
 /**
  * The server's own pages around Stripe: where Checkout sends the buyer back (success, cancel)
- * and where Connect onboarding sends the brand owner back (return, refresh). Plain HTML, every
- * value escaped, no scripts.
+ * and where Connect onboarding sends the brand owner back (return, refresh). Plain HTML rendered
+ * from Preact components (every value escaped by construction), no scripts.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(
-    /[&<>"'`]/g,
-    (c) =>
-      ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!,
-  );
-}
-
-function page(res: ServerResponse, status: number, title: string, body: string) {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-security-policy':
-      "default-src 'none'; style-src 'unsafe-inline'; img-src https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-  });
-  res.end(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Kith</title>
-<style>
+const STYLE = `
   body { font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #f6f5f2; color: #1d1d1f; }
   main { max-width: 32rem; margin: 3rem auto; padding: 2rem; background: #fff; border-radius: 16px; box-shadow: 0 2px 12px #0001; }
   h1 { font-size: 1.4rem; margin: 0 0 .5rem; }
@@ -46,8 +28,36 @@ function page(res: ServerResponse, status: number, title: string, body: string) 
   td.n { text-align: right; white-space: nowrap; } tfoot td { font-weight: 700; border: 0; }
   a.button, button { display: inline-block; padding: .55rem 1rem; border-radius: 10px; border: 0; background: #1d1d1f; color: #fff; text-decoration: none; font: inherit; cursor: pointer; }
   button.secondary { background: #eee; color: #1d1d1f; } .muted { color: #6e6e73; font-size: .9rem; }
-</style></head>
-<body><main>${body}</main></body></html>`);
+`;
+
+const HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+function Page({ title, children }: { title: string; children: ComponentChildren }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · Kith`}</title>
+        {/* A constant of this file, no value in it: safe as it is. */}
+        <style dangerouslySetInnerHTML={{ __html: STYLE }} />
+      </head>
+      <body>
+        <main>{children}</main>
+      </body>
+    </html>
+  );
+}
+
+function page(res: ServerResponse, status: number, title: string, body: ComponentChildren) {
+  sendPage(res, status, HEADERS, <Page title={title}>{body}</Page>);
 }
 
 const STATUS_TEXT: Record<string, string> = {
@@ -58,17 +68,33 @@ const STATUS_TEXT: Record<string, string> = {
   refunded: 'Refunded',
 };
 
-function orderSummary(order: OrderView): string {
-  const rows = order.items
-    .map(
-      (i) =>
-        `<tr><td>${escapeHtml(i.title)} × ${i.quantity}</td><td class="n">${escapeHtml(formatMoney(i.subtotalCents, order.currency))}</td></tr>`,
-    )
-    .join('');
-  return `<p><span class="status ${escapeHtml(order.status)}" id="order-status" data-status="${escapeHtml(order.status)}">${escapeHtml(STATUS_TEXT[order.status] ?? order.status)}</span></p>
-<p class="muted">Order ${escapeHtml(order.id)} from ${escapeHtml(order.brand.name)}</p>
-<table><tbody>${rows}</tbody>
-<tfoot><tr><td>Total</td><td class="n">${escapeHtml(formatMoney(order.totalCents, order.currency))}</td></tr></tfoot></table>`;
+function OrderSummary({ order }: { order: OrderView }) {
+  return (
+    <>
+      <p>
+        <span class={`status ${order.status}`} id="order-status" data-status={order.status}>
+          {STATUS_TEXT[order.status] ?? order.status}
+        </span>
+      </p>
+      <p class="muted">{`Order ${order.id} from ${order.brand.name}`}</p>
+      <table>
+        <tbody>
+          {order.items.map((i, n) => (
+            <tr key={n}>
+              <td>{`${i.title} × ${i.quantity}`}</td>
+              <td class="n">{formatMoney(i.subtotalCents, order.currency)}</td>
+            </tr>
+          ))}
+        </tbody>
+        <tfoot>
+          <tr>
+            <td>Total</td>
+            <td class="n">{formatMoney(order.totalCents, order.currency)}</td>
+          </tr>
+        </tfoot>
+      </table>
+    </>
+  );
 }
 
 async function loadOrder(deps: Pick<Deps, 'db'>, orderId: string | null) {
@@ -113,7 +139,12 @@ function notFound(res: ServerResponse) {
     res,
     404,
     'Order not found',
-    '<h1>Order not found</h1><p>This link does not point to an order. Check the address, or look in your orders in Kith.</p>',
+    <>
+      <h1>Order not found</h1>
+      <p>
+        This link does not point to an order. Check the address, or look in your orders in Kith.
+      </p>
+    </>,
   );
 }
 
@@ -130,12 +161,23 @@ async function successPage(deps: PagesDeps, res: ServerResponse, orderId: string
           ? 'This order was refunded.'
           : 'This order was not paid.';
   const more =
-    order.status === 'pending'
-      ? '<p class="muted">This usually takes a few seconds. Reload this page to see the latest state.</p>'
-      : order.status === 'paid'
-        ? `<p class="muted">${escapeHtml(order.brand.name)} has your order. You can find it under Orders in Kith.</p>`
-        : '';
-  page(res, 200, 'Order', `<h1>${escapeHtml(headline)}</h1>${orderSummary(order)}${more}`);
+    order.status === 'pending' ? (
+      <p class="muted">
+        This usually takes a few seconds. Reload this page to see the latest state.
+      </p>
+    ) : order.status === 'paid' ? (
+      <p class="muted">{`${order.brand.name} has your order. You can find it under Orders in Kith.`}</p>
+    ) : null;
+  page(
+    res,
+    200,
+    'Order',
+    <>
+      <h1>{headline}</h1>
+      <OrderSummary order={order} />
+      {more}
+    </>,
+  );
 }
 
 async function cancelPage(
@@ -163,26 +205,40 @@ async function cancelPage(
   }
   const order = (await view(deps, orderId))!;
   const actions =
-    order.status === 'pending' && order.checkoutUrl
-      ? `<p>Nothing was charged. You can go back to checkout or cancel the order.</p>
-<p><a class="button" href="${escapeHtml(order.checkoutUrl)}">Back to checkout</a></p>
-<form method="post" action="/checkout/cancel?order=${escapeHtml(order.id)}"><button class="secondary" type="submit">Cancel the order</button></form>`
-      : order.status === 'expired'
-        ? '<p>This order is cancelled. Nothing was charged.</p>'
-        : '';
+    order.status === 'pending' && order.checkoutUrl ? (
+      <>
+        <p>Nothing was charged. You can go back to checkout or cancel the order.</p>
+        <p>
+          <a class="button" href={order.checkoutUrl}>
+            Back to checkout
+          </a>
+        </p>
+        <form method="post" action={`/checkout/cancel?order=${order.id}`}>
+          <button class="secondary" type="submit">
+            Cancel the order
+          </button>
+        </form>
+      </>
+    ) : order.status === 'expired' ? (
+      <p>This order is cancelled. Nothing was charged.</p>
+    ) : null;
   page(
     res,
     200,
     'Checkout cancelled',
-    `<h1>Checkout cancelled</h1>${orderSummary(order)}${actions}`,
+    <>
+      <h1>Checkout cancelled</h1>
+      <OrderSummary order={order} />
+      {actions}
+    </>,
   );
 }
 
 async function connectReturnPage(deps: PagesDeps, res: ServerResponse, brandId: string | null) {
   if (!brandId || !UUID.test(brandId))
-    return page(res, 404, 'Brand not found', '<h1>Brand not found</h1>');
+    return page(res, 404, 'Brand not found', <h1>Brand not found</h1>);
   const [brand] = await deps.db.select().from(brands).where(eq(brands.id, brandId));
-  if (!brand) return page(res, 404, 'Brand not found', '<h1>Brand not found</h1>');
+  if (!brand) return page(res, 404, 'Brand not found', <h1>Brand not found</h1>);
   let chargesEnabled = brand.chargesEnabled;
   if (brand.stripeAccountId && deps.payments) {
     try {
@@ -193,14 +249,31 @@ async function connectReturnPage(deps: PagesDeps, res: ServerResponse, brandId: 
       deps.log.warn({ err: error, brandId }, 'could not refresh a connected account');
     }
   }
-  const text = chargesEnabled
-    ? `<h1>${escapeHtml(brand.name)} can take payments</h1><p>Stripe is set up. Buyers can now check out your products.</p>`
-    : `<h1>Almost there</h1><p>Stripe still needs some details for ${escapeHtml(brand.name)}, or is checking them. Open the brand console and press Connect again to continue.</p>`;
+  const text = chargesEnabled ? (
+    <>
+      <h1>{`${brand.name} can take payments`}</h1>
+      <p>Stripe is set up. Buyers can now check out your products.</p>
+    </>
+  ) : (
+    <>
+      <h1>Almost there</h1>
+      <p>
+        {`Stripe still needs some details for ${brand.name}, or is checking them. Open the brand console and press Connect again to continue.`}
+      </p>
+    </>
+  );
   page(
     res,
     200,
     'Stripe onboarding',
-    `${text}<p><a class="button" href="/console">Open the brand console</a></p>`,
+    <>
+      {text}
+      <p>
+        <a class="button" href="/console">
+          Open the brand console
+        </a>
+      </p>
+    </>,
   );
 }
 
@@ -209,7 +282,18 @@ function connectRefreshPage(res: ServerResponse) {
     res,
     200,
     'Link expired',
-    '<h1>This onboarding link has expired</h1><p>Links to Stripe onboarding work once and for a few minutes. Open the brand console and press Connect again for a new one.</p><p><a class="button" href="/console">Open the brand console</a></p>',
+    <>
+      <h1>This onboarding link has expired</h1>
+      <p>
+        Links to Stripe onboarding work once and for a few minutes. Open the brand console and press
+        Connect again for a new one.
+      </p>
+      <p>
+        <a class="button" href="/console">
+          Open the brand console
+        </a>
+      </p>
+    </>,
   );
 }
 

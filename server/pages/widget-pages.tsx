@@ -1,0 +1,193 @@
+import type { HTMLAttributes } from 'preact';
+
+/**
+ * The pages server/widgets-routes.tsx answers with: the mount points of the built console and
+ * share apps, the demo brand page, and what a server without a widget build says instead.
+ */
+
+declare module 'preact' {
+  namespace JSX {
+    interface IntrinsicElements {
+      'kith-cart': HTMLAttributes<HTMLElement>;
+      'kith-share-button': HTMLAttributes<HTMLElement>;
+      'kith-shop-button': HTMLAttributes<HTMLElement> & { product?: string };
+      'kith-product-card': HTMLAttributes<HTMLElement> & { product?: string };
+      'kith-shoppable-video': HTMLAttributes<HTMLElement> & {
+        src?: string;
+        clip?: string;
+        label?: string;
+      };
+    }
+  }
+}
+
+function Head({ title }: { title: string }) {
+  return (
+    <>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>{title}</title>
+    </>
+  );
+}
+
+/** A page that is only a mount point for one of the built apps (`data-*` for the app). */
+export function AppPage(props: {
+  title: string;
+  css: string;
+  js: string;
+  /** The console also loads the widget kit, for its previews. */
+  widgets: boolean;
+  data: Record<string, string>;
+}) {
+  const data = Object.fromEntries(Object.entries(props.data).map(([k, v]) => [`data-${k}`, v]));
+  return (
+    <html lang="en">
+      <head>
+        <Head title={props.title} />
+        <link rel="stylesheet" href={props.css} />
+        <script type="module" src={props.js} />
+        {props.widgets && <script type="module" src="/widgets/kith.js" />}
+      </head>
+      <body>
+        <div id="app" {...data}>
+          <noscript>This page needs JavaScript.</noscript>
+        </div>
+      </body>
+    </html>
+  );
+}
+
+export function NotBuiltPage({ text }: { text: string }) {
+  return (
+    <html lang="en">
+      <head>
+        <Head title="Not built" />
+      </head>
+      <body>
+        <p>{text}</p>
+      </body>
+    </html>
+  );
+}
+
+export interface DemoValues {
+  css: string;
+  brand: string;
+  clip: string;
+  tote: string;
+  cap: string;
+  mug: string;
+  /** Whether Buy can take a payment on this server, and why not. */
+  payments: string;
+  /** Why the elements say their product is missing (a database that was not empty), or ''. */
+  missing: string;
+}
+
+/** A plain brand page using every element, on the seeded demo brand. */
+export function DemoPage(v: DemoValues) {
+  return (
+    <html lang="en">
+      <head>
+        <Head title={`${v.brand} · Kith widget demo`} />
+        <link rel="stylesheet" href={v.css} />
+        <script type="module" src="/widgets/kith.js" />
+      </head>
+      <body>
+        <header class="top">
+          <a class="logo" href="/demo">
+            {v.brand}
+          </a>
+          <nav>
+            <a href="/console">Brand console</a>
+            <kith-cart />
+          </nav>
+        </header>
+        <main>
+          <section class="hero">
+            <h1>Everything a brand page needs, from one script tag</h1>
+            <p>
+              This is a plain page on a brand's site. Each block below is one Kith custom element,
+              configured by attributes and themed with CSS custom properties. Add products from two
+              different elements, reload: the cart is still there.
+            </p>
+            <p class="note" id="payments">
+              {v.payments}
+            </p>
+            <p class="note warn">{v.missing}</p>
+          </section>
+
+          <section class="block">
+            <h2>Shop button</h2>
+            <div class="demo-row">
+              <span class="label">Canvas tote</span>
+              <kith-shop-button product={v.tote} />
+            </div>
+            <pre>
+              <code>{`<kith-shop-button product="${v.tote}"></kith-shop-button>`}</code>
+            </pre>
+          </section>
+
+          <section class="block">
+            <h2>Product cards</h2>
+            <div class="cards">
+              <kith-product-card product={v.cap} />
+              <kith-product-card product={v.mug} class="themed" />
+            </div>
+            <pre>
+              <code>{`<kith-product-card product="${v.cap}"></kith-product-card>
+
+/* the second card, themed by the page */
+kith-product-card.themed { --kith-accent: #c2410c; --kith-radius: 18px; }`}</code>
+            </pre>
+          </section>
+
+          <section class="block">
+            <h2>Shoppable video</h2>
+            <p>
+              Products tagged to the clip in the console appear as chips at their moments; a chip
+              opens the product card.
+            </p>
+            <kith-shoppable-video
+              src="/demo/assets/clip.webm"
+              clip={v.clip}
+              label={`${v.brand}: this week's picks`}
+            />
+            <pre>
+              <code>{`<kith-shoppable-video src="/demo/assets/clip.webm" clip="${v.clip}"></kith-shoppable-video>`}</code>
+            </pre>
+          </section>
+
+          <section class="block">
+            <h2>Cart and share</h2>
+            <p>
+              The cart in the header is <code>{'<kith-cart>'}</code>: one cart for every element on
+              every page of the site. The share button hands the page to the Kith extension, or
+              opens a share page without it.
+            </p>
+            <kith-share-button />
+            <pre>
+              <code>{`<kith-cart></kith-cart>
+<kith-share-button></kith-share-button>`}</code>
+            </pre>
+          </section>
+
+          <section class="block">
+            <h2>On your site</h2>
+            <pre>
+              <code>
+                {'<script type="module" src="'}
+                <span class="origin">this server</span>
+                {'/widgets/kith.js"></script>'}
+              </code>
+            </pre>
+            <p>
+              Create your own brand and products in the <a href="/console">brand console</a>; its
+              snippet generator writes these lines for you.
+            </p>
+          </section>
+        </main>
+      </body>
+    </html>
+  );
+}
