@@ -134,7 +134,9 @@ export async function startServer(
   const sessionSockets = new SessionSockets(deps.bus, {
     db: deps.db,
     log: deps.log,
-    ...(options.sessionRecheckMs ? { recheckMs: options.sessionRecheckMs } : {}),
+    recheckMs:
+      options.sessionRecheckMs ??
+      (deps.env.SESSION_RECHECK_SECONDS ? deps.env.SESSION_RECHECK_SECONDS * 1000 : undefined),
   });
   const wsHandler = applyWSSHandler({
     wss,
@@ -145,8 +147,9 @@ export async function startServer(
         token,
         ip: clientIp(req, deps.env.TRUST_PROXY),
       });
-      if (ctx.user && ctx.tokenHash) sessionSockets.track(res, ctx.user.id, ctx.tokenHash);
-      return { ...ctx, socket: res };
+      if (!ctx.user || !ctx.tokenHash) return { ...ctx, socket: res };
+      sessionSockets.track(res, ctx.user.id, ctx.tokenHash);
+      return { ...ctx, socket: res, stillSignedIn: () => sessionSockets.stillSignedIn(res) };
     },
     keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 10_000 },
     onError: ({ error, path }) => logFailure(deps, error, path, 'socket procedure failed'),

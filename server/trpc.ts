@@ -11,6 +11,7 @@ import type { Limits } from './limits';
 import type { Payments } from './payments/stripe';
 import type { FrameSocket } from './sync/frames';
 import type { EventHub } from './sync/hub';
+import { SESSION_ENDED_MESSAGE } from './sync/revocation';
 
 /** What the server is made of; built once at boot (or once per test file). */
 export interface Deps {
@@ -38,6 +39,12 @@ export interface Context extends Deps {
   ip: string;
   /** The WebSocket of a socket request: `sync.events` writes its frames to it directly. */
   socket?: FrameSocket;
+  /**
+   * For a signed-in socket, whose context was made when it connected: whether its session
+   * still exists now (false closes the socket). Absent over HTTP, where each request's context
+   * reads the session afresh.
+   */
+  stillSignedIn?: () => Promise<boolean>;
 }
 
 /** Resolves a bearer token to its user. Unknown and expired tokens give an anonymous context. */
@@ -170,6 +177,15 @@ export const authedProcedure = procedure
       });
     }
     return next({ ctx: { ...ctx, user: ctx.user, tokenHash: ctx.tokenHash } });
+  })
+  // Over a socket the session was read once, at connect: a session ended since (signed out
+  // everywhere on another instance, its signal lost) must not keep working until the socket is
+  // closed, so each procedure checks it again (the checks of one turn share one query).
+  .use(async ({ ctx, next }) => {
+    if (ctx.stillSignedIn && !(await ctx.stillSignedIn())) {
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: SESSION_ENDED_MESSAGE });
+    }
+    return next();
   })
   .use(refuseNul);
 
