@@ -70,7 +70,7 @@ export async function createContextInner(
 
 /** What a client is told while the database cannot be reached (restart, failover, outage). */
 export const DATABASE_UNAVAILABLE_MESSAGE =
-  'Kith cannot reach its database right now. Try again in a few seconds; sending a message again with the same clientId never stores it twice.';
+  'Kith cannot reach its database right now, or it is not answering in time. Try again in a few seconds; sending a message again with the same clientId never stores it twice.';
 
 /**
  * The database is down, not the request wrong: SERVICE_UNAVAILABLE (503), which clients tell
