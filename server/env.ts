@@ -57,7 +57,7 @@ const envSchema = z.object({
   // PostgreSQL timeouts (milliseconds), so a stalled database fails requests instead of hanging.
   DATABASE_CONNECT_TIMEOUT_MS: integer(100, 600_000, 5000),
   DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 3_600_000, 5000),
-  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(100, 3_600_000, 10_000),
+  DATABASE_IDLE_TX_TIMEOUT_MS: integer(100, 3_600_000, 10_000),
 });
 
 export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string };

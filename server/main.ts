@@ -39,7 +39,7 @@ async function main() {
           timeouts: {
             connectMs: env.DATABASE_CONNECT_TIMEOUT_MS,
             statementMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
-            idleInTransactionMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+            idleInTransactionMs: env.DATABASE_IDLE_TX_TIMEOUT_MS,
           },
         }
       : { dataDir },

@@ -40,7 +40,7 @@ describe('PostgreSQL stalling under load', () => {
       DATABASE_URL: url.toString(),
       DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_MS),
       DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_MS),
-      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '3000',
+      DATABASE_IDLE_TX_TIMEOUT_MS: '3000',
       // Retries during the stall must not run into the send limit.
       LIMIT_SENDS: '100000',
     });
