@@ -109,6 +109,31 @@ function logFailure(deps: Deps, error: TRPCError, path: string | undefined, what
   else if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ err, path }, what);
 }
 
+/** How long /health waits for the database before saying it cannot tell. */
+export const HEALTH_DB_TIMEOUT_MS = 800;
+
+/**
+ * Whether the database answers `select 1` now: 'ok', 'unreachable' (it failed), or 'timeout'
+ * (no answer within `HEALTH_DB_TIMEOUT_MS`: stalled, or every connection busy), so /health
+ * answers within a second whatever the database does. A query left behind ends on its own
+ * timeouts.
+ */
+async function databaseState(deps: Deps): Promise<'ok' | 'unreachable' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), HEALTH_DB_TIMEOUT_MS);
+  });
+  const answered = deps.db.execute(sql`select 1`).then(
+    () => 'ok' as const,
+    () => 'unreachable' as const,
+  );
+  try {
+    return await Promise.race([answered, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * One HTTP server: tRPC over HTTP under /trpc, tRPC over WebSocket on the same port, /health,
  * and whatever extra routes the caller adds (webhooks, widgets, console).
@@ -145,12 +170,9 @@ export async function startServer(
     const url = new URL(req.url ?? '/', 'http://local');
     try {
       if (url.pathname === '/health') {
-        try {
-          await deps.db.execute(sql`select 1`);
-          return sendJson(res, 200, { ok: true, db: 'ok', bus: deps.bus.kind });
-        } catch {
-          return sendJson(res, 503, { ok: false, db: 'unreachable' });
-        }
+        const db = await databaseState(deps);
+        if (db === 'ok') return sendJson(res, 200, { ok: true, db, bus: deps.bus.kind });
+        return sendJson(res, 503, { ok: false, db });
       }
       if (url.pathname.startsWith('/trpc/')) {
         res.setHeader('access-control-allow-origin', '*');
@@ -180,7 +202,9 @@ export async function startServer(
   const sessionSockets = new SessionSockets(deps.bus, {
     db: deps.db,
     log: deps.log,
-    ...(options.sessionRecheckMs ? { recheckMs: options.sessionRecheckMs } : {}),
+    recheckMs:
+      options.sessionRecheckMs ??
+      (deps.env.SESSION_RECHECK_SECONDS ? deps.env.SESSION_RECHECK_SECONDS * 1000 : undefined),
   });
   const wsHandler = applyWSSHandler({
     wss,
@@ -191,8 +215,9 @@ export async function startServer(
         token,
         ip: clientIp(req, deps.env.TRUST_PROXY),
       });
-      if (ctx.user && ctx.tokenHash) sessionSockets.track(res, ctx.user.id, ctx.tokenHash);
-      return { ...ctx, socket: res };
+      if (!ctx.user || !ctx.tokenHash) return { ...ctx, socket: res };
+      sessionSockets.track(res, ctx.user.id, ctx.tokenHash);
+      return { ...ctx, socket: res, stillSignedIn: () => sessionSockets.stillSignedIn(res) };
     },
     keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 10_000 },
     maxBatchSize: batchCap,

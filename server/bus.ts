@@ -22,6 +22,12 @@ export interface Bus {
   subscribe(listener: BusListener): () => void;
   /** Resolves when the bus is ready to deliver (for Redis: subscribed). */
   ready(): Promise<void>;
+  /**
+   * Calls `listener` each time the bus is back from an outage during which events may have
+   * been lost (for Redis: the subscriber connection reconnected and resubscribed). The returned
+   * function stops listening. Buses that cannot lose events never call it.
+   */
+  onReconnect?(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -80,12 +86,26 @@ export function createRedisBus(url: string, options: RedisBusOptions = {}): Bus 
   const onError = options.onError ?? (() => {});
   pub.on('error', onError);
   sub.on('error', onError);
+  const reconnected = new Set<() => void>();
+  if (options.onReconnect) reconnected.add(options.onReconnect);
   let wasReady = false;
   const subscribed = sub.subscribe(CHANNEL).then(() => {
     wasReady = true;
   });
+  // Whatever was published while the subscriber was down never arrives: once it is subscribed
+  // again, listeners look again at what they might have missed. ioredis resubscribes by itself
+  // but says 'ready' before that; subscribing once more (harmless) resolves after it.
   sub.on('ready', () => {
-    if (wasReady) options.onReconnect?.();
+    if (!wasReady) return;
+    sub.subscribe(CHANNEL).then(() => {
+      for (const listener of reconnected) {
+        try {
+          listener();
+        } catch (error) {
+          onError(error as Error);
+        }
+      }
+    }, onError);
   });
   const origin = randomUUID();
   sub.on('message', (_channel: string, raw: string) => {
@@ -108,6 +128,10 @@ export function createRedisBus(url: string, options: RedisBusOptions = {}): Bus 
     },
     subscribe: (listener) => listeners.add(listener),
     ready: () => subscribed,
+    onReconnect(listener) {
+      reconnected.add(listener);
+      return () => reconnected.delete(listener);
+    },
     async close() {
       sub.disconnect();
       pub.disconnect();

@@ -69,6 +69,15 @@ const envSchema = z.object({
   LIMIT_SOCKETS_PER_USER: integer(1, 1000, defaultLimitSettings.socketsPerUser),
   LIMIT_REPLAY: integer(0, 100_000, defaultLimitSettings.replayLimit),
   LIMIT_SOCKETS_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.socketsPerAddress),
+  /**
+   * How often each instance checks its open sockets' sessions against the database, so a
+   * sign-out whose signal was lost still closes them (also checked when Redis comes back).
+   */
+  SESSION_RECHECK_SECONDS: integer(1, 3600, 2),
+  // PostgreSQL timeouts (milliseconds), so a stalled database fails requests instead of hanging.
+  DATABASE_CONNECT_TIMEOUT_MS: integer(100, 600_000, 5000),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 3_600_000, 5000),
+  DATABASE_IDLE_TX_TIMEOUT_MS: integer(100, 3_600_000, 10_000),
 });
 
 export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string };

@@ -34,7 +34,18 @@ async function main() {
       ? 'opening PostgreSQL and applying migrations'
       : `opening embedded database in ${dataDir}`,
   );
-  const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir });
+  const database = await openDatabase(
+    env.DATABASE_URL
+      ? {
+          url: env.DATABASE_URL,
+          timeouts: {
+            connectMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+            statementMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+            idleInTransactionMs: env.DATABASE_IDLE_TX_TIMEOUT_MS,
+          },
+        }
+      : { dataDir },
+  );
   const bus: Bus = env.REDIS_URL
     ? createRedisBus(env.REDIS_URL, {
         channel: await busChannel(database.db),

@@ -6,6 +6,7 @@ import { isDatabaseUnavailable } from './db/client';
 import { sessions, users } from './db/schema';
 import type { Deps } from './deps';
 import type { FrameSocket } from './sync/frames';
+import { SESSION_ENDED_MESSAGE } from './sync/revocation';
 
 export type { Deps };
 
@@ -22,6 +23,12 @@ export interface Context extends Deps {
   ip: string;
   /** The WebSocket of a socket request: `sync.events` writes its frames to it directly. */
   socket?: FrameSocket;
+  /**
+   * For a signed-in socket, whose context was made when it connected: whether its session
+   * still exists now (false closes the socket). Absent over HTTP, where each request's context
+   * reads the session afresh.
+   */
+  stillSignedIn?: () => Promise<boolean>;
 }
 
 /** Resolves a bearer token to its user. Unknown and expired tokens give an anonymous context. */
@@ -47,7 +54,7 @@ export async function createContextInner(
 
 /** What a client is told while the database cannot be reached (restart, failover, outage). */
 export const DATABASE_UNAVAILABLE_MESSAGE =
-  'Kith cannot reach its database right now. Try again in a few seconds; sending a message again with the same clientId never stores it twice.';
+  'Kith cannot reach its database right now, or it is not answering in time. Try again in a few seconds; sending a message again with the same clientId never stores it twice.';
 
 /**
  * The database is down, not the request wrong: SERVICE_UNAVAILABLE (503), which clients tell
@@ -190,6 +197,15 @@ export const authedProcedure = procedure
       });
     }
     return next({ ctx: { ...ctx, user: ctx.user, tokenHash: ctx.tokenHash } });
+  })
+  // Over a socket the session was read once, at connect: a session ended since (signed out
+  // everywhere on another instance, its signal lost) must not keep working until the socket is
+  // closed, so each procedure checks it again (the checks of one turn share one query).
+  .use(async ({ ctx, next }) => {
+    if (ctx.stillSignedIn && !(await ctx.stillSignedIn())) {
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: SESSION_ENDED_MESSAGE });
+    }
+    return next();
   })
   .use(refuseBadText);
 

@@ -35,19 +35,116 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** PostgreSQL timeouts; unset ones take `DEFAULT_DATABASE_TIMEOUTS`. */
+  timeouts?: Partial<DatabaseTimeouts>;
+}
+
+/** How long PostgreSQL may take before a request fails instead of hanging (milliseconds). */
+export interface DatabaseTimeouts {
+  /** Opening a connection, and waiting for a free one when the pool is busy. */
+  connectMs: number;
+  /**
+   * One statement, cancelled by the server past this (`statement_timeout`). The client gives up
+   * on an answer `QUERY_TIMEOUT_MARGIN_MS` later (`query_timeout`), for a server that has
+   * stopped answering altogether, and closes that connection.
+   */
+  statementMs: number;
+  /** A transaction left open with nothing running is ended by the server past this. */
+  idleInTransactionMs: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = {
+  connectMs: 5000,
+  statementMs: 5000,
+  idleInTransactionMs: 10_000,
+};
+
+/** How much longer than `statement_timeout` the client waits for an answer. */
+export const QUERY_TIMEOUT_MARGIN_MS = 1000;
+
+const READ_TIMEOUT = /Query read timeout/;
+
+/**
+ * Two ways a failed query would otherwise leave a connection behind, stuck:
+ * - A query that timed out on the client may still be running, or its answer still on the
+ *   way, on a connection that may be stalled: node-postgres would hand that connection back to
+ *   the pool (drizzle releases a transaction's client without an error), where the next user
+ *   would wait behind it, or inherit its open transaction. So the connection is closed at once;
+ *   the pool then drops it, and PostgreSQL rolls back whatever it had open.
+ * - drizzle's `transaction` takes a client from the pool and sends BEGIN outside its
+ *   try/finally, so when BEGIN fails (timeout, lost connection) the client is never given
+ *   back, and a few failures exhaust the pool for good. The failed BEGIN gives it back here,
+ *   with its error, so the pool drops it.
+ */
+function guardClient(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const raw = client as unknown as {
+    connection?: { stream?: { destroy(): void } };
+    query: (...args: unknown[]) => unknown;
+  };
+  const closeOnTimeout = (error: unknown) => {
+    if (error instanceof Error && READ_TIMEOUT.test(error.message))
+      raw.connection?.stream?.destroy();
+  };
+  raw.query = (...args) => {
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (error: unknown, result: unknown) => {
+        closeOnTimeout(error);
+        callback(error, result);
+      };
+      return query(...args);
+    }
+    const result = query(...args);
+    if (result instanceof Promise) {
+      const first = args[0] as string | { text?: unknown } | undefined;
+      const text = typeof first === 'string' ? first : first?.text;
+      const begins = typeof text === 'string' && /^\s*begin\b/i.test(text);
+      result.catch((error: unknown) => {
+        closeOnTimeout(error);
+        if (begins) client.release(error instanceof Error ? error : true);
+      });
+    }
+    return result;
+  };
 }
 
 /** Opens the database and applies every pending migration before returning. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.url) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts };
+    // Migrations run on their own connection without a statement timeout: building an index
+    // on a large table may rightly take longer than any request should.
+    const migrator = new pg.Pool({
+      connectionString: options.url,
+      max: 1,
+      connectionTimeoutMillis: timeouts.connectMs,
+    });
+    migrator.on('error', () => {});
+    try {
+      await migratePg(drizzlePg({ client: migrator, schema }), { migrationsFolder });
+    } finally {
+      await migrator.end();
+    }
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: timeouts.connectMs,
+      statement_timeout: timeouts.statementMs,
+      query_timeout: timeouts.statementMs + QUERY_TIMEOUT_MARGIN_MS,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+      keepAlive: true,
+    });
     // A client losing its connection (a database restart) must not crash the process: the
     // pool reports idle ones here; a checked-out one emits 'error' on itself (pg-pool removes
     // its own listener while the client is lent out), and its next query fails instead.
     pool.on('error', () => {});
-    pool.on('connect', (client) => client.on('error', () => {}));
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+      guardClient(client);
+    });
     const db = drizzlePg({ client: pool, schema });
-    await migratePg(db, { migrationsFolder });
     return { db, engine: 'postgres', close: () => pool.end() };
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
@@ -100,13 +197,15 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
 ]);
 /**
- * SQLSTATEs of a server that is shutting down, restarting or full: class 08 (connection
- * exception), 57P01–57P03 (admin/crash shutdown, cannot connect now), 53300 (too many clients).
+ * SQLSTATEs of a server that is shutting down, restarting, full or too slow: class 08
+ * (connection exception), 57P01–57P03 (admin/crash shutdown, cannot connect now), 53300 (too
+ * many clients), 57014 (statement timeout: Kith never cancels a query otherwise), 25P03 (idle
+ * in transaction timeout).
  */
-const UNAVAILABLE_STATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
-/** node-postgres' own words for a connection it lost or could not open. */
+const UNAVAILABLE_STATE = /^(08[0-9A-Z]{3}|57P0[123]|53300|57014|25P03)$/;
+/** node-postgres' own words for a connection it lost, could not open, or gave up waiting on. */
 const LOST_CONNECTION =
-  /Connection terminated|is not queryable|timeout exceeded when trying to connect/i;
+  /Connection terminated|is not queryable|timeout exceeded when trying to connect|Query read timeout/i;
 
 /**
  * Whether an error (or one it wraps) means the database cannot be reached right now, as

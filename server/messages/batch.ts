@@ -1,7 +1,7 @@
 import { and, asc, inArray, isNull, sql } from 'drizzle-orm';
 import type { Bus } from '../bus';
 import { clipMeta, upsertClip } from '../clips/store';
-import type { Db } from '../db/client';
+import { type Db, isDatabaseUnavailable } from '../db/client';
 import { groupMembers, groups, messages } from '../db/schema';
 import { transact } from '../events';
 import { type StoreMessageInput, storeMessage } from '../routers/messages';
@@ -85,9 +85,16 @@ export class SendBatcher {
       this.stats.together += stored.length;
       for (const [w, view] of stored) w.resolve(view);
       alone = rest;
-    } catch {
-      // Nothing of this batch was stored: each send now goes alone and gets its own answer.
+    } catch (error) {
       this.stats.failedBatches += 1;
+      // The database is down or stalled: each send alone would wait out the same timeouts
+      // again. Every send is told to try again (with its clientId, so a commit whose answer
+      // was lost is found, not stored twice).
+      if (isDatabaseUnavailable(error)) {
+        for (const w of batch) w.reject(error);
+        return;
+      }
+      // Nothing of this batch was stored: each send now goes alone and gets its own answer.
       alone = batch;
     }
     this.stats.alone += alone.length;

@@ -49,33 +49,57 @@ export function revokes(event: BusEvent, userId: string, tokenHash: string | nul
 }
 
 /** How often open sockets' sessions are checked against the database by default. */
-export const SESSION_RECHECK_MS = 60_000;
+export const SESSION_RECHECK_MS = 2_000;
+
+/** Taken once, so a test that fakes timers cannot stall the checks. */
+const nextTurn = globalThis.setImmediate;
+
+interface Waiter {
+  resolve: (live: boolean) => void;
+  reject: (error: unknown) => void;
+}
 
 /**
  * The signed-in WebSocket connections of this instance. A socket's context is made once, when
  * it connects, so a revoked session would otherwise keep working over an open socket: on a
- * revocation its sockets are closed, and the client reconnects as nobody. The revocation signal
- * travels over the bus, which can lose it (Redis down at that moment); as a safety net, the
- * sessions of open sockets are checked against the database every `recheckMs`, and sockets whose
- * session is gone or expired are closed the same way.
+ * revocation its sockets are closed, and the client reconnects as nobody.
+ *
+ * The revocation signal travels over the bus, which can lose it (Redis down or silently cut at
+ * that moment). The session rows are deleted in the database before the signal goes out, so the
+ * database is the truth, and three things read it:
+ * - every `recheckMs` (a few seconds), one query for all open sockets' sessions;
+ * - at once when the bus comes back from an outage (events published meanwhile are lost);
+ * - before every procedure a socket runs (`stillSignedIn`), so a revoked socket can do nothing
+ *   in the gap before it is closed. The checks of one event-loop turn share one query.
+ * Sockets whose session is gone or expired are closed with `SESSION_ENDED_CLOSE_CODE`.
  */
 export class SessionSockets {
   private readonly open = new Map<WebSocket, { userId: string; tokenHash: string }>();
-  private readonly stop: () => void;
+  private readonly stops: (() => void)[] = [];
   private readonly timer: NodeJS.Timeout | null = null;
-  private checking = false;
+  private checking: Promise<number> | null = null;
+  private nextCheck: Promise<number> | null = null;
+  private waiting = new Map<string, Waiter[]>();
+  private flushing = false;
 
   constructor(
-    bus: Bus,
+    private readonly bus: Bus,
     private readonly recheck?: { db: Db; recheckMs?: number; log?: Logger },
   ) {
-    this.stop = bus.subscribe((event) => {
-      if (event.type !== SESSION_REVOKED) return;
-      for (const [socket, session] of this.open) {
-        if (revokes(event, session.userId, session.tokenHash)) this.end(socket);
-      }
-    });
+    this.stops.push(
+      bus.subscribe((event) => {
+        if (event.type !== SESSION_REVOKED) return;
+        for (const [socket, session] of this.open) {
+          if (revokes(event, session.userId, session.tokenHash)) this.end(socket);
+        }
+      }),
+    );
     if (recheck) {
+      const stopReconnect = bus.onReconnect?.(() => {
+        recheck.log?.info('bus reconnected: checking open sessions');
+        void this.recheckNow();
+      });
+      if (stopReconnect) this.stops.push(stopReconnect);
       this.timer = setInterval(
         () => void this.recheckNow(),
         recheck.recheckMs ?? SESSION_RECHECK_MS,
@@ -91,39 +115,109 @@ export class SessionSockets {
     setTimeout(() => socket.close(SESSION_ENDED_CLOSE_CODE, 'session ended'), CLOSE_GRACE_MS);
   }
 
-  /** Closes the sockets whose session no longer exists or has expired. */
+  /**
+   * Ends a session found gone without a signal: its signal is sent again, which reaches this
+   * instance's own listeners at once (its event streams stop before anything more is written to
+   * them, and its sockets close) and any other instance that missed it.
+   */
+  private endSession(session: { userId: string; tokenHash: string }): void {
+    for (const [socket, open] of this.open) {
+      if (open.tokenHash === session.tokenHash) this.end(socket);
+    }
+    announceRevoked({ bus: this.bus }, session.userId, [session.tokenHash]).catch((error) =>
+      this.recheck?.log?.warn({ err: error }, 'announcing an ended session failed'),
+    );
+  }
+
+  /** Which of `hashes` are sessions that exist and have not expired: one indexed query. */
+  private async liveOf(hashes: string[]): Promise<Set<string>> {
+    const live = new Set<string>();
+    if (!this.recheck) return new Set(hashes);
+    for (let i = 0; i < hashes.length; i += 1000) {
+      const rows = await this.recheck.db
+        .select({ tokenHash: sessions.tokenHash })
+        .from(sessions)
+        .where(
+          and(
+            inArray(sessions.tokenHash, hashes.slice(i, i + 1000)),
+            gt(sessions.expiresAt, new Date()),
+          ),
+        );
+      for (const row of rows) live.add(row.tokenHash);
+    }
+    return live;
+  }
+
+  /**
+   * Closes the sockets whose session no longer exists or has expired; resolves with how many.
+   * A call while a check is running waits for it and then checks again, so what it finds is
+   * never older than the call.
+   */
   async recheckNow(): Promise<number> {
-    if (!this.recheck || this.checking || this.open.size === 0) return 0;
-    this.checking = true;
+    if (!this.recheck || this.open.size === 0) return 0;
+    if (this.checking) {
+      // The running check may have read the database before this call: one more after it.
+      this.nextCheck ??= this.checking.then(() => {
+        this.nextCheck = null;
+        return this.recheckNow();
+      });
+      return this.nextCheck;
+    }
+    this.checking = this.checkOnce().finally(() => {
+      this.checking = null;
+    });
+    return this.checking;
+  }
+
+  private async checkOnce(): Promise<number> {
     try {
-      const hashes = [...new Set([...this.open.values()].map((s) => s.tokenHash))];
-      const live = new Set<string>();
-      for (let i = 0; i < hashes.length; i += 1000) {
-        const rows = await this.recheck.db
-          .select({ tokenHash: sessions.tokenHash })
-          .from(sessions)
-          .where(
-            and(
-              inArray(sessions.tokenHash, hashes.slice(i, i + 1000)),
-              gt(sessions.expiresAt, new Date()),
-            ),
-          );
-        for (const row of rows) live.add(row.tokenHash);
+      const live = await this.liveOf([...new Set([...this.open.values()].map((s) => s.tokenHash))]);
+      const gone = new Map<string, { userId: string; tokenHash: string }>();
+      for (const session of this.open.values()) {
+        if (!live.has(session.tokenHash)) gone.set(session.tokenHash, session);
       }
-      let ended = 0;
-      for (const [socket, session] of this.open) {
-        if (!live.has(session.tokenHash)) {
-          this.end(socket);
-          ended += 1;
-        }
-      }
-      return ended;
+      for (const session of gone.values()) this.endSession(session);
+      return gone.size;
     } catch (error) {
       // The database is away: keep the sockets and look again next time.
-      this.recheck.log?.warn({ err: error }, 'checking open sessions failed; will retry');
+      this.recheck?.log?.warn({ err: error }, 'checking open sessions failed; will retry');
       return 0;
-    } finally {
-      this.checking = false;
+    }
+  }
+
+  /**
+   * Whether the session of a signed-in socket still exists, checked against the database now;
+   * when it does not, the socket is closed. Every procedure run over a signed-in socket asks
+   * first. Rejects when the database cannot answer.
+   */
+  async stillSignedIn(socket: WebSocket): Promise<boolean> {
+    const session = this.open.get(socket);
+    // Not tracked: already ended (closing after a revocation) or closed.
+    if (!session) return false;
+    if (!this.recheck) return true;
+    const live = await new Promise<boolean>((resolve, reject) => {
+      const list = this.waiting.get(session.tokenHash);
+      if (list) list.push({ resolve, reject });
+      else this.waiting.set(session.tokenHash, [{ resolve, reject }]);
+      if (!this.flushing) {
+        this.flushing = true;
+        nextTurn(() => void this.flush());
+      }
+    });
+    if (!live && this.open.has(socket)) this.endSession(session);
+    return live;
+  }
+
+  /** Answers every check asked for since the last turn with one query. */
+  private async flush(): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = new Map();
+    this.flushing = false;
+    try {
+      const live = await this.liveOf([...batch.keys()]);
+      for (const [hash, waiters] of batch) for (const w of waiters) w.resolve(live.has(hash));
+    } catch (error) {
+      for (const waiters of batch.values()) for (const w of waiters) w.reject(error);
     }
   }
 
@@ -137,7 +231,7 @@ export class SessionSockets {
   }
 
   close(): void {
-    this.stop();
+    for (const stop of this.stops) stop();
     if (this.timer) clearInterval(this.timer);
     this.open.clear();
   }
