@@ -69,6 +69,8 @@ const envSchema = z.object({
   LIMIT_SOCKETS_PER_USER: integer(1, 1000, defaultLimitSettings.socketsPerUser),
   LIMIT_REPLAY: integer(0, 100_000, defaultLimitSettings.replayLimit),
   LIMIT_SOCKETS_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.socketsPerAddress),
+  LIMIT_HASH_WAITING: integer(1, 100_000, defaultLimitSettings.hashWaiting),
+  LIMIT_HASH_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.hashPerAddress),
   /**
    * How often each instance checks its open sockets' sessions against the database, so a
    * sign-out whose signal was lost still closes them (also checked when Redis comes back).

@@ -17,4 +17,6 @@ export const defaultLimitSettings = {
   socketsPerUser: 8,
   replayLimit: 2000,
   socketsPerAddress: 64,
+  hashWaiting: 32,
+  hashPerAddress: 8,
 };

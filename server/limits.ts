@@ -6,6 +6,7 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
+import { HASH_CONCURRENCY, HashQueue } from './auth/password';
 import type { Env } from './env';
 import { defaultLimitSettings as builtInLimits } from './limit-defaults';
 
@@ -42,6 +43,10 @@ export interface LimitSettings {
   replayLimit: number;
   /** Open WebSockets per client address (signed in or not), counted per server instance. */
   socketsPerAddress: number;
+  /** Password hashes that may wait for a free hashing thread (per process); past it, refused. */
+  hashWaiting: number;
+  /** Password hashes one client address may have admitted at a time (per process). */
+  hashPerAddress: number;
 }
 
 /** The built-in limits (see limit-defaults.ts), each `LIMIT_*` variable's default. */
@@ -64,6 +69,8 @@ export function limitSettingsFromEnv(
     | 'LIMIT_SOCKETS_PER_USER'
     | 'LIMIT_REPLAY'
     | 'LIMIT_SOCKETS_PER_ADDRESS'
+    | 'LIMIT_HASH_WAITING'
+    | 'LIMIT_HASH_PER_ADDRESS'
   >,
 ): Partial<LimitSettings> {
   return {
@@ -80,6 +87,8 @@ export function limitSettingsFromEnv(
     socketsPerUser: env.LIMIT_SOCKETS_PER_USER,
     replayLimit: env.LIMIT_REPLAY,
     socketsPerAddress: env.LIMIT_SOCKETS_PER_ADDRESS,
+    hashWaiting: env.LIMIT_HASH_WAITING,
+    hashPerAddress: env.LIMIT_HASH_PER_ADDRESS,
   };
 }
 
@@ -102,6 +111,11 @@ export interface LoginReservation {
 
 export interface Limits {
   settings: LimitSettings;
+  /**
+   * This process's password-hashing queue, bounded by `hashWaiting` and `hashPerAddress`: every
+   * sign-in, sign-up, password change and account deletion takes a place in it first.
+   */
+  hashQueue: HashQueue;
   /**
    * Counts one sign-in attempt against every key before the password is checked, so however
    * many attempts arrive at once (batched, in parallel, on several instances) no more than the
@@ -194,6 +208,11 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
   );
   return {
     settings,
+    hashQueue: new HashQueue({
+      concurrency: HASH_CONCURRENCY,
+      maxWaiting: settings.hashWaiting,
+      perCaller: settings.hashPerAddress,
+    }),
     async reserveLogin(keys) {
       const counted = keys.map((key) => ({ kind: key.kind, ...loginCount(key) }));
       const results = await Promise.all(

@@ -15,8 +15,11 @@ export interface HashQueueOptions {
   perCaller: number;
 }
 
+/** Hashes computed at once in one process: each takes a libuv thread (of 4) and 16 MB. */
+export const HASH_CONCURRENCY = 2;
+
 export const defaultHashQueueOptions: HashQueueOptions = {
-  concurrency: 2,
+  concurrency: HASH_CONCURRENCY,
   maxWaiting: 32,
   perCaller: 8,
 };
@@ -109,7 +112,10 @@ export class HashQueue {
   }
 }
 
-/** The one queue of this process: hashing shares the process's threads, whoever asks. */
+/**
+ * The queue for hashing outside a request (scripts, benchmarks); requests use their server's
+ * queue (`limits.hashQueue`), one per process, built from the `LIMIT_HASH_*` settings.
+ */
 export const hashQueue = new HashQueue({ ...defaultHashQueueOptions });
 
 function derive(

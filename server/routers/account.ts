@@ -288,7 +288,11 @@ export const accountRouter = router({
         .where(eq(users.id, me));
       if (!row)
         throw new TRPCError({ code: 'UNAUTHORIZED', message: 'This account no longer exists.' });
-      if (!(await verifyPassword(input.password, row.passwordHash, ctx.ip))) {
+      const place = ctx.limits.hashQueue.admit(ctx.ip);
+      const right = await verifyPassword(input.password, row.passwordHash, place).finally(() =>
+        place.release(),
+      );
+      if (!right) {
         // FORBIDDEN, not UNAUTHORIZED: the session is fine, and clients sign out on UNAUTHORIZED.
         throw new TRPCError({
           code: 'FORBIDDEN',

@@ -5,7 +5,6 @@ import {
   DUMMY_HASH,
   type HashAdmission,
   hashPassword,
-  hashQueue,
   hashToken,
   knownDeviceId,
   newDeviceToken,
@@ -74,7 +73,7 @@ async function startSession(ctx: Context, userId: string) {
  * any other work: past the queue's bounds it is refused at once, costing nothing.
  */
 async function withHashPlace<T>(ctx: Context, work: (place: HashAdmission) => Promise<T>) {
-  const place = hashQueue.admit(ctx.ip);
+  const place = ctx.limits.hashQueue.admit(ctx.ip);
   try {
     return await work(place);
   } finally {

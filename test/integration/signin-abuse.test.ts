@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
+import { defaultLimitSettings } from '../../server/limits';
 import type { Deps } from '../../server/trpc';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { makeDeps } from '../fixtures/deps';
@@ -57,6 +58,9 @@ describe('sign-in abuse over HTTP, one instance', () => {
         loginHandleFailures: 3 * FAILURES,
         registrations: 1000,
         batchCalls: BATCH,
+        // The hashing queue's real bounds (test deps are generous by default).
+        hashWaiting: defaultLimitSettings.hashWaiting,
+        hashPerAddress: defaultLimitSettings.hashPerAddress,
       },
     });
     server = await startLive(deps);

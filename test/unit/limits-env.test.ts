@@ -34,6 +34,8 @@ const variables: [string, keyof LimitSettings][] = [
   ['LIMIT_SOCKETS_PER_USER', 'socketsPerUser'],
   ['LIMIT_REPLAY', 'replayLimit'],
   ['LIMIT_SOCKETS_PER_ADDRESS', 'socketsPerAddress'],
+  ['LIMIT_HASH_WAITING', 'hashWaiting'],
+  ['LIMIT_HASH_PER_ADDRESS', 'hashPerAddress'],
 ];
 
 describe('rate limits from the environment', () => {
