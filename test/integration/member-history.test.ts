@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
+import { transact } from '../../server/events';
 import type { MessageView } from '../../server/messages/view';
 import type { SyncEvent } from '../../server/routers/sync';
 import type { Deps } from '../../server/trpc';
@@ -253,5 +254,51 @@ describe.each(engines)('live events follow what a member may see, on %s', (engin
       expect(touches(replay.received, s.gap.id)).toEqual([]);
       replay.unsubscribe();
     }
+  });
+});
+
+describe.each(engines)('events stored by an older server, on %s', (engine) => {
+  let database: TestDatabase;
+  let deps: Deps;
+  beforeAll(async () => {
+    database = await openTestDatabase(engine);
+    deps = makeDeps(database.db);
+  });
+  afterAll(() => database?.close());
+
+  it('a replayed reaction stored without its message seq reaches me only for a message from my time in', async () => {
+    const owner = await signUp(deps, 'owner');
+    const rae = await signUp(deps, 'rae');
+    await befriend(owner, rae);
+    const group = await owner.api.groups.create({ name: 'Club', memberIds: [] });
+    const say = (body: string) =>
+      owner.api.messages.send({ groupId: group.id, clientId: cid(), body });
+    const before = await say('before');
+    await owner.api.groups.addMembers({ groupId: group.id, userIds: [rae.id] });
+    const after = await say('after');
+    const first = await rae.api.sync.events({});
+    const it0 = (first as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    const cursor = dataOf((await it0.next()).value).id as number;
+    await it0.return?.();
+    // Reactions as they were stored before the payload named the message's seq.
+    await transact(deps, async (_tx, emit) => {
+      for (const m of [before, after])
+        emit({
+          groupId: group.id,
+          type: 'reaction.changed',
+          userId: owner.id,
+          payload: { messageId: m.id, emoji: '🔥', userId: owner.id, active: true, reactions: [] },
+        });
+    });
+    const stream = await rae.api.sync.events({ lastEventId: String(cursor) });
+    const iterator = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    const seen: SyncEvent[] = [];
+    for (;;) {
+      const event = dataOf((await iterator.next()).value);
+      if (event.type === 'ready') break;
+      seen.push(event);
+    }
+    await iterator.return?.();
+    expect(seen.map((e) => (e.payload as { messageId: string }).messageId)).toEqual([after.id]);
   });
 });
