@@ -104,13 +104,22 @@ export async function requireUser(db: DbOrTx, userId: string) {
  * last seq now: nothing said before they joined) are theirs to see. Call under the group's row
  * lock, then `periodJoinedAt` with the join event's id.
  */
-export async function openPeriod(tx: DbOrTx, groupId: string, userId: string, fromSeq?: number) {
-  await tx.insert(memberPeriods).values({
-    groupId,
-    userId,
-    fromSeq:
-      fromSeq ?? sql`(select ${groups.lastSeq} from ${groups} where ${groups.id} = ${groupId})`,
-  });
+export async function openPeriod(
+  tx: DbOrTx,
+  groupId: string,
+  userId: string,
+  fromSeq?: number,
+): Promise<number> {
+  const [row] = await tx
+    .insert(memberPeriods)
+    .values({
+      groupId,
+      userId,
+      fromSeq:
+        fromSeq ?? sql`(select ${groups.lastSeq} from ${groups} where ${groups.id} = ${groupId})`,
+    })
+    .returning({ fromSeq: memberPeriods.fromSeq });
+  return row?.fromSeq ?? 0;
 }
 
 /** Records the join event's id on the open span: events from it on are the member's. */
@@ -127,9 +136,16 @@ export function periodJoinedAt(tx: DbOrTx, groupId: string, userId: string, even
     );
 }
 
-/** Closes the open span as a user leaves or is removed (under the group's row lock). */
-export async function closePeriod(tx: DbOrTx, groupId: string, userId: string) {
-  await tx
+/**
+ * Closes the open span as a user leaves or is removed (under the group's row lock); answers the
+ * span's last seq (null if no span was open).
+ */
+export async function closePeriod(
+  tx: DbOrTx,
+  groupId: string,
+  userId: string,
+): Promise<number | null> {
+  const rows = await tx
     .update(memberPeriods)
     .set({ toSeq: sql`(select ${groups.lastSeq} from ${groups} where ${groups.id} = ${groupId})` })
     .where(
@@ -138,7 +154,9 @@ export async function closePeriod(tx: DbOrTx, groupId: string, userId: string) {
         eq(memberPeriods.userId, userId),
         isNull(memberPeriods.toSeq),
       ),
-    );
+    )
+    .returning({ toSeq: memberPeriods.toSeq });
+  return rows[0]?.toSeq ?? null;
 }
 
 /** Records the leaving event's id on the span just closed: it is the last event theirs. */

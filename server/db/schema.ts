@@ -165,7 +165,11 @@ export const clips = pgTable(
     site: text('site').notNull(),
     clipId: text('clip_id').notNull(),
     url: text('url').notNull(),
-    /** No longer written: a clip's title and thumbnail are kept per message (see `messages`). */
+    /**
+     * Neither written nor read, and cleared by migration 0006: a clip's title and thumbnail are
+     * kept per message (see `messages`), since this row is shared by strangers. Kept only so a
+     * server of the previous version keeps working during an upgrade; not to be shown to anyone.
+     */
     title: text('title'),
     thumbnailUrl: text('thumbnail_url'),
     createdAt: createdAt(),

@@ -52,12 +52,12 @@ const brandThreadKey = (brandId: string, userId: string) => `brand:${brandId}:${
 async function addMember(tx: Tx, emit: Emit, groupId: string, userId: string, by: string) {
   await tx.insert(groupMembers).values({ groupId, userId, role: 'member' });
   // Both people are in the thread from its start.
-  await openPeriod(tx, groupId, userId, 0);
+  const fromSeq = await openPeriod(tx, groupId, userId, 0);
   emit({
     groupId,
     type: 'member.added',
     userId,
-    payload: { groupId, user: await requireUser(tx, userId), role: 'member', by },
+    payload: { groupId, user: await requireUser(tx, userId), role: 'member', by, fromSeq },
     onId: async (eventId, t) => {
       await t
         .update(groupMembers)

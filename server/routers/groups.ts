@@ -134,12 +134,13 @@ export async function leaveGroup(
   await tx
     .delete(groupMembers)
     .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
-  await closePeriod(tx, groupId, userId);
+  const toSeq = await closePeriod(tx, groupId, userId);
   emit({
     groupId,
     type: 'member.left',
     userId,
-    payload: { groupId, userId },
+    // `toSeq`: the last message of their time in (their streams keep it, see routers/sync.ts).
+    payload: { groupId, userId, toSeq },
     onId: (eventId, t) => periodLeftAt(t, groupId, userId, eventId),
   });
   const rest = await tx
@@ -211,12 +212,13 @@ async function addMemberRows(
 ) {
   for (const id of ids) {
     await tx.insert(groupMembers).values({ groupId, userId: id, role });
-    await openPeriod(tx, groupId, id, fromSeq);
+    const from = await openPeriod(tx, groupId, id, fromSeq);
     emit({
       groupId,
       type: 'member.added',
       userId: id,
-      payload: { groupId, user: await requireUser(tx, id), role, by },
+      // `fromSeq`: messages after it are theirs (their streams keep it, see routers/sync.ts).
+      payload: { groupId, user: await requireUser(tx, id), role, by, fromSeq: from },
       // Events from this one on are the new member's to see.
       onId: async (eventId, t) => {
         await t
@@ -398,12 +400,12 @@ export const groupsRouter = router({
           .where(
             and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, input.userId)),
           );
-        await closePeriod(tx, input.groupId, input.userId);
+        const toSeq = await closePeriod(tx, input.groupId, input.userId);
         emit({
           groupId: input.groupId,
           type: 'member.removed',
           userId: input.userId,
-          payload: { groupId: input.groupId, userId: input.userId, by: ctx.user.id },
+          payload: { groupId: input.groupId, userId: input.userId, by: ctx.user.id, toSeq },
           onId: (eventId, t) => periodLeftAt(t, input.groupId, input.userId, eventId),
         });
       });

@@ -401,6 +401,8 @@ export const messagesRouter = router({
           userId: ctx.user.id,
           payload: {
             messageId: msg.id,
+            // Which message, in the group's order: streams pass it only to who saw it said.
+            seq: msg.seq,
             emoji: input.emoji,
             userId: ctx.user.id,
             active,

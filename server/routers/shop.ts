@@ -106,7 +106,12 @@ export const shopRouter = router({
     .query(async ({ ctx, input }) => {
       const brand = await requireBrandOwner(ctx.db, input.brandId, ctx.user.id);
       const rows = await ctx.db
-        .select({ tag: clipProducts, clip: clips, product: products })
+        .select({
+          tag: clipProducts,
+          // Never the shared row's title or thumbnail: whoever shared first chose those.
+          clip: { site: clips.site, clipId: clips.clipId, url: clips.url },
+          product: products,
+        })
         .from(clipProducts)
         .innerJoin(products, eq(products.id, clipProducts.productId))
         .innerJoin(clips, eq(clips.id, clipProducts.clipRef))
@@ -114,7 +119,8 @@ export const shopRouter = router({
         .orderBy(desc(clipProducts.createdAt))
         .limit(1000);
       return rows.map(({ tag, clip, product }) => ({
-        clip: { site: clip.site, clipId: clip.clipId, url: clip.url, title: clip.title },
+        // No title of its own yet (a brand names its clips nowhere): the console shows the link.
+        clip: { site: clip.site, clipId: clip.clipId, url: clip.url, title: null as string | null },
         product: productView(product, brand),
         fromSeconds: tag.fromSeconds,
         toSeconds: tag.toSeconds,

@@ -2,12 +2,12 @@ import { TRPCError, type TrackedEnvelope, tracked } from '@trpc/server';
 import { and, eq, gt, gte, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { BusEvent } from '../bus';
-import { events, groupMembers, memberPeriods, sessions } from '../db/schema';
+import { events, groupMembers, memberPeriods, messages, sessions } from '../db/schema';
 import { dataFrame, type FrameSocket, takeStart } from '../sync/frames';
 import { type Attachment, rowToBusEvent } from '../sync/hub';
 import { Inbox } from '../sync/inbox';
 import { revokes, SESSION_ENDED_MESSAGE } from '../sync/revocation';
-import { authedProcedure, router } from '../trpc';
+import { type AuthedContext, authedProcedure, router } from '../trpc';
 
 /** A subscriber that falls this far behind live delivery is cut over to a resync. */
 const MAX_BACKLOG = 5000;
@@ -44,17 +44,36 @@ function view(event: BusEvent): SyncEvent {
   return shown;
 }
 
-/** A span of event ids one user was a member of a group for (`to` Infinity while still in). */
+/**
+ * One span of one user's membership in a group: the events with ids `from..to`, and the messages
+ * with `fromSeq < seq <= toSeq` (`to`, `toSeq` Infinity while still in).
+ */
 interface Span {
   from: number;
   to: number;
+  fromSeq: number;
+  toSeq: number;
+}
+
+/** Events about one existing message: who may see them depends on when it was said. */
+const ABOUT_A_MESSAGE = new Set(['message.edited', 'message.deleted', 'reaction.changed']);
+
+/** A whole number field of an event's payload, if it has one. */
+function numberField(payload: unknown, key: string): number | undefined {
+  const value = (payload as Record<string, unknown> | null)?.[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
 /**
- * What one user may see of the stream: each group's events from the time they were members
- * (`member_periods`), following their joins and removals as they happen.
+ * What one user may see of the stream, following their joins and removals as they happen: each
+ * group's events from the time they were members, and of the events about a message (edits,
+ * deletions, reactions) only those about messages said while they were members
+ * (`member_periods`; the same rule as `messages.list`).
  */
 class Membership {
+  /** Per group, the highest message seq this stream has seen said (a fallback, see `close`). */
+  private readonly said = new Map<string, number>();
+
   constructor(
     private readonly userId: string,
     private readonly groups: Map<string, Span[]>,
@@ -66,29 +85,90 @@ class Membership {
     const id = event.id;
     if (aboutMe && event.type === 'member.added') {
       const spans = this.groups.get(event.groupId) ?? [];
-      // Known already when replayed from the database; a live join opens a new span.
-      if (!spans.some((s) => s.from === (id ?? 0))) spans.push({ from: id ?? 0, to: Infinity });
+      // Known already when replayed from the database; a live join opens a new span. Without a
+      // `fromSeq` (an event from an older server), the span's first message tells it.
+      if (!spans.some((s) => s.from === (id ?? 0))) {
+        const fromSeq = numberField(event.payload, 'fromSeq') ?? Infinity;
+        spans.push({ from: id ?? 0, to: Infinity, fromSeq, toSeq: Infinity });
+      }
       this.groups.set(event.groupId, spans);
       return true;
     }
     if (aboutMe && (event.type === 'member.removed' || event.type === 'member.left')) {
-      this.close(event.groupId, id);
+      this.close(event.groupId, id, numberField(event.payload, 'toSeq'));
       return true;
     }
     const spans = this.groups.get(event.groupId);
     if (!spans) return false;
     if (id === undefined) return spans.some((s) => s.to === Infinity);
-    const admitted = spans.some((s) => id >= s.from && id <= s.to);
+    const span = spans.find((s) => id >= s.from && id <= s.to);
     if (event.type === 'group.archived') this.close(event.groupId, id);
-    return admitted;
+    if (!span) return false;
+    if (event.type === 'message.created') {
+      const seq = numberField(event.payload, 'seq');
+      if (seq !== undefined) {
+        // Every message of a span this stream saw open is said after the join, so seen here.
+        if (span.fromSeq === Infinity) span.fromSeq = seq - 1;
+        this.said.set(event.groupId, Math.max(this.said.get(event.groupId) ?? 0, seq));
+      }
+      return true;
+    }
+    if (!ABOUT_A_MESSAGE.has(event.type)) return true;
+    // About a message: only if it was said while they were in (any of their spans).
+    const seq = numberField(event.payload, 'seq');
+    return seq !== undefined && spans.some((s) => seq > s.fromSeq && seq <= s.toSeq);
   }
 
-  /** Ends the span open at `id` (a span that started later is a later membership). */
-  private close(groupId: string, id: number | undefined) {
+  /**
+   * Ends the span open at `id` (a span that started later is a later membership) at message
+   * `toSeq`; without one (an event from an older server), at the last message seen said here.
+   */
+  private close(groupId: string, id: number | undefined, toSeq?: number) {
     for (const span of this.groups.get(groupId) ?? []) {
-      if (span.to === Infinity && (id === undefined || span.from <= id)) span.to = id ?? span.from;
+      if (span.to === Infinity && (id === undefined || span.from <= id)) {
+        span.to = id ?? span.from;
+        if (span.toSeq === Infinity)
+          span.toSeq = toSeq ?? Math.max(span.fromSeq, this.said.get(groupId) ?? 0);
+      }
     }
   }
+}
+
+/**
+ * Replayed reactions stored before their payload carried the message's seq: looks it up, so the
+ * replay follows the same rule as the live stream.
+ */
+async function withMessageSeqs(
+  db: AuthedContext['db'],
+  rows: (typeof events.$inferSelect)[],
+): Promise<(typeof events.$inferSelect)[]> {
+  const missing = new Set<string>();
+  for (const row of rows) {
+    const messageId = (row.payload as { messageId?: unknown } | null)?.messageId;
+    if (
+      row.type === 'reaction.changed' &&
+      numberField(row.payload, 'seq') === undefined &&
+      typeof messageId === 'string'
+    )
+      missing.add(messageId);
+  }
+  if (missing.size === 0) return rows;
+  const found = await db
+    .select({ id: messages.id, seq: messages.seq })
+    .from(messages)
+    .where(inArray(messages.id, [...missing]));
+  const seqs = new Map(found.map((m) => [m.id, m.seq]));
+  return rows.map((row) => {
+    const messageId = (row.payload as { messageId?: unknown } | null)?.messageId;
+    const seq = typeof messageId === 'string' ? seqs.get(messageId) : undefined;
+    if (
+      row.type !== 'reaction.changed' ||
+      seq === undefined ||
+      numberField(row.payload, 'seq') !== undefined
+    )
+      return row;
+    return { ...row, payload: { ...(row.payload as object), seq } };
+  });
 }
 
 export const syncRouter = router({
@@ -153,6 +233,8 @@ export const syncRouter = router({
             groupId: memberPeriods.groupId,
             from: memberPeriods.fromEventId,
             to: memberPeriods.toEventId,
+            fromSeq: memberPeriods.fromSeq,
+            toSeq: memberPeriods.toSeq,
           })
           .from(memberPeriods)
           .innerJoin(
@@ -170,7 +252,12 @@ export const syncRouter = router({
           if (seen.has(key)) continue;
           seen.add(key);
           const list = spans.get(p.groupId) ?? [];
-          list.push({ from: p.from, to: p.to ?? Infinity });
+          list.push({
+            from: p.from,
+            to: p.to ?? Infinity,
+            fromSeq: p.fromSeq,
+            toSeq: p.toSeq ?? Infinity,
+          });
           spans.set(p.groupId, list);
         }
         const current = [...new Set(periods.filter((p) => p.to === null).map((p) => p.groupId))];
@@ -228,7 +315,7 @@ export const syncRouter = router({
             );
           } else {
             sent = cursor;
-            for (const row of replay) {
+            for (const row of await withMessageSeqs(ctx.db, replay)) {
               const event = rowToBusEvent(row);
               if (!membership.admit(event)) continue;
               sent = row.id;

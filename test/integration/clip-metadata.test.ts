@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../server/trpc';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
@@ -59,6 +60,44 @@ describe.each(engines)('what a group sees of a clip on %s', (engine) => {
     expect(JSON.stringify(again)).not.toContain('GIFT CARD');
     const theirs = await evil.api.clips.thread({ groupId: evilGroup, url });
     expect(theirs.messages[0]?.clip?.title).toBe('FREE GIFT CARD at evil.example');
+  });
+
+  it("a brand's tag list never shows the title or thumbnail a stranger's earlier share left on the clip", async () => {
+    const url = `https://www.youtube.com/shorts/${randomUUID().slice(0, 11).replace(/-/g, 'z')}`;
+    const [evil, , evilGroup] = await pair('evil3');
+    await evil.api.clips.share({ groupIds: [evilGroup], url, title: 'FREE GIFT CARD' });
+    // What servers before per-message titles kept on the shared row, from whoever shared first.
+    await database.db.execute(
+      sql`update clips set title = 'FREE GIFT CARD', thumbnail_url = 'https://i.ytimg.com/vi/evil/0.jpg'`,
+    );
+    const owner = await signUp(deps, 'brandowner');
+    const brand = await owner.api.brands.create({
+      name: 'Mugs',
+      slug: `mugs-${randomUUID().slice(0, 8)}`,
+    });
+    const product = await owner.api.products.create({
+      brandId: brand.id,
+      title: 'Mug',
+      priceCents: 1200,
+      currency: 'USD',
+      stock: 5,
+      active: true,
+    });
+    await owner.api.shop.tag({ brandId: brand.id, url, productId: product.id });
+    const tags = await owner.api.shop.tags({ brandId: brand.id });
+    expect(tags[0]?.clip).toMatchObject({
+      url: expect.stringContaining(url.slice(-11)),
+      title: null,
+    });
+    const wire = await wireCall(deps, 'shop.tags', { brandId: brand.id }, owner.token);
+    const forClip = await wireCall(deps, 'shop.forClip', { url });
+    const [me, friend, myGroup] = await pair('mine3');
+    await me.api.clips.share({ groupIds: [myGroup], url });
+    const thread = await friend.api.clips.thread({ groupId: myGroup, url });
+    const activity = await friend.api.clips.activity({ url });
+    const seen = JSON.stringify([tags, wire, forClip, thread, activity]);
+    expect(seen).not.toContain('GIFT CARD');
+    expect(seen).not.toContain('/vi/evil/');
   });
 
   it("a message request's preview shows the requester's own title, not a stranger's", async () => {

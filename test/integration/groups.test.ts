@@ -556,7 +556,12 @@ describe.each(engines)('groups on %s', (engine) => {
       ).rejects.toMatchObject({ code: 'NOT_FOUND' });
       const removed = (await eventsOf(groupId)).filter((e) => e.type === 'member.removed');
       expect(removed.map((e) => e.userId)).toEqual([admin.id, member.id]);
-      expect(removed[0]?.payload).toEqual({ groupId, userId: admin.id, by: owner.id });
+      expect(removed[0]?.payload).toEqual({
+        groupId,
+        userId: admin.id,
+        by: owner.id,
+        toSeq: expect.any(Number),
+      });
     });
 
     it('an admin can remove a member but not another admin or the owner', async () => {
@@ -1033,6 +1038,7 @@ describe.each(engines)('groups on %s', (engine) => {
       user: { id: owner.id, handle: owner.handle, displayName: 'evto' },
       role: 'owner',
       by: owner.id,
+      fromSeq: 0,
     });
     expect(events[7]!.payload).toEqual({ groupId: group.id, userId: cy.id, role: 'owner' });
   });

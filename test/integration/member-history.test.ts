@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../server/app';
+import { transact } from '../../server/events';
+import type { MessageView } from '../../server/messages/view';
 import type { SyncEvent } from '../../server/routers/sync';
 import type { Deps } from '../../server/trpc';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
+import { socketClient, startLive, subscribeEvents } from '../fixtures/live';
 import { wireCall } from '../fixtures/wire';
 
 const cid = () => `c_${randomUUID().replace(/-/g, '')}`;
@@ -130,5 +134,171 @@ describe.each(engines)('a member sees what was said while they were a member, on
       .map((e) => (e.payload as { body: string }).body);
     expect(said).toEqual(['during', 'after']);
     expect(seen.map((e) => e.type)).toContain('member.removed');
+  });
+});
+
+describe.each(engines)('live events follow what a member may see, on %s', (engine) => {
+  let database: TestDatabase;
+  let deps: Deps;
+  let server: RunningServer;
+  const sockets: { close(): void }[] = [];
+  const connect = (user: TestUser) => {
+    const s = socketClient(server.wsUrl, user.token);
+    sockets.push(s);
+    return s.client;
+  };
+  beforeAll(async () => {
+    database = await openTestDatabase(engine);
+    deps = makeDeps(database.db);
+    server = await startLive(deps);
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await server?.close();
+    deps?.hub.stop();
+    await database?.close();
+  });
+
+  /** The message an event is about (its id), for the events that are about one message. */
+  const aboutMessage = (e: SyncEvent) =>
+    e.type === 'reaction.changed'
+      ? (e.payload as { messageId: string }).messageId
+      : (e.payload as MessageView).id;
+  const touches = (events: SyncEvent[], messageId: string) =>
+    events
+      .filter((e) => e.type.startsWith('message.') || e.type === 'reaction.changed')
+      .filter((e) => aboutMessage(e) === messageId)
+      .map((e) => e.type);
+
+  /**
+   * Rae's stream is open from before she is added. "before" is said before she joins, "during"
+   * while she is in, "gap" after she is removed, "after" once she is back; then each of them is
+   * edited, reacted to and deleted, and "end" closes the story.
+   */
+  async function story() {
+    const owner = await signUp(deps, 'owner');
+    const rae = await signUp(deps, 'rae');
+    const other = await signUp(deps, 'other');
+    await befriend(owner, rae);
+    await befriend(owner, other);
+    const group = await owner.api.groups.create({ name: 'Club', memberIds: [other.id] });
+    const say = (body: string) =>
+      owner.api.messages.send({ groupId: group.id, clientId: cid(), body });
+    const live = subscribeEvents(connect(rae));
+    await live.ready();
+    const start = live.lastId();
+    const before = await say('before');
+    await owner.api.groups.addMembers({ groupId: group.id, userIds: [rae.id] });
+    const during = await say('during');
+    await owner.api.groups.removeMember({ groupId: group.id, userId: rae.id });
+    const gap = await say('gap');
+    await owner.api.groups.addMembers({ groupId: group.id, userIds: [rae.id] });
+    const after = await say('after');
+    // A second stream, opened once she is back, learns her spans from the database.
+    const attached = subscribeEvents(connect(rae));
+    await attached.ready();
+    const middle = attached.lastId();
+    for (const m of [before, during, gap, after]) {
+      await owner.api.messages.edit({ messageId: m.id, body: `${m.body} (edited)` });
+      await owner.api.messages.react({ messageId: m.id, emoji: '🔥' });
+      await other.api.messages.react({ messageId: m.id, emoji: '👀' });
+      await owner.api.messages.delete({ messageId: m.id });
+    }
+    const end = await say('end');
+    const isEnd = (events: SyncEvent[]) =>
+      events.some((e) => e.type === 'message.created' && (e.payload as MessageView).id === end.id);
+    await live.until(isEnd);
+    await attached.until(isEnd);
+    return { rae, group, live, attached, start, middle, isEnd, before, during, gap, after };
+  }
+
+  const changes = ['message.edited', 'reaction.changed', 'reaction.changed', 'message.deleted'];
+
+  it('a member added later gets no edit, reaction or deletion of a message from before they joined', async () => {
+    const s = await story();
+    for (const stream of [s.live, s.attached]) {
+      expect(touches(stream.received, s.before.id)).toEqual([]);
+      expect(touches(stream.received, s.after.id)).toEqual(
+        stream === s.live ? ['message.created', ...changes] : changes,
+      );
+    }
+    expect(touches(s.live.received, s.during.id)).toEqual(['message.created', ...changes]);
+  });
+
+  it('a member removed and re-added gets no edit, reaction or deletion of what was said while they were out', async () => {
+    const s = await story();
+    for (const stream of [s.live, s.attached]) {
+      expect(touches(stream.received, s.gap.id)).toEqual([]);
+    }
+    // What was said during their first time in stays theirs, edits included.
+    expect(touches(s.attached.received, s.during.id)).toEqual(changes);
+    expect(JSON.stringify(s.live.received)).not.toContain('gap');
+    expect(JSON.stringify(s.attached.received)).not.toContain('gap');
+  });
+
+  it('reconnecting with a last event id replays exactly what the live stream delivered', async () => {
+    const s = await story();
+    const key = (e: SyncEvent) => `${e.id} ${e.type}`;
+    const liveAfter = (stream: typeof s.live, from: string | null) =>
+      stream.received.filter((e) => e.type !== 'ready' && e.id! > Number(from)).map(key);
+    for (const [stream, from] of [
+      [s.live, s.start],
+      [s.attached, s.middle],
+    ] as const) {
+      const replay = subscribeEvents(connect(s.rae), from);
+      await replay.until(s.isEnd);
+      expect(replay.received.filter((e) => e.type !== 'ready').map(key)).toEqual(
+        liveAfter(stream, from),
+      );
+      expect(touches(replay.received, s.before.id)).toEqual([]);
+      expect(touches(replay.received, s.gap.id)).toEqual([]);
+      replay.unsubscribe();
+    }
+  });
+});
+
+describe.each(engines)('events stored by an older server, on %s', (engine) => {
+  let database: TestDatabase;
+  let deps: Deps;
+  beforeAll(async () => {
+    database = await openTestDatabase(engine);
+    deps = makeDeps(database.db);
+  });
+  afterAll(() => database?.close());
+
+  it('a replayed reaction stored without its message seq reaches me only for a message from my time in', async () => {
+    const owner = await signUp(deps, 'owner');
+    const rae = await signUp(deps, 'rae');
+    await befriend(owner, rae);
+    const group = await owner.api.groups.create({ name: 'Club', memberIds: [] });
+    const say = (body: string) =>
+      owner.api.messages.send({ groupId: group.id, clientId: cid(), body });
+    const before = await say('before');
+    await owner.api.groups.addMembers({ groupId: group.id, userIds: [rae.id] });
+    const after = await say('after');
+    const first = await rae.api.sync.events({});
+    const it0 = (first as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    const cursor = dataOf((await it0.next()).value).id as number;
+    await it0.return?.();
+    // Reactions as they were stored before the payload named the message's seq.
+    await transact(deps, async (_tx, emit) => {
+      for (const m of [before, after])
+        emit({
+          groupId: group.id,
+          type: 'reaction.changed',
+          userId: owner.id,
+          payload: { messageId: m.id, emoji: '🔥', userId: owner.id, active: true, reactions: [] },
+        });
+    });
+    const stream = await rae.api.sync.events({ lastEventId: String(cursor) });
+    const iterator = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    const seen: SyncEvent[] = [];
+    for (;;) {
+      const event = dataOf((await iterator.next()).value);
+      if (event.type === 'ready') break;
+      seen.push(event);
+    }
+    await iterator.return?.();
+    expect(seen.map((e) => (e.payload as { messageId: string }).messageId)).toEqual([after.id]);
   });
 });
