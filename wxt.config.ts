@@ -1,5 +1,6 @@
 import preact from '@preact/preset-vite';
 import { defineConfig } from 'wxt';
+import { OPEN_OVERLAY_COMMAND, OPEN_OVERLAY_KEY } from './extension/background/commands';
 import { releaseServerOrigin, SUPPORTED_SITES, serverHostPermissions } from './extension/lib/hosts';
 
 export { SUPPORTED_SITES };
@@ -76,6 +77,14 @@ export default defineConfig({
     // the user grants from the popup.
     permissions: ['storage', 'notifications', 'alarms', 'scripting', 'activeTab'],
     host_permissions: [...SUPPORTED_SITES, ...serverHostPermissions(SERVER_URL)],
+    // A keyboard shortcut for the overlay (extension/background/commands.ts); people can change
+    // it at chrome://extensions/shortcuts or in Firefox's add-on shortcut settings.
+    commands: {
+      [OPEN_OVERLAY_COMMAND]: {
+        suggested_key: { default: OPEN_OVERLAY_KEY },
+        description: 'Open Kith on the clip you are watching',
+      },
+    },
     // MV2 (Firefox) has no optional_host_permissions: there they are optional permissions.
     ...(manifestVersion === 2
       ? { optional_permissions: OPTIONAL_SITES }

@@ -97,7 +97,8 @@ export class KithCart extends KithElement {
         'aria-label': `Cart, ${count} ${count === 1 ? 'item' : 'items'}`,
         onclick: () => this.setOpen(!this.open),
       },
-      'Cart',
+      // The space keeps the visible words ("Cart 2") inside the name ("Cart, 2 items").
+      'Cart ',
       h('span', { part: 'count', class: 'count', 'aria-hidden': 'true' }, count),
     );
     if (this.hasAttribute('floating') && count === 0 && !this.open) toggle.hidden = true;

@@ -32,7 +32,8 @@ export function productActions(el: KithElement, product: Product, price: string)
       part: 'button buy',
       class: 'btn primary',
       disabled: soldOut,
-      'aria-label': soldOut ? null : `Buy ${product.title}, ${price}`,
+      // The name starts with the visible words (WCAG 2.5.3: say "Buy now" and it is found).
+      'aria-label': soldOut ? null : `Buy now: ${product.title}, ${price}`,
       onclick: async () => {
         if (buy.getAttribute('aria-busy')) return;
         buy.setAttribute('aria-busy', 'true');
@@ -62,7 +63,7 @@ export function productActions(el: KithElement, product: Product, price: string)
       part: 'button add',
       class: 'btn',
       disabled: soldOut,
-      'aria-label': `Add ${product.title} to cart`,
+      'aria-label': `Add to cart: ${product.title}`,
       onclick: () => {
         const cart = addToCart(el.api, product, quantity());
         const line = cart.lines.find((l) => l.productId === product.id);

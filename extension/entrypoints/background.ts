@@ -1,4 +1,5 @@
 import { browser } from 'wxt/browser';
+import { listenForCommands } from '../background/commands';
 import { BackgroundService } from '../background/service';
 import type { OverlayFiles, ScriptingApi } from '../background/sites';
 import { onMessage, type ProtocolMap, sendMessage } from '../lib/protocol';
@@ -81,6 +82,15 @@ export default defineBackground(() => {
       service.setPopupOpen(popups > 0);
     });
   });
+
+  // The keyboard shortcut that opens the overlay on the current clip.
+  if (browser.commands) {
+    listenForCommands({
+      onCommand: browser.commands.onCommand,
+      tabs: browser.tabs,
+      post: (type, data, tabId) => sendMessage(type, data, tabId),
+    });
+  }
 
   browser.tabs.onRemoved.addListener((tabId) => service.tabClosed(tabId));
 

@@ -140,6 +140,8 @@ export interface ProtocolMap {
   'site.disable'(data: { origin: string }): { enabled: boolean };
   /** The origins the user turned Kith on for. */
   'site.list'(): SiteStatus[];
+  /** To a tab's content script: open the overlay on the clip there (the keyboard shortcut). */
+  'overlay.open'(): void;
 }
 
 export const messenger = defineExtensionMessaging<ProtocolMap>();

@@ -42,6 +42,8 @@ export interface KithClient {
   onSyncEvent(listener: (event: SyncEvent) => void, signal: AbortSignal): void;
   onSessionChanged(listener: (session: SessionState) => void, signal: AbortSignal): void;
   onOutboxChanged(listener: (entries: OutboxEntry[]) => void, signal: AbortSignal): void;
+  /** The keyboard shortcut asked for the overlay (only a content script hears it). */
+  onOpenRequested(listener: () => void, signal: AbortSignal): void;
 }
 
 /** Calls each listener of a set, until its signal removes it. */
@@ -64,10 +66,12 @@ export function extensionClient(): KithClient {
   const events = new Listeners<SyncEvent>();
   const sessions = new Listeners<SessionState>();
   const outboxes = new Listeners<OutboxEntry[]>();
+  const opens = new Listeners<void>();
   // @webext-core/messaging allows one listener per message type in a context: fan out here.
   onMessage('sync.event', ({ data }) => events.emit(data));
   onMessage('session.changed', ({ data }) => sessions.emit(data));
   onMessage('outbox.changed', ({ data }) => outboxes.emit(data));
+  onMessage('overlay.open', () => opens.emit());
   return {
     session: () => sendMessage('session.get', undefined),
     query: (path, input) =>
@@ -82,5 +86,6 @@ export function extensionClient(): KithClient {
     onSyncEvent: (listener, signal) => events.add(listener, signal),
     onSessionChanged: (listener, signal) => sessions.add(listener, signal),
     onOutboxChanged: (listener, signal) => outboxes.add(listener, signal),
+    onOpenRequested: (listener, signal) => opens.add(listener, signal),
   };
 }

@@ -1,10 +1,21 @@
+import { batch } from '@preact/signals';
 import { render } from 'preact';
+import type { ClipInfo } from '../sites/types';
 import { features } from './features';
 import { mountFeatures, OverlayApp } from './overlay-app';
-import { createOverlay, type Overlay, type OverlayDeps } from './overlay-state';
+import { createOverlay, type FeatureId, type Overlay, type OverlayDeps } from './overlay-state';
 import { answerShareButtons } from './page-handoff';
 import { reportPresence } from './presence';
 import { mountShopStrip } from './shop-strip';
+
+/** Opens the panel, on `tab` and sharing `target` when given (else the clip on screen). */
+function openPanel(overlay: Overlay, how: { tab?: FeatureId; target?: ClipInfo } = {}): void {
+  batch(() => {
+    if (how.target) overlay.shareTarget.value = how.target;
+    if (how.tab) overlay.tab.value = how.tab;
+    overlay.open.value = true;
+  });
+}
 
 /**
  * Renders the overlay into `container` (inside the shadow root) for the page it runs on.
@@ -21,16 +32,11 @@ export function mountOverlay(
   reportPresence(overlay, signal);
   const win = overlay.doc.defaultView;
   if (win) {
-    answerShareButtons(
-      win,
-      (clip) => {
-        overlay.shareTarget.value = clip;
-        overlay.tab.value = 'share';
-        overlay.open.value = true;
-      },
-      signal,
-    );
+    // A page's share button hands over a link: Share opens with it.
+    answerShareButtons(win, (clip) => openPanel(overlay, { tab: 'share', target: clip }), signal);
   }
+  // The keyboard shortcut: the panel opens on the clip on screen, at the tab last used.
+  deps.client.onOpenRequested(() => openPanel(overlay), signal);
   render(<OverlayApp overlay={overlay} features={mounted} extras={[shop]} />, container);
   signal.addEventListener('abort', () => render(null, container), { once: true });
   return overlay;

@@ -56,7 +56,7 @@ export function mountShopStrip(overlay: Overlay, signal: AbortSignal): FunctionC
     const session = overlay.session.session.value;
     const clip = overlay.clip.current.value?.clip ?? null;
     return (
-      <div class="kith-shop">
+      <section class="kith-shop" aria-label="Shop this clip">
         {list.length > 0 && (
           <ul
             class="kith-shop-strip"
@@ -112,7 +112,7 @@ export function mountShopStrip(overlay: Overlay, signal: AbortSignal): FunctionC
             />
           </div>
         )}
-      </div>
+      </section>
     );
   };
 }

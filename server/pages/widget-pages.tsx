@@ -1,4 +1,4 @@
-import type { HTMLAttributes } from 'preact';
+import type { ComponentChildren, HTMLAttributes } from 'preact';
 
 /**
  * The pages server/widgets-routes.tsx answers with: the mount points of the built console and
@@ -85,6 +85,20 @@ export interface DemoValues {
 }
 
 /** A plain brand page using every element, on the seeded demo brand. */
+/**
+ * A code sample. It scrolls sideways on a narrow screen, so it takes focus (keyboard users can
+ * scroll it with the arrow keys) and is a named region (screen readers say what it is).
+ */
+function CodeBlock({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable (WCAG 2.1.1)
+    // biome-ignore lint/a11y/useSemanticElements: the <pre> is the scroll container, so it carries the region
+    <pre tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </pre>
+  );
+}
+
 export function DemoPage(v: DemoValues) {
   return (
     <html lang="en">
@@ -123,9 +137,9 @@ export function DemoPage(v: DemoValues) {
               <span class="label">Canvas tote</span>
               <kith-shop-button product={v.tote} />
             </div>
-            <pre>
+            <CodeBlock label="Shop button code">
               <code>{`<kith-shop-button product="${v.tote}"></kith-shop-button>`}</code>
-            </pre>
+            </CodeBlock>
           </section>
 
           <section class="block">
@@ -134,12 +148,12 @@ export function DemoPage(v: DemoValues) {
               <kith-product-card product={v.cap} />
               <kith-product-card product={v.mug} class="themed" />
             </div>
-            <pre>
+            <CodeBlock label="Product cards code">
               <code>{`<kith-product-card product="${v.cap}"></kith-product-card>
 
 /* the second card, themed by the page */
 kith-product-card.themed { --kith-accent: #c2410c; --kith-radius: 18px; }`}</code>
-            </pre>
+            </CodeBlock>
           </section>
 
           <section class="block">
@@ -153,9 +167,9 @@ kith-product-card.themed { --kith-accent: #c2410c; --kith-radius: 18px; }`}</cod
               clip={v.clip}
               label={`${v.brand}: this week's picks`}
             />
-            <pre>
+            <CodeBlock label="Shoppable video code">
               <code>{`<kith-shoppable-video src="/demo/assets/clip.webm" clip="${v.clip}"></kith-shoppable-video>`}</code>
-            </pre>
+            </CodeBlock>
           </section>
 
           <section class="block">
@@ -166,21 +180,21 @@ kith-product-card.themed { --kith-accent: #c2410c; --kith-radius: 18px; }`}</cod
               opens a share page without it.
             </p>
             <kith-share-button />
-            <pre>
+            <CodeBlock label="Cart and share code">
               <code>{`<kith-cart></kith-cart>
 <kith-share-button></kith-share-button>`}</code>
-            </pre>
+            </CodeBlock>
           </section>
 
           <section class="block">
             <h2>On your site</h2>
-            <pre>
+            <CodeBlock label="Script tag code">
               <code>
                 {'<script type="module" src="'}
                 <span class="origin">this server</span>
                 {'/widgets/kith.js"></script>'}
               </code>
-            </pre>
+            </CodeBlock>
             <p>
               Create your own brand and products in the <a href="/console">brand console</a>; its
               snippet generator writes these lines for you.

@@ -135,6 +135,7 @@ interface Manifest {
   browser_action?: { default_popup?: string; default_icon?: Record<string, string> };
   background: { service_worker?: string; scripts?: string[] };
   content_scripts?: { matches: string[]; js: string[] }[];
+  commands?: Record<string, { suggested_key?: { default?: string }; description?: string }>;
   browser_specific_settings?: {
     gecko?: {
       id?: string;
@@ -268,6 +269,16 @@ describe('the Chrome build (MV3)', () => {
     }
     expect(m.action?.default_popup).toBe('popup.html');
     expect(m.background.service_worker).toBe('background.js');
+  });
+
+  it('gives people a keyboard shortcut to open the overlay, Alt+Shift+K, in both builds', async () => {
+    for (const dir of ['chrome-mv3', 'firefox-mv2']) {
+      const m = await manifest(dir);
+      expect(m.commands?.['open-overlay'], dir).toEqual({
+        suggested_key: { default: 'Alt+Shift+K' },
+        description: expect.stringMatching(/^Open Kith/),
+      });
+    }
   });
 
   it('asks only for what it uses: the supported sites and its server, other sites optional', async () => {

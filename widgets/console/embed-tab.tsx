@@ -65,7 +65,7 @@ export function EmbedTab({ brand }: { brand: Brand }) {
   const needsProduct = tag.value === 'kith-shop-button' || tag.value === 'kith-product-card';
   return (
     <section aria-labelledby="embed-title">
-      <h2 id="embed-title">Embed on your site</h2>
+      <h1 id="embed-title">Embed on your site</h1>
       <div class="embed">
         <div class="card">
           <fieldset class="choices">
@@ -156,7 +156,7 @@ export function EmbedTab({ brand }: { brand: Brand }) {
           </p>
         </div>
         <section class="card preview" aria-label="Live preview">
-          <h3>Live preview</h3>
+          <h2>Live preview</h2>
           <Preview tag={tag.value} attributes={attributes} />
         </section>
       </div>

@@ -14,7 +14,7 @@ export function InboxTab({ brand }: { brand: Brand }) {
   return (
     <section aria-labelledby="inbox-title">
       <div class="row between">
-        <h2 id="inbox-title">Inbox</h2>
+        <h1 id="inbox-title">Inbox</h1>
         <button type="button" class="secondary" onClick={threads.reload}>
           Refresh
         </button>

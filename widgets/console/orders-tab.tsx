@@ -32,7 +32,7 @@ export function OrdersTab({ brand }: { brand: Brand }) {
   return (
     <section aria-labelledby="orders-title">
       <div class="row between">
-        <h2 id="orders-title">Orders</h2>
+        <h1 id="orders-title">Orders</h1>
         <div class="row">
           <label class="inline">
             Status{' '}

@@ -32,7 +32,7 @@ export function ProductsTab({ brand }: { brand: Brand }) {
   return (
     <section aria-labelledby="products-title">
       <div class="row between">
-        <h2 id="products-title">Products</h2>
+        <h1 id="products-title">Products</h1>
         {editing.value === null && (
           <button type="button" class="primary" onClick={() => (editing.value = 'new')}>
             Add product
@@ -148,7 +148,7 @@ function ProductForm(props: {
   const digits = minorDigits(currency.value);
   return (
     <form class="card" onSubmit={submit} aria-label={p ? `Edit ${p.title}` : 'New product'}>
-      <h3>{p ? `Edit “${p.title}”` : 'New product'}</h3>
+      <h2>{p ? `Edit “${p.title}”` : 'New product'}</h2>
       <div class="grid">
         <label class="wide">
           Title

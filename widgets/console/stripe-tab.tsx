@@ -23,7 +23,7 @@ export function StripeTab({ brand, onChange }: { brand: Brand; onChange(): void 
 
   return (
     <section aria-labelledby="stripe-title">
-      <h2 id="stripe-title">Payments</h2>
+      <h1 id="stripe-title">Payments</h1>
       <div class="card narrow">
         <p>
           Status:{' '}

@@ -53,7 +53,7 @@ export function TagsTab({ brand }: { brand: Brand }) {
   const list = products.data ?? [];
   return (
     <section aria-labelledby="tags-title">
-      <h2 id="tags-title">Products in clips</h2>
+      <h1 id="tags-title">Products in clips</h1>
       <p class="muted">
         Tag a product to a TikTok, YouTube Short, Instagram reel or any video page. Kith users see
         it beside the clip, and <code>&lt;kith-shoppable-video&gt;</code> shows it at these moments.

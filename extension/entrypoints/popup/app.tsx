@@ -1,3 +1,4 @@
+import { OPEN_OVERLAY_KEY } from '../../background/commands';
 import { AccountPanel } from './components/account-panel';
 import { FriendsPanel } from './components/friends-panel';
 import { GroupsPanel } from './components/groups-panel';
@@ -64,6 +65,10 @@ export function App({ store }: { store: PopupStore }) {
         {panel === 'site' && <SitePanel store={store} />}
         {panel === 'account' && <AccountPanel store={store} />}
       </section>
+      <p class="muted hint">
+        On a clip, press <kbd>{OPEN_OVERLAY_KEY}</kbd> to open Kith (change it in the browser's
+        extension shortcuts).
+      </p>
     </main>
   );
 }

@@ -227,6 +227,10 @@ class FakeClient implements KithClient {
   onOutboxChanged(listener: (e: OutboxEntry[]) => void, signal: AbortSignal) {
     this.outboxes.add(listener, signal);
   }
+  readonly opens = new Listeners<void>();
+  onOpenRequested(listener: () => void, signal: AbortSignal) {
+    this.opens.add(listener, signal);
+  }
   emit(m: MessageView) {
     this.events.emit({
       id: m.seq,
@@ -417,6 +421,25 @@ describe('the overlay with a fake background', () => {
     } finally {
       window.removeEventListener('message', listen);
     }
+  });
+
+  it('the keyboard shortcut opens the panel on the clip on screen, at the tab last used', async () => {
+    mount();
+    await until(() => container.querySelector('.kith-dock'));
+    expect(container.querySelector('.kith-panel')).toBeNull();
+    client.opens.emit();
+    await until(() => container.querySelector('.kith-panel'));
+    expect(overlay.open.peek()).toBe(true);
+    expect(overlay.shareTarget.peek()).toBeNull();
+    expect(byText('[role="tab"][aria-selected="true"]', 'Share')).not.toBeNull();
+
+    // Closed on Chat, the shortcut opens Chat again.
+    (await until(() => byText('[role="tab"]', 'Chat')))!.click();
+    overlay.open.value = false;
+    await tick();
+    client.opens.emit();
+    await until(() => container.querySelector('.kith-panel'));
+    expect(byText('[role="tab"][aria-selected="true"]', 'Chat')).not.toBeNull();
   });
 
   it('shows the thread as text, live, and sends at the current moment', async () => {

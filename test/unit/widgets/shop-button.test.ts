@@ -22,7 +22,7 @@ describe('<kith-shop-button>', () => {
     await vi.waitFor(() => expect(text(el)).toContain('$25.00'));
     const buy = shadow(el).querySelector('[part~="buy"]')!;
     expect(buy.textContent).toBe('Buy now');
-    expect(buy.getAttribute('aria-label')).toBe('Buy Canvas tote, $25.00');
+    expect(buy.getAttribute('aria-label')).toBe('Buy now: Canvas tote, $25.00');
     expect(shadow(el).querySelector('[part~="add"]')!.textContent).toBe('Add to cart');
     expect(calls).toEqual([{ path: 'products.get', input: { productId: tote.id }, method: 'GET' }]);
   });
@@ -103,7 +103,7 @@ describe('<kith-shop-button>', () => {
     expect(shadow(card).querySelector('[part="title"]')!.textContent).toBe(title);
     expect(shadow(card).querySelector('[part="description"]')!.textContent).toBe('<b>bold</b>');
     expect(shadow(button).querySelector('[part~="add"]')!.getAttribute('aria-label')).toBe(
-      `Add ${title} to cart`,
+      `Add to cart: ${title}`,
     );
     for (const root of [shadow(button), shadow(card)]) {
       expect(root.querySelector('script')).toBeNull();
