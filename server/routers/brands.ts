@@ -2,9 +2,11 @@ import { TRPCError } from '@trpc/server';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { isBlockedEitherWay, openPeriod, periodJoinedAt, requireUser } from '../access';
-import type { Tx } from '../db/client';
+import { isUniqueViolation, type Tx } from '../db/client';
 import { brands, groupMembers, groups, orders } from '../db/schema';
 import { type Emit, transact } from '../events';
+import { clientIdSchema, MAX_BODY } from '../messages/schemas';
+import { storeMessage } from '../messages/store-message';
 import type { MessageView } from '../messages/view';
 import {
   type BrandRow,
@@ -20,7 +22,6 @@ import { orderViews } from '../payments/orders';
 import { requirePayments } from '../payments/stripe';
 import { type AuthedContext, authedProcedure, router } from '../trpc';
 import { loadGroup } from './groups';
-import { clientIdSchema, isUniqueViolation, MAX_BODY, storeMessage } from './messages';
 import { olderThan } from './orders';
 
 export const MAX_BRANDS_PER_USER = 20;
