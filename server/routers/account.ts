@@ -18,12 +18,12 @@ import {
   users,
 } from '../db/schema';
 import { transact } from '../events';
+import { leaveGroup } from '../groups/membership';
 import { selectMessages } from '../messages/view';
 import { orderViews } from '../payments/orders';
 import { announceRevoked } from '../sync/revocation';
 import { isolate } from '../text';
 import { authedProcedure, router } from '../trpc';
-import { leaveGroup } from './groups';
 
 /** Bumped when the shape of the export changes, so a reader can tell versions apart. */
 export const EXPORT_FORMAT = 1;

@@ -5,6 +5,7 @@ import { isBlockedEitherWay, openPeriod, periodJoinedAt, requireUser } from '../
 import { isUniqueViolation, type Tx } from '../db/client';
 import { brands, groupMembers, groups, orders } from '../db/schema';
 import { type Emit, transact } from '../events';
+import { loadGroup } from '../groups/load-group';
 import { clientIdSchema, MAX_BODY } from '../messages/schemas';
 import { storeMessage } from '../messages/store-message';
 import type { MessageView } from '../messages/view';
@@ -21,7 +22,6 @@ import { ensureConnectedAccount, onboardingLink } from '../payments/connect';
 import { orderViews } from '../payments/orders';
 import { requirePayments } from '../payments/stripe';
 import { type AuthedContext, authedProcedure, router } from '../trpc';
-import { loadGroup } from './groups';
 import { olderThan } from './orders';
 
 export const MAX_BRANDS_PER_USER = 20;
