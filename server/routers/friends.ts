@@ -3,9 +3,9 @@ import { TRPCError } from '@trpc/server';
 import { and, asc, eq, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { areFriends, isBlockedEitherWay, requireUser } from '../access';
+import { publicUserColumns } from '../accounts/profile';
 import { blocks, friendships, invites, users } from '../db/schema';
 import { authedProcedure, router } from '../trpc';
-import { publicUserColumns } from './auth';
 
 export const INVITE_DAYS = 7;
 const userIdInput = z.object({ userId: z.uuid('userId must be a user id') });
