@@ -240,3 +240,11 @@ export async function busChannel(db: Db): Promise<string> {
   const id = result.rows[0]?.id ?? 'unknown';
   return `kith:events:${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
 }
+
+/** Whether an error (or one it wraps) is PostgreSQL's unique violation (23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: string }).code === '23505') return true;
+  }
+  return false;
+}

@@ -4,7 +4,7 @@ import { clipMeta, upsertClip } from '../clips/store';
 import { type Db, isDatabaseUnavailable } from '../db/client';
 import { groupMembers, groups, messages } from '../db/schema';
 import { transact } from '../events';
-import { type StoreMessageInput, storeMessage } from '../routers/messages';
+import { type StoreMessageInput, storeMessage } from './store-message';
 import { type MessageView, selectMessages, toMessageView } from './view';
 
 type StoreDeps = Parameters<typeof transact>[0];

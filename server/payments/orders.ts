@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { DbOrTx, Tx } from '../db/client';
 import { brands, type OrderStatus, orderItems, orders, products } from '../db/schema';
 
@@ -154,3 +154,17 @@ export async function orderViews(db: DbOrTx, rows: OrderRow[], as: 'buyer' | 'br
 }
 
 export type OrderView = Awaited<ReturnType<typeof orderViews>>[number];
+
+/** Keyset paging over (created_at, id), newest first: the orders after `before`. */
+export async function olderThan(db: DbOrTx, before?: string) {
+  if (!before) return undefined;
+  const [row] = await db
+    .select({ createdAt: orders.createdAt, id: orders.id })
+    .from(orders)
+    .where(eq(orders.id, before));
+  if (!row) return undefined;
+  return or(
+    lt(orders.createdAt, row.createdAt),
+    and(eq(orders.createdAt, row.createdAt), lt(orders.id, row.id)),
+  );
+}

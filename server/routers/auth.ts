@@ -1,88 +1,13 @@
-import { TRPCError } from '@trpc/server';
-import { and, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { getProfile, updateProfile } from '../accounts/profile';
 import {
-  DUMMY_HASH,
-  type HashAdmission,
-  hashPassword,
-  hashToken,
-  knownDeviceId,
-  newDeviceToken,
-  newToken,
-  verifyPassword,
-} from '../auth/password';
-import { type GroupAdds, sessions, users } from '../db/schema';
-import { announceRevoked } from '../sync/revocation';
-import { authedProcedure, type Context, publicProcedure, router } from '../trpc';
-
-export const SESSION_DAYS = 30;
-
-export const handleSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^[a-z0-9_]{3,24}$/, 'Handles are 3–24 characters: letters, digits and _');
-const passwordSchema = z
-  .string()
-  .min(8, 'Passwords need at least 8 characters')
-  .max(200, 'Passwords can be at most 200 characters');
-export const displayNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'Display name cannot be empty')
-  .max(60, 'Display names can be at most 60 characters');
-
-/** The public face of a user: never a hash, never a token. */
-export const publicUserColumns = {
-  id: users.id,
-  handle: users.handle,
-  displayName: users.displayName,
-};
-
-/** My profile with my privacy settings. */
-const meColumns = {
-  ...publicUserColumns,
-  sendReceipts: users.sendReceipts,
-  groupAdds: users.groupAdds,
-};
-
-interface MeRow {
-  id: string;
-  handle: string;
-  displayName: string;
-  sendReceipts: boolean;
-  groupAdds: GroupAdds;
-}
-
-function meView(row: MeRow) {
-  return {
-    ...row,
-    settings: { readReceipts: row.sendReceipts, groupAdds: row.groupAdds },
-  };
-}
-
-async function startSession(ctx: Context, userId: string) {
-  const token = newToken();
-  const expiresAt = new Date(Date.now() + SESSION_DAYS * 24 * 3600 * 1000);
-  await ctx.db.insert(sessions).values({ tokenHash: hashToken(token), userId, expiresAt });
-  return { token, expiresAt: expiresAt.toISOString() };
-}
-
-/**
- * Runs a request that hashes a password with its place in the hash queue taken first, before
- * any other work: past the queue's bounds it is refused at once, costing nothing.
- */
-async function withHashPlace<T>(ctx: Context, work: (place: HashAdmission) => Promise<T>) {
-  const place = ctx.limits.hashQueue.admit(ctx.ip);
-  try {
-    return await work(place);
-  } finally {
-    place.release();
-  }
-}
-
-/** A device token a client sends back, checked in `knownDeviceId`; anything else is ignored. */
-const deviceTokenSchema = z.string().max(200, 'deviceToken is at most 200 characters').optional();
+  deviceTokenSchema,
+  displayNameSchema,
+  handleSchema,
+  passwordSchema,
+} from '../auth/schemas';
+import { changePassword, login, logout, logoutAll, register } from '../auth/sessions';
+import { authedProcedure, publicProcedure, router } from '../trpc';
 
 export const authRouter = router({
   /**
@@ -97,32 +22,7 @@ export const authRouter = router({
         displayName: displayNameSchema.optional(),
       }),
     )
-    .mutation(({ ctx, input }) =>
-      withHashPlace(ctx, async (place) => {
-        await ctx.limits.consumeRegistration(ctx.ip);
-        const passwordHash = await hashPassword(input.password, place);
-        const [user] = await ctx.db
-          .insert(users)
-          .values({
-            handle: input.handle,
-            displayName: input.displayName ?? input.handle,
-            passwordHash,
-          })
-          .onConflictDoNothing()
-          .returning(publicUserColumns);
-        if (!user) {
-          throw new TRPCError({
-            code: 'CONFLICT',
-            message: `The handle "${input.handle}" is taken. Pick another.`,
-          });
-        }
-        return {
-          ...(await startSession(ctx, user.id)),
-          deviceToken: newDeviceToken(user.id, passwordHash),
-          user,
-        };
-      }),
-    ),
+    .mutation(({ ctx, input }) => register(ctx, input)),
 
   /**
    * Signs in. Every attempt is counted before the password is checked: per address and
@@ -138,32 +38,7 @@ export const authRouter = router({
         deviceToken: deviceTokenSchema,
       }),
     )
-    .mutation(({ ctx, input }) =>
-      withHashPlace(ctx, async (place) => {
-        const [row] = await ctx.db
-          .select({ ...publicUserColumns, passwordHash: users.passwordHash })
-          .from(users)
-          .where(eq(sql`lower(${users.handle})`, input.handle))
-          .limit(1);
-        const device = row ? knownDeviceId(input.deviceToken, row.id, row.passwordHash) : null;
-        const reservation = await ctx.limits.reserveLogin([
-          { kind: 'address', ip: ctx.ip, handle: input.handle },
-          device ? { kind: 'device', id: device } : { kind: 'handle', handle: input.handle },
-        ]);
-        const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH, place);
-        if (!row || !ok) {
-          throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong handle or password.' });
-        }
-        await reservation.succeeded();
-        const { passwordHash, ...user } = row;
-        return {
-          ...(await startSession(ctx, user.id)),
-          deviceToken:
-            device && input.deviceToken ? input.deviceToken : newDeviceToken(user.id, passwordHash),
-          user,
-        };
-      }),
-    ),
+    .mutation(({ ctx, input }) => login(ctx, input)),
 
   /**
    * Changes my password: the current one is checked (and counted like a sign-in, so it cannot
@@ -180,56 +55,9 @@ export const authRouter = router({
         newPassword: passwordSchema,
       }),
     )
-    .mutation(({ ctx, input }) =>
-      withHashPlace(ctx, async (place) => {
-        const me = ctx.user.id;
-        const reservation = await ctx.limits.reserveLogin([
-          { kind: 'address', ip: ctx.ip, handle: ctx.user.handle.toLowerCase() },
-          { kind: 'session', tokenHash: ctx.tokenHash },
-        ]);
-        const [row] = await ctx.db
-          .select({ passwordHash: users.passwordHash })
-          .from(users)
-          .where(eq(users.id, me));
-        if (!row)
-          throw new TRPCError({ code: 'UNAUTHORIZED', message: 'This account no longer exists.' });
-        if (!(await verifyPassword(input.currentPassword, row.passwordHash, place))) {
-          // FORBIDDEN, not UNAUTHORIZED: the session is fine, and clients sign out on UNAUTHORIZED.
-          throw new TRPCError({
-            code: 'FORBIDDEN',
-            message:
-              'That is not your current password, so nothing was changed. Type your current password again.',
-          });
-        }
-        await reservation.succeeded();
-        const passwordHash = await hashPassword(input.newPassword, place);
-        const ended = await ctx.db.transaction(async (tx) => {
-          await tx.update(users).set({ passwordHash }).where(eq(users.id, me));
-          return tx
-            .delete(sessions)
-            .where(and(eq(sessions.userId, me), ne(sessions.tokenHash, ctx.tokenHash)))
-            .returning({ tokenHash: sessions.tokenHash });
-        });
-        if (ended.length > 0)
-          await announceRevoked(
-            ctx,
-            me,
-            ended.map((s) => s.tokenHash),
-          );
-        return {
-          ok: true as const,
-          sessionsEnded: ended.length,
-          deviceToken: newDeviceToken(me, passwordHash),
-        };
-      }),
-    ),
+    .mutation(({ ctx, input }) => changePassword(ctx, input)),
 
-  me: authedProcedure.query(async ({ ctx }) => {
-    const [row] = await ctx.db.select(meColumns).from(users).where(eq(users.id, ctx.user.id));
-    if (!row)
-      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'This account no longer exists.' });
-    return meView(row);
-  }),
+  me: authedProcedure.query(({ ctx }) => getProfile(ctx.db, ctx.user.id)),
 
   /**
    * Profile and privacy settings: display name; whether others see when I have read
@@ -263,35 +91,16 @@ export const authRouter = router({
           'readReceipts and sendReceipts name the same setting: give one of them',
         ),
     )
-    .mutation(async ({ ctx, input }) => {
-      const receipts = input.readReceipts ?? input.sendReceipts;
-      const [row] = await ctx.db
-        .update(users)
-        .set({
-          ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
-          ...(receipts !== undefined ? { sendReceipts: receipts } : {}),
-          ...(input.groupAdds !== undefined ? { groupAdds: input.groupAdds } : {}),
-        })
-        .where(eq(users.id, ctx.user.id))
-        .returning(meColumns);
-      if (!row)
-        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'This account no longer exists.' });
-      return meView(row);
-    }),
+    .mutation(({ ctx, input }) =>
+      updateProfile(ctx.db, ctx.user.id, {
+        displayName: input.displayName,
+        readReceipts: input.readReceipts ?? input.sendReceipts,
+        groupAdds: input.groupAdds,
+      }),
+    ),
 
-  logout: authedProcedure.mutation(async ({ ctx }) => {
-    await ctx.db.delete(sessions).where(eq(sessions.tokenHash, ctx.tokenHash));
-    await announceRevoked(ctx, ctx.user.id, [ctx.tokenHash]);
-    return { ok: true as const };
-  }),
+  logout: authedProcedure.mutation(({ ctx }) => logout(ctx, ctx.user.id, ctx.tokenHash)),
 
   /** Ends every session of mine, this one included: other devices and open sockets too. */
-  logoutAll: authedProcedure.mutation(async ({ ctx }) => {
-    const ended = await ctx.db
-      .delete(sessions)
-      .where(eq(sessions.userId, ctx.user.id))
-      .returning({ tokenHash: sessions.tokenHash });
-    await announceRevoked(ctx, ctx.user.id, 'all');
-    return { ok: true as const, sessionsEnded: ended.length };
-  }),
+  logoutAll: authedProcedure.mutation(({ ctx }) => logoutAll(ctx, ctx.user.id)),
 });

@@ -4,14 +4,15 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { requireMember } from '../access';
 import { clipUrlSchema } from '../clips/store';
+import { isUniqueViolation } from '../db/client';
 import { orderItems, orders } from '../db/schema';
+import { clientIdSchema } from '../messages/schemas';
 import { type BrandRow, productIdSchema, productsWithBrands } from '../payments/catalog';
 import { type CheckoutLine, createCheckoutSession, orderIdFor } from '../payments/checkout';
 import { MAX_AMOUNT, platformFee } from '../payments/money';
 import { requirePayments } from '../payments/stripe';
 import { isolate } from '../text';
 import { type Context, publicProcedure, router } from '../trpc';
-import { clientIdSchema, isUniqueViolation } from './messages';
 
 export const MAX_QUANTITY = 10;
 export const MAX_LINES = 20;

@@ -1,8 +1,8 @@
 import { TRPCError } from '@trpc/server';
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { brands, orders } from '../db/schema';
-import { orderViews } from '../payments/orders';
+import { olderThan, orderViews } from '../payments/orders';
 import { authedProcedure, router } from '../trpc';
 
 export const orderIdSchema = z.uuid('orderId must be an order id');
@@ -20,19 +20,6 @@ export const pageInput = z
     before: orderIdSchema.optional(),
   })
   .default({ limit: ORDER_PAGE });
-
-export async function olderThan(db: Parameters<typeof orderViews>[0], before?: string) {
-  if (!before) return undefined;
-  const [row] = await db
-    .select({ createdAt: orders.createdAt, id: orders.id })
-    .from(orders)
-    .where(eq(orders.id, before));
-  if (!row) return undefined;
-  return or(
-    lt(orders.createdAt, row.createdAt),
-    and(eq(orders.createdAt, row.createdAt), lt(orders.id, row.id)),
-  );
-}
 
 export const ordersRouter = router({
   /** The caller's own orders, newest first. */

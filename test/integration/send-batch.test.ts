@@ -7,7 +7,7 @@ import { resolveClipUrl } from '../../server/clips/resolve';
 import type { Db } from '../../server/db/client';
 import type { Deps } from '../../server/deps';
 import { SendBatcher, sendBatcher } from '../../server/messages/batch';
-import type { StoreMessageInput } from '../../server/routers/messages';
+import type { StoreMessageInput } from '../../server/messages/store-message';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
 
