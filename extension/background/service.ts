@@ -19,6 +19,7 @@ import {
 import { Badge } from './badge';
 import { Cache } from './cache';
 import { callAnonymously, checkProcedure } from './check-procedure';
+import { clipKeyOf, localClipActivity } from './clip-index';
 import { Notifier } from './notifications';
 import { sendOutboxItem } from './outbox';
 import { Session } from './session';
@@ -445,6 +446,25 @@ export class BackgroundService {
       'site.enable': async (data) => this.sites.enable(data.origin, data.tabId),
       'site.disable': async (data) => this.sites.disable(data.origin),
       'site.list': async () => this.sites.list(),
+      'clips.local': async (data) => {
+        const clip = clipKeyOf(data);
+        if (!clip) throw new KithError('BAD_REQUEST', 'That is not a clip (site, clipId, url).');
+        const me = this.session.value.user?.id ?? null;
+        if (!me) return { clip, groups: [], friends: [] };
+        return localClipActivity(this.deps.db, clip, me);
+      },
+      'clips.hash': async (data) => {
+        const text = typeof data?.text === 'string' ? data.text : null;
+        if (text === null || text.length > 5000)
+          throw new KithError('BAD_REQUEST', 'Send a text of at most 5000 characters to hash.');
+        return sha256Hex(text);
+      },
     };
   }
+}
+
+/** Hex SHA-256 of a text's UTF-8 bytes (the background is a secure context). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
