@@ -1,6 +1,7 @@
 import { Dexie } from 'dexie';
 import { IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { Cache } from '../../../extension/background/cache';
 import {
   type ClipKey,
@@ -8,7 +9,8 @@ import {
   localClipActivity,
 } from '../../../extension/background/clip-index';
 import type { GroupSummary, MessageView, SyncEvent } from '../../../extension/lib/protocol';
-import { newProfile, openDb } from './harness';
+import { befriend, signUp } from '../../fixtures/deps';
+import { newProfile, openDb, until, useBackgrounds, useKith } from './harness';
 
 const ME = '00000000-0000-4000-8000-000000000001';
 const ANA = '00000000-0000-4000-8000-000000000002';
@@ -168,5 +170,66 @@ describe('the local clip index', () => {
     const result = await localClipActivity(db, CLIP, ME);
     expect(result.groups.map((g) => [g.groupId, g.messageCount])).toEqual([[ROOM, 1]]);
     db.close();
+  });
+});
+
+describe('the local clip index in the background', () => {
+  const kith = useKith();
+  const background = useBackgrounds();
+
+  it('a user who just signed in sees what friends said about a clip before, without the clip reaching the server', async () => {
+    const ana = await signUp(kith.deps, 'idxana');
+    const ben = await signUp(kith.deps, 'idxben');
+    await befriend(ana, ben);
+    const group = await ana.api.groups.create({ name: 'Skaters', memberIds: [ben.id] });
+    const url = 'https://www.youtube.com/shorts/aBcDeFgHiJk';
+    await ben.api.messages.send({
+      groupId: group.id,
+      clientId: 'idx-seed-1',
+      body: 'look',
+      clip: { url },
+    });
+    await ben.api.messages.send({ groupId: group.id, clientId: 'idx-seed-2', body: 'plain words' });
+
+    // Everything the background says to the server, over HTTP and over its socket.
+    const asked: string[] = [];
+    class RecordingSocket extends WebSocket {
+      override send(data: Parameters<WebSocket['send']>[0], ...rest: unknown[]) {
+        asked.push(String(data));
+        (super.send as (...args: unknown[]) => void)(data, ...rest);
+      }
+    }
+    const bg = background(newProfile(), {
+      fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        asked.push(`${String(input)} ${String(init?.body ?? '')}`);
+        return fetch(input, init);
+      }) as typeof fetch,
+      WebSocket: RecordingSocket as unknown as typeof globalThis.WebSocket,
+    });
+    await bg.service.ready;
+    await bg.service.handle('session.signIn', {
+      handle: ana.handle,
+      password: 'correct horse battery',
+      serverUrl: kith.url,
+    });
+    const clip = { site: 'youtube', clipId: 'aBcDeFgHiJk', url };
+    const activity = await until('the index to hold the earlier message', async () => {
+      const answer = await bg.service.handle('clips.local', clip);
+      return answer.groups.length > 0 ? answer : null;
+    });
+    expect(activity.groups).toMatchObject([
+      { groupId: group.id, name: 'Skaters', messageCount: 1, people: [{ id: ben.id }] },
+    ]);
+    expect(activity.friends.map((f) => f.id)).toEqual([ben.id]);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.join('\n')).not.toContain('aBcDeFgHiJk');
+  });
+
+  it('refuses what is not a clip', async () => {
+    const bg = background();
+    await bg.service.ready;
+    await expect(
+      bg.service.handle('clips.local', { site: 'myspace', clipId: 'x', url: '' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });
