@@ -98,8 +98,9 @@ export default defineConfig({
               strict_min_version: '140.0',
               // What leaves the browser (Mozilla's taxonomy; see PRIVACY.md): sign-up details
               // and the session token, the messages people write, the addresses, titles and
-              // images of clips (shared ones, and the clip on screen: `clips.activity` asks
-              // which friends talked about it), and the orders placed from a clip.
+              // images of clips the user acts on (shares, chats about, opens Kith on, buys
+              // from; a clip merely watched is not sent, see PRIVACY.md), and the orders placed
+              // from a clip.
               data_collection_permissions: {
                 required: DATA_COLLECTED,
               },

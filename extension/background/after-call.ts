@@ -46,6 +46,14 @@ export async function afterCall(
     case 'clips.thread':
       await ctx.cache.putMessages((result as { messages: MessageView[] }).messages);
       return;
+    case 'auth.changePassword':
+      // The old password's device tokens stop working: keep the fresh one.
+      await ctx.session.keepDeviceToken(
+        undefined,
+        undefined,
+        (result as { deviceToken?: unknown } | null)?.deviceToken,
+      );
+      return;
     case 'auth.update': {
       const user = result as { id: string; handle: string; displayName: string };
       await ctx.session.setUser({

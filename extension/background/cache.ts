@@ -174,6 +174,15 @@ export class Cache {
     return newest.reverse();
   }
 
+  /** The newest seq the cache holds of a thread (0 when it holds none). */
+  async newestSeq(groupId: string): Promise<number> {
+    const newest = await this.db.messages
+      .where('[groupId+seq]')
+      .between([groupId, 0], [groupId, Number.MAX_SAFE_INTEGER])
+      .last();
+    return newest?.seq ?? 0;
+  }
+
   /** Stores messages fetched from the server (`messages.list`, `clips.thread`). */
   async putMessages(list: MessageView[]): Promise<void> {
     if (list.length === 0) return;

@@ -7,6 +7,7 @@ import type {
   SessionState,
   SyncEvent,
 } from '../lib/protocol';
+import { RECENT_PER_THREAD } from '../store/db';
 import { Outbox } from '../store/outbox';
 import { afterCall } from './after-call';
 import {
@@ -19,6 +20,7 @@ import {
 import { Badge } from './badge';
 import { Cache } from './cache';
 import { callAnonymously, checkProcedure } from './check-procedure';
+import { clipKeyOf, localClipActivity } from './clip-index';
 import { Notifier } from './notifications';
 import { sendOutboxItem } from './outbox';
 import { Session } from './session';
@@ -31,6 +33,9 @@ import {
   SyncStream,
 } from './socket';
 import { Views } from './views';
+
+/** Threads whose recent messages one refresh fetches for the local clip index. */
+const FILL_THREADS = 30;
 
 // The service's inputs live in background-deps.ts; importable from here as before.
 export type { BackgroundDeps, Broadcast, Sender, Timings } from './background-deps';
@@ -63,6 +68,7 @@ export class BackgroundService {
   private popupOpen = false;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private lastRefresh = 0;
+  private filling = false;
   private readonly timings: Timings;
   private readonly handlers: { [K in keyof ProtocolMap]?: Handler<K> };
 
@@ -272,10 +278,41 @@ export class BackgroundService {
       const merged = await this.cache.replaceGroups(groups);
       await this.badge.show(merged);
       this.setConnection('online', null);
+      void this.fillThreads(link, merged);
       return merged;
     } catch (error) {
       await this.failed(describeError(error, link.serverUrl));
       return null;
+    }
+  }
+
+  /**
+   * Fetches the recent messages of threads the cache is behind on (a fresh sign-in, a resync),
+   * so the local clip index knows what was said about clips before. `messages.list` names a
+   * group, never a clip: the server learns nothing about what is on screen. Most recently
+   * active threads first, at most FILL_THREADS of them per refresh, one at a time.
+   */
+  private async fillThreads(link: ServerLink, groups: GroupSummary[]) {
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      let fetched = 0;
+      for (const group of groups) {
+        if (fetched >= FILL_THREADS || link !== this.link) return;
+        if (group.lastSeq === 0 || (await this.cache.newestSeq(group.id)) >= group.lastSeq)
+          continue;
+        fetched += 1;
+        const page = await link.client.messages.list.query({
+          groupId: group.id,
+          limit: RECENT_PER_THREAD,
+        });
+        if (link !== this.link) return;
+        await this.cache.putMessages(page.messages);
+      }
+    } catch {
+      // Best effort: the next refresh tries again; meanwhile the index knows less.
+    } finally {
+      this.filling = false;
     }
   }
 
@@ -445,6 +482,25 @@ export class BackgroundService {
       'site.enable': async (data) => this.sites.enable(data.origin, data.tabId),
       'site.disable': async (data) => this.sites.disable(data.origin),
       'site.list': async () => this.sites.list(),
+      'clips.local': async (data) => {
+        const clip = clipKeyOf(data);
+        if (!clip) throw new KithError('BAD_REQUEST', 'That is not a clip (site, clipId, url).');
+        const me = this.session.value.user?.id ?? null;
+        if (!me) return { clip, groups: [], friends: [] };
+        return localClipActivity(this.deps.db, clip, me);
+      },
+      'clips.hash': async (data) => {
+        const text = typeof data?.text === 'string' ? data.text : null;
+        if (text === null || text.length > 5000)
+          throw new KithError('BAD_REQUEST', 'Send a text of at most 5000 characters to hash.');
+        return sha256Hex(text);
+      },
     };
   }
+}
+
+/** Hex SHA-256 of a text's UTF-8 bytes (the background is a secure context). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -29,6 +29,18 @@ export interface SignInInput {
 
 const KEYS = { serverUrl: 'kith.serverUrl', token: 'kith.token', user: 'kith.user' } as const;
 
+/**
+ * Where device tokens live: one per server and handle (`"<server> <handle>"`), kept across
+ * sign-outs, since they are what shows the server this browser signed in to the account before.
+ */
+const DEVICE_TOKENS = 'kith.deviceTokens';
+/** Accounts whose device token one browser keeps; the oldest are forgotten past this. */
+const MAX_DEVICE_TOKENS = 50;
+
+function deviceKey(serverUrl: string, handle: string): string {
+  return `${serverUrl} ${handle.trim().toLowerCase()}`;
+}
+
 function isUser(value: unknown): value is SessionUser {
   const u = value as Partial<SessionUser> | null;
   return (
@@ -88,7 +100,8 @@ export class Session {
       throw new KithError('BAD_REQUEST', 'Enter your handle and your password.');
     }
     const api = anonymousClient(serverUrl, this.deps.fetch);
-    let answer: { token: string; user: SessionUser };
+    const deviceToken = input.register ? undefined : await this.deviceToken(serverUrl, handle);
+    let answer: { token: string; deviceToken?: string; user: SessionUser };
     try {
       answer = input.register
         ? await api.auth.register.mutate({
@@ -96,7 +109,11 @@ export class Session {
             password: input.password,
             ...(input.displayName?.trim() ? { displayName: input.displayName.trim() } : {}),
           })
-        : await api.auth.login.mutate({ handle, password: input.password });
+        : await api.auth.login.mutate({
+            handle,
+            password: input.password,
+            ...(deviceToken ? { deviceToken } : {}),
+          });
     } catch (error) {
       throw describeError(error, serverUrl);
     }
@@ -105,8 +122,46 @@ export class Session {
       handle: answer.user.handle,
       displayName: answer.user.displayName,
     };
+    if (answer.deviceToken) await this.keepDeviceToken(serverUrl, user.handle, answer.deviceToken);
     await this.save({ serverUrl, token: answer.token, user });
     return this.current;
+  }
+
+  /** The device token this browser holds for an account on a server, if any. */
+  async deviceToken(serverUrl: string, handle: string): Promise<string | undefined> {
+    const tokens = await this.deviceTokens();
+    return tokens[deviceKey(serverUrl, handle)];
+  }
+
+  /**
+   * Keeps the device token the server handed out (sign-in, sign-up, password change) for the
+   * signed-in account, or for `serverUrl` and `handle` when given.
+   */
+  async keepDeviceToken(
+    serverUrl = this.current.serverUrl,
+    handle = this.current.user?.handle ?? '',
+    token?: unknown,
+  ): Promise<void> {
+    if (typeof token !== 'string' || !token || token.length > 200 || !handle) return;
+    const tokens = await this.deviceTokens();
+    const key = deviceKey(serverUrl, handle);
+    delete tokens[key];
+    tokens[key] = token;
+    const keys = Object.keys(tokens);
+    for (const old of keys.slice(0, Math.max(0, keys.length - MAX_DEVICE_TOKENS)))
+      delete tokens[old];
+    await this.deps.storage.set({ [DEVICE_TOKENS]: tokens });
+  }
+
+  private async deviceTokens(): Promise<Record<string, string>> {
+    const stored = (await this.deps.storage.get([DEVICE_TOKENS]))[DEVICE_TOKENS];
+    const tokens: Record<string, string> = {};
+    if (stored && typeof stored === 'object') {
+      for (const [key, value] of Object.entries(stored)) {
+        if (typeof value === 'string') tokens[key] = value;
+      }
+    }
+    return tokens;
   }
 
   /** Ends the session on the server (best effort: offline still signs out here) and forgets it. */

@@ -21,6 +21,8 @@ const HANDLED = [
   'site.enable',
   'site.disable',
   'site.list',
+  'clips.local',
+  'clips.hash',
 ] as const satisfies (keyof ProtocolMap)[];
 
 const TICK = 'kith-tick';

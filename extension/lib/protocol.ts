@@ -142,6 +142,17 @@ export interface ProtocolMap {
   'site.list'(): SiteStatus[];
   /** To a tab's content script: open the overlay on the clip there (the keyboard shortcut). */
   'overlay.open'(): void;
+  /**
+   * Who in my groups talked about a clip, from the messages the background already holds (the
+   * local clip index): answered without asking the server, so viewing a clip tells it nothing.
+   */
+  'clips.local'(data: {
+    site: string;
+    clipId: string;
+    url: string;
+  }): RouterOutputs['clips']['activity'];
+  /** Hex SHA-256 of a short text, for pages where the content script has no `crypto.subtle`. */
+  'clips.hash'(data: { text: string }): string;
 }
 
 export const messenger = defineExtensionMessaging<ProtocolMap>();

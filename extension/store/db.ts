@@ -51,6 +51,10 @@ export class KithDb extends Dexie {
       meta: 'key',
       outbox: 'clientId, seq, [userId+serverUrl]',
     });
+    // The local clip index: messages about a clip, found without asking the server.
+    this.version(2).stores({
+      messages: 'id, [groupId+seq], [clip.site+clip.clipId]',
+    });
   }
 }
 

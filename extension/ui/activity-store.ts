@@ -13,18 +13,25 @@ export interface ActivityStore {
 }
 
 /**
- * `clips.activity` for the clip on screen: reloaded when the clip or the user changes, and when
- * a message about this clip arrives. Stops when `signal` aborts.
+ * Who in my groups talked about the clip on screen, reloaded when the clip or the user changes
+ * and when a message about this clip arrives. Merely watching a clip tells the server nothing:
+ * the answer comes from the background's local clip index (messages it already holds). Once
+ * the user opens the overlay on the clip (`open`), the server is asked as well
+ * (`clips.activity`), which also counts messages older than the local cache holds; from then on
+ * reloads for that clip ask the server. Stops when `signal` aborts.
  */
 export function watchActivity(
   client: KithClient,
   clip: ReadonlySignal<CurrentClip | null>,
   session: ReadonlySignal<SessionState | null>,
   signal: AbortSignal,
+  open?: ReadonlySignal<boolean>,
 ): ActivityStore {
   const activity = createSignal<ClipActivity | null>(null);
   let generation = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** The user acted on the clip on screen: the server may be asked about it. */
+  let acted = false;
 
   const reload = () => {
     const mine = ++generation;
@@ -33,21 +40,28 @@ export function watchActivity(
       activity.value = null;
       return;
     }
-    client.query('clips.activity', { url: target.url }).then(
-      (result) => {
-        if (mine === generation && !signal.aborted) activity.value = result;
-      },
-      () => {
-        // Activity is a nicety: keep what we had rather than show an error for it.
-      },
-    );
+    const keep = (result: ClipActivity) => {
+      if (mine === generation && !signal.aborted) activity.value = result;
+    };
+    // Activity is a nicety: on failure keep what we had rather than show an error for it.
+    const ignore = () => undefined;
+    if (acted) client.query('clips.activity', { url: target.url }).then(keep, ignore);
+    else client.localActivity(target).then(keep, ignore);
   };
 
   let key = '';
   const stop = effect(() => {
     const next = `${clip.value?.clip.url ?? ''}|${session.value?.user?.id ?? ''}`;
-    if (next === key) return;
+    const opened = open?.value ?? false;
+    if (next === key) {
+      if (opened && !acted) {
+        acted = true;
+        reload();
+      }
+      return;
+    }
     key = next;
+    acted = opened;
     activity.value = null;
     reload();
   });

@@ -14,6 +14,7 @@ export interface ApiOutputs {
   'clips.thread': RouterOutputs['clips']['thread'];
   'clips.activity': RouterOutputs['clips']['activity'];
   'shop.forClip': RouterOutputs['shop']['forClip'];
+  'shop.forClipPrefix': RouterOutputs['shop']['forClipPrefix'];
   'products.get': RouterOutputs['products']['get'];
 }
 
@@ -28,6 +29,17 @@ export type Queued = ReturnType<ProtocolMap['outbox.send']>;
 export interface KithClient {
   session(): Promise<SessionState>;
   query<P extends keyof ApiOutputs>(path: P, input?: unknown): Promise<ApiOutputs[P]>;
+  /**
+   * Who in my groups talked about a clip, from what the background already holds: the server
+   * is not asked (see `clips.local`).
+   */
+  localActivity(clip: {
+    site: string;
+    clipId: string;
+    url: string;
+  }): Promise<ApiOutputs['clips.activity']>;
+  /** Hex SHA-256 of a text, computed by the background (for pages without `crypto.subtle`). */
+  hash(text: string): Promise<string>;
   send(data: SendInput): Promise<Queued>;
   share(data: ShareInput): Promise<Queued>;
   /** Tells the background which thread is on screen, so it does not notify about it. */
@@ -76,6 +88,9 @@ export function extensionClient(): KithClient {
     session: () => sendMessage('session.get', undefined),
     query: (path, input) =>
       sendMessage('api.call', { path, type: 'query', input }) as Promise<ApiOutputs[typeof path]>,
+    localActivity: (clip) =>
+      sendMessage('clips.local', { site: clip.site, clipId: clip.clipId, url: clip.url }),
+    hash: (text) => sendMessage('clips.hash', { text }),
     send: (data) => sendMessage('outbox.send', data),
     share: (data) => sendMessage('outbox.share', data),
     focus: (groupId) => sendMessage('view.focus', { groupId }),

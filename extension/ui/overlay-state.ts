@@ -55,12 +55,13 @@ export function createOverlay(deps: OverlayDeps, signal: AbortSignal): Overlay {
   const clip = trackClip(deps.adapterFor, doc, signal, deps.track);
   const session = watchSession(deps.client, signal);
   const groups = watchGroups(deps.client, session.session, signal);
-  const activity = watchActivity(deps.client, clip.current, session.session, signal);
   const anchor = computed(() => clip.current.value?.anchor ?? null);
   const box = watchAnchorBox(anchor, signal);
   const theme = watchSiteTheme(doc, clip.current, signal);
   const time = createSignal(0);
   const open = createSignal(false);
+  // Viewing asks the local index; opening the overlay on a clip may ask the server.
+  const activity = watchActivity(deps.client, clip.current, session.session, signal, open);
   const tab = createSignal<FeatureId>('share');
   const chatGroupId = createSignal<string | null>(null);
   const shareTarget = createSignal<ClipInfo | null>(null);

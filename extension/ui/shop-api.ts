@@ -1,10 +1,56 @@
 import { type RouterInputs, type RouterOutputs, sendMessage } from '../lib/protocol';
 import { randomId } from '../lib/random-id';
+import type { ClipInfo } from '../sites/types';
+import type { KithClient } from './client';
 
 /** A product as `products.get` and `shop.forClip` describe it. */
 export type ShopProduct = RouterOutputs['products']['get'];
 /** A product tagged in a clip, with the part of the clip it shows in. */
 export type TaggedProduct = RouterOutputs['shop']['forClip']['products'][number];
+
+/** Hex digits of the clip's key hash a shop lookup sends: 65,536 buckets, like Safe Browsing. */
+export const CLIP_PREFIX_DIGITS = 4;
+/** A longer prefix, asked for when the short one's bucket held more than the server answers. */
+const LONG_PREFIX_DIGITS = 8;
+
+/**
+ * Hex SHA-256 of `site:clipId`, the clip's key hash as the server stores it. The page's own
+ * `crypto.subtle` where it has one; on plain-http pages (no secure context) the background,
+ * which always is one, computes it.
+ */
+export async function clipKeyHash(
+  client: Pick<KithClient, 'hash'>,
+  clip: Pick<ClipInfo, 'site' | 'clipId'>,
+): Promise<string> {
+  const text = `${clip.site}:${clip.clipId}`;
+  const subtle = globalThis.isSecureContext ? globalThis.crypto?.subtle : undefined;
+  if (!subtle) return client.hash(text);
+  const digest = await subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The products tagged in a clip, found without telling the server which clip: it is asked for
+ * every tagged product under a short prefix of the clip's key hash (`shop.forClipPrefix`), and
+ * the exact match is kept here.
+ */
+export async function productsForClip(
+  client: Pick<KithClient, 'hash' | 'query'>,
+  clip: Pick<ClipInfo, 'site' | 'clipId'>,
+): Promise<TaggedProduct[]> {
+  const hash = await clipKeyHash(client, clip);
+  let answer = await client.query('shop.forClipPrefix', {
+    prefix: hash.slice(0, CLIP_PREFIX_DIGITS),
+  });
+  if (answer.truncated) {
+    answer = await client.query('shop.forClipPrefix', {
+      prefix: hash.slice(0, LONG_PREFIX_DIGITS),
+    });
+  }
+  return answer.products
+    .filter((p) => p.clipHash === hash)
+    .map(({ clipHash: _, ...product }) => product);
+}
 
 /** The shop's mutations the overlay runs: checkout, brand questions. */
 interface ShopMutations {

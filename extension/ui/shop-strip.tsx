@@ -2,7 +2,7 @@ import { computed, signal as createSignal, effect } from '@preact/signals';
 import type { FunctionComponent } from 'preact';
 import type { Overlay } from './overlay-state';
 import { ProductCard } from './product-card';
-import { formatPrice, inRange, type TaggedProduct } from './shop-api';
+import { formatPrice, inRange, productsForClip, type TaggedProduct } from './shop-api';
 
 const STRIP_HEIGHT = 40;
 const MARGIN = 12;
@@ -26,10 +26,12 @@ export function mountShopStrip(overlay: Overlay, signal: AbortSignal): FunctionC
     tagged.value = [];
     openId.value = null;
     if (!url) return;
-    overlay.client.query('shop.forClip', { url }).then(
-      (result) => {
+    const clip = overlay.clip.current.peek()?.clip;
+    if (!clip) return;
+    productsForClip(overlay.client, clip).then(
+      (products) => {
         if (mine !== generation || signal.aborted) return;
-        tagged.value = result?.products ?? [];
+        tagged.value = products;
       },
       () => {
         // No shop for this clip (offline, or the server is older): the strip stays hidden.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -82,13 +83,21 @@ export function clipMeta(
 }
 
 /**
+ * Hex SHA-256 of `site:clipId` (UTF-8): what `shop.forClipPrefix` looks clips up by. The
+ * extension computes the same from the clip on screen and sends only a short prefix of it.
+ */
+export function clipKeyHash(clip: { site: string; clipId: string }): string {
+  return createHash('sha256').update(`${clip.site}:${clip.clipId}`, 'utf8').digest('hex');
+}
+
+/**
  * The clip's row id, creating it on first sight. The row is shared by every group that talks
  * about the clip, so it holds nothing a sharer chose: titles and thumbnails go on the messages.
  */
 export async function upsertClip(db: DbOrTx, clip: ResolvedClip): Promise<string> {
   const [row] = await db
     .insert(clips)
-    .values({ site: clip.site, clipId: clip.clipId, url: clip.url })
+    .values({ site: clip.site, clipId: clip.clipId, url: clip.url, keyHash: clipKeyHash(clip) })
     .onConflictDoUpdate({
       target: [clips.site, clips.clipId],
       // A no-op update, so the existing row's id comes back.

@@ -172,9 +172,17 @@ export const clips = pgTable(
      */
     title: text('title'),
     thumbnailUrl: text('thumbnail_url'),
+    /**
+     * Hex SHA-256 of `site:clipId`: shops are looked up by a short prefix of it
+     * (`shop.forClipPrefix`), so a viewer's lookup does not name the clip.
+     */
+    keyHash: text('key_hash').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('clips_site_clip_idx').on(t.site, t.clipId)],
+  (t) => [
+    uniqueIndex('clips_site_clip_idx').on(t.site, t.clipId),
+    index('clips_key_hash_idx').on(t.keyHash.op('text_pattern_ops')),
+  ],
 );
 
 export type MessageKind = 'text' | 'clip' | 'product' | 'system';

@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, like } from 'drizzle-orm';
 import { z } from 'zod';
 import { clipUrlSchema, findClip, upsertClip } from '../clips/store';
 import { brands, clipProducts, clips, products } from '../db/schema';
@@ -14,6 +14,19 @@ import { atSecondsSchema } from './messages';
 
 /** A clip shows at most this many products. */
 export const MAX_TAGS_PER_CLIP = 50;
+
+/** `shop.forClipPrefix` answers with at most this many tagged products. */
+export const MAX_PREFIX_PRODUCTS = 200;
+
+/** A prefix of a clip's key hash (hex SHA-256 of `site:clipId`): 4 to 64 hex digits. */
+const clipHashPrefixSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(
+    /^[0-9a-f]{4,64}$/,
+    'prefix must be 4 to 64 hex digits of the SHA-256 of "site:clipId" (4 are enough)',
+  );
 
 const tagInput = z.object({
   brandId: brandIdSchema,
@@ -126,6 +139,44 @@ export const shopRouter = router({
         toSeconds: tag.toSeconds,
         createdAt: tag.createdAt.toISOString(),
       }));
+    }),
+
+  /**
+   * Public: the products on sale in every tagged clip whose key hash (hex SHA-256 of
+   * `site:clipId`) starts with `prefix`, each with its clip's full hash and the part of the clip
+   * it shows in. A viewer sends a 4-digit prefix of the clip on screen and keeps the exact
+   * match, so the server never learns which clip is being watched. At most
+   * MAX_PREFIX_PRODUCTS products, in hash order; `truncated` says more matched (ask again
+   * with a longer prefix).
+   */
+  forClipPrefix: publicProcedure
+    .input(z.object({ prefix: clipHashPrefixSchema }))
+    .query(async ({ ctx, input }) => {
+      const rows = await ctx.db
+        .select({ tag: clipProducts, product: products, brand: brands, clipHash: clips.keyHash })
+        .from(clipProducts)
+        .innerJoin(clips, eq(clips.id, clipProducts.clipRef))
+        .innerJoin(products, eq(products.id, clipProducts.productId))
+        .innerJoin(brands, eq(brands.id, products.brandId))
+        .where(and(like(clips.keyHash, `${input.prefix}%`), eq(products.active, true)))
+        .orderBy(
+          asc(clips.keyHash),
+          asc(clipProducts.fromSeconds),
+          asc(clipProducts.createdAt),
+          asc(clipProducts.productId),
+        )
+        .limit(MAX_PREFIX_PRODUCTS + 1);
+      const truncated = rows.length > MAX_PREFIX_PRODUCTS;
+      return {
+        prefix: input.prefix,
+        truncated,
+        products: rows.slice(0, MAX_PREFIX_PRODUCTS).map(({ tag, product, brand, clipHash }) => ({
+          ...productView(product, brand),
+          clipHash,
+          fromSeconds: tag.fromSeconds,
+          toSeconds: tag.toSeconds,
+        })),
+      };
     }),
 
   /** Public: the products on sale in a clip, each with the part of the clip it shows in. */

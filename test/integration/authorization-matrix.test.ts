@@ -26,6 +26,8 @@ const PUBLIC: Record<string, string> = {
   'products.get': 'widgets on brand sites show a product on sale to any visitor',
   'products.list': 'widgets on brand sites list a brand’s products on sale to any visitor',
   'shop.forClip': 'widgets and the overlay show the products tagged in a clip to any viewer',
+  'shop.forClipPrefix':
+    'the overlay finds tagged products by a hash prefix, for any viewer, without naming the clip',
   'checkout.create': 'guest checkout: the buyer is optional, prices come from the database',
 };
 
@@ -525,6 +527,7 @@ const SPECS: Record<string, Spec> = {
   },
 
   'shop.forClip': { kind: 'public', by: 'stranger', input: () => ({ url: CLIP }) },
+  'shop.forClipPrefix': { kind: 'public', by: 'stranger', input: () => ({ prefix: 'abcd' }) },
   'shop.tag': {
     kind: 'brand',
     by: 'owner',

@@ -21,6 +21,7 @@ const PUBLIC_PROCEDURES = new Set([
   'products.get',
   'products.list',
   'shop.forClip',
+  'shop.forClipPrefix',
   'checkout.create',
 ]);
 

@@ -38,6 +38,42 @@ export function setToken(value: string | null) {
   } catch {}
 }
 
+const DEVICE_KEY = 'kith:deviceTokens';
+
+function deviceTokens(): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(localStorage.getItem(DEVICE_KEY) ?? '{}');
+    const tokens: Record<string, string> = {};
+    if (parsed && typeof parsed === 'object')
+      for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') tokens[k] = v;
+    return tokens;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The device token this browser got when it last signed in as `handle` here: sent back with
+ * the next sign-in, it lets the owner in while guessers have the account held back.
+ */
+export function deviceTokenFor(handle: string): string | undefined {
+  return deviceTokens()[handle.trim().toLowerCase()];
+}
+
+/** Keeps the device token a sign-in, sign-up or password change answered with (kept on sign-out). */
+export function keepDeviceToken(handle: string, value: string | null | undefined) {
+  if (!value) return;
+  const tokens = deviceTokens();
+  const key = handle.trim().toLowerCase();
+  delete tokens[key];
+  tokens[key] = value;
+  const keys = Object.keys(tokens);
+  for (const old of keys.slice(0, Math.max(0, keys.length - 20))) delete tokens[old];
+  try {
+    localStorage.setItem(DEVICE_KEY, JSON.stringify(tokens));
+  } catch {}
+}
+
 export const api = createTRPCClient<AppRouter>({
   links: [
     httpBatchLink({

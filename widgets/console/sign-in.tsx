@@ -1,5 +1,5 @@
 import { useSignal } from '@preact/signals';
-import { api, errorText, setToken } from './api';
+import { api, deviceTokenFor, errorText, keepDeviceToken, setToken } from './api';
 import { Alert } from './parts';
 
 /** Sign in or create an account; the console and the share page both start here. */
@@ -16,14 +16,20 @@ export function SignIn({ intro }: { intro?: string }) {
     busy.value = true;
     error.value = '';
     try {
+      const deviceToken = deviceTokenFor(handle);
       const result =
         mode.value === 'login'
-          ? await api.auth.login.mutate({ handle, password })
+          ? await api.auth.login.mutate({
+              handle,
+              password,
+              ...(deviceToken ? { deviceToken } : {}),
+            })
           : await api.auth.register.mutate({
               handle,
               password,
               displayName: String(form.get('displayName') ?? '') || undefined,
             });
+      keepDeviceToken(result.user.handle, result.deviceToken);
       setToken(result.token);
     } catch (e) {
       error.value = errorText(e);

@@ -161,6 +161,9 @@ export function startBackground(
     timings?: Partial<Timings>;
     scripting?: FakeScripting;
     permissions?: FakePermissions;
+    /** What the background talks to the server with (the real ones by default). */
+    fetch?: typeof fetch;
+    WebSocket?: typeof globalThis.WebSocket;
   } = {},
 ): TestBackground {
   const db = openDb(profile);
@@ -180,7 +183,8 @@ export function startBackground(
     post: async (type, data, tabId) => {
       posts.push({ type, data, tabId });
     },
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocket: options.WebSocket ?? (WebSocket as unknown as typeof globalThis.WebSocket),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
     timings: { ...FAST, ...options.timings },
   });
   return {

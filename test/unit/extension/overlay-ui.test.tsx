@@ -1,4 +1,5 @@
 // @vitest-environment happy-dom
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -170,12 +171,36 @@ class FakeClient implements KithClient {
     const i = input as { url: string; groupId: string };
     if (p === 'groups.list') return this.groups as ApiOutputs[P];
     if (p === 'shop.forClip') return { products: this.tagged } as never;
+    if (p === 'shop.forClipPrefix') {
+      // Like the server: every tagged clip under the prefix, each product with its clip's hash.
+      const prefix = (input as { prefix: string }).prefix;
+      const products = this.taggedClips
+        .map((id) => sha256(`tiktok:${id}`))
+        .filter((hash) => hash.startsWith(prefix))
+        .flatMap((clipHash) => this.tagged.map((t) => ({ ...t, clipHash })));
+      return { prefix, truncated: false, products } as never;
+    }
     if (p === 'clips.thread')
       return { clip: i.url, messages: this.threads.get(`${i.groupId}|${i.url}`) ?? [] } as never;
     return (this.activityFor.get(i.url) ?? { clip: i.url, groups: [], friends: [] }) as never;
   }
-  /** Products tagged in every clip (the shop strip). */
+  /** Products tagged in each of `taggedClips` (the shop strip). */
   tagged: ApiOutputs['shop.forClip']['products'] = [];
+  taggedClips = ['7301234567890123451', '7301234567890123452', '7301234567890123453'];
+  /** What the local clip index holds, by clip url; and the clips it was asked about. */
+  localFor = new Map<string, ApiOutputs['clips.activity']>();
+  localAsked: string[] = [];
+  async localActivity(clip: { site: string; clipId: string; url: string }) {
+    this.localAsked.push(clip.clipId);
+    return (this.localFor.get(clip.url) ?? {
+      clip,
+      groups: [],
+      friends: [],
+    }) as ApiOutputs['clips.activity'];
+  }
+  async hash(text: string) {
+    return sha256(text);
+  }
   /** The next sends the server refuses, with these errors (the background drops them). */
   refusals: Error[] = [];
   async send(data: unknown) {
@@ -291,6 +316,8 @@ function fakeSite() {
     },
   };
 }
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -642,6 +669,45 @@ describe('the overlay with a fake background', () => {
     again.click();
     await until(() => container.querySelector('.kith-dock'));
     expect(container.querySelector('.kith-missing')).toBeNull();
+  });
+
+  it('a viewer who only watches tells the server nothing about the clip: the dock counts from the local index', async () => {
+    const clip = clipInfo('7301234567890123451', 'Scout skates');
+    client.tagged = [TOTE];
+    client.localFor.set(clip.url, {
+      clip: { site: 'tiktok', clipId: clip.clipId, url: clip.url },
+      groups: [
+        {
+          groupId: 'g-room',
+          kind: 'group',
+          name: 'Roommates',
+          messageCount: 2,
+          lastAt: new Date().toISOString(),
+          people: [BEN],
+        },
+      ],
+      friends: [BEN],
+    } as ApiOutputs['clips.activity']);
+    mount();
+    const dock = await until(() => container.querySelector('.kith-dock[aria-label*="2 messages"]'));
+    // The shop strip found the tagged product too, by a four-digit hash prefix.
+    await until(() => container.querySelector('.kith-shop-chip'));
+    const asked = JSON.stringify(client.queries);
+    expect(asked).not.toContain(clip.clipId);
+    expect(client.queries.map((q) => q.path)).not.toContain('clips.activity');
+    expect(client.queries.map((q) => q.path)).not.toContain('shop.forClip');
+    expect(client.queries.find((q) => q.path === 'shop.forClipPrefix')?.input).toEqual({
+      prefix: sha256(`tiktok:${clip.clipId}`).slice(0, 4),
+    });
+    expect(client.localAsked).toContain(clip.clipId);
+
+    // Opening Kith on the clip is acting on it: now the server is asked.
+    (dock as HTMLButtonElement).click();
+    await until(() =>
+      client.queries.some(
+        (q) => q.path === 'clips.activity' && (q.input as { url: string }).url === clip.url,
+      ),
+    );
   });
 
   it('says who in my groups talked about the clip', async () => {
