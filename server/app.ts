@@ -170,9 +170,15 @@ export async function startServer(
     const url = new URL(req.url ?? '/', 'http://local');
     try {
       if (url.pathname === '/health') {
-        const db = await databaseState(deps);
-        if (db === 'ok') return sendJson(res, 200, { ok: true, db, bus: deps.bus.kind });
-        return sendJson(res, 503, { ok: false, db });
+        // `ok` is the database's: without Redis an instance still serves (counting limits on
+        // its own, fan-out to other instances caught up from the database), so it stays in.
+        const [db, redis] = await Promise.all([
+          databaseState(deps),
+          deps.limits.storeState(HEALTH_DB_TIMEOUT_MS),
+        ]);
+        const extra = redis ? { redis } : {};
+        if (db === 'ok') return sendJson(res, 200, { ok: true, db, bus: deps.bus.kind, ...extra });
+        return sendJson(res, 503, { ok: false, db, ...extra });
       }
       if (url.pathname.startsWith('/trpc/')) {
         res.setHeader('access-control-allow-origin', '*');

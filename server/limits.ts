@@ -136,6 +136,11 @@ export interface Limits {
    * TOO_MANY_REQUESTS with the wait when either is over (and then counts nothing for either).
    */
   consumeCheckout(ip: string, userId: string | null): Promise<void>;
+  /**
+   * Whether the shared counts' Redis answers within `timeoutMs` (null: counts are kept in
+   * memory, no Redis). While it does not, each instance counts on its own.
+   */
+  storeState(timeoutMs: number): Promise<'ok' | 'timeout' | 'unreachable' | null>;
 }
 
 function tooMany(what: string, ms: number): TRPCError {
@@ -154,6 +159,10 @@ function tooMany(what: string, ms: number): TRPCError {
  * letting everything through.
  */
 export interface LimitStore {
+  /**
+   * Its commands must fail rather than hang when Redis stalls (see `CommandRedis`): the
+   * in-memory counts answer only when a command fails.
+   */
   redis: Redis;
   /** Namespaces the keys (one deployment's database), like the bus channel. */
   prefix: string;
@@ -282,6 +291,25 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
         if (error instanceof RateLimiterRes)
           throw tooMany('You are sending too fast.', error.msBeforeNext);
         throw error;
+      }
+    },
+    async storeState(timeoutMs) {
+      if (!store) return null;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const answered = store.redis.ping().then(
+        () => 'ok' as const,
+        (error: unknown) =>
+          error instanceof Error && error.message === 'Command timed out'
+            ? ('timeout' as const)
+            : ('unreachable' as const),
+      );
+      try {
+        return await Promise.race([answered, timedOut]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     async consumeCheckout(ip, userId) {
