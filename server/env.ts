@@ -55,6 +55,7 @@ const envSchema = z.object({
   LIMIT_LOGIN_FAILURES: integer(1, 1_000_000, defaultLimitSettings.loginFailures),
   LIMIT_LOGIN_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.loginWindowSeconds),
   LIMIT_LOGIN_HANDLE_FAILURES: integer(1, 1_000_000, defaultLimitSettings.loginHandleFailures),
+  LIMIT_LOGIN_ADDRESS_ATTEMPTS: integer(1, 1_000_000, defaultLimitSettings.loginAddressAttempts),
   LIMIT_REGISTRATIONS: integer(1, 1_000_000, defaultLimitSettings.registrations),
   LIMIT_REGISTRATION_WINDOW_SECONDS: integer(
     1,

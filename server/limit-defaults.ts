@@ -7,6 +7,7 @@ export const defaultLimitSettings = {
   loginFailures: 10,
   loginWindowSeconds: 15 * 60,
   loginHandleFailures: 100,
+  loginAddressAttempts: 50,
   registrations: 20,
   registrationWindowSeconds: 60 * 60,
   batchCalls: 20,

@@ -23,6 +23,12 @@ export interface LimitSettings {
    * are not held back by it, so guessing cannot lock the owner out.
    */
   loginHandleFailures: number;
+  /**
+   * Failed logins allowed per address over every handle (devices new to the handle), in
+   * `loginWindowSeconds`: one address cannot spray a password over many accounts, nor keep the
+   * password checks busy with made-up handles.
+   */
+  loginAddressAttempts: number;
   /** Accounts one address may create per `registrationWindowSeconds`. */
   registrations: number;
   registrationWindowSeconds: number;
@@ -59,6 +65,7 @@ export function limitSettingsFromEnv(
     | 'LIMIT_LOGIN_FAILURES'
     | 'LIMIT_LOGIN_WINDOW_SECONDS'
     | 'LIMIT_LOGIN_HANDLE_FAILURES'
+    | 'LIMIT_LOGIN_ADDRESS_ATTEMPTS'
     | 'LIMIT_REGISTRATIONS'
     | 'LIMIT_REGISTRATION_WINDOW_SECONDS'
     | 'LIMIT_BATCH_CALLS'
@@ -77,6 +84,7 @@ export function limitSettingsFromEnv(
     loginFailures: env.LIMIT_LOGIN_FAILURES,
     loginWindowSeconds: env.LIMIT_LOGIN_WINDOW_SECONDS,
     loginHandleFailures: env.LIMIT_LOGIN_HANDLE_FAILURES,
+    loginAddressAttempts: env.LIMIT_LOGIN_ADDRESS_ATTEMPTS,
     registrations: env.LIMIT_REGISTRATIONS,
     registrationWindowSeconds: env.LIMIT_REGISTRATION_WINDOW_SECONDS,
     batchCalls: env.LIMIT_BATCH_CALLS,
@@ -95,10 +103,12 @@ export function limitSettingsFromEnv(
 /**
  * What one sign-in attempt is counted against: `address` is the strict per-address-and-handle
  * count; `handle` the account-wide count for devices new to it; `device` the count of one known
- * device (each at most `loginFailures`, except `handle`: `loginHandleFailures`).
+ * device (each at most `loginFailures`, except `handle`: `loginHandleFailures`); `caller` the
+ * address's count over every handle (`loginAddressAttempts`).
  */
 export type LoginKey =
   | { kind: 'address'; ip: string; handle: string }
+  | { kind: 'caller'; ip: string }
   | { kind: 'handle'; handle: string }
   | { kind: 'device'; id: string }
   | { kind: 'session'; tokenHash: string };
@@ -187,6 +197,11 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
     settings.loginHandleFailures,
     settings.loginWindowSeconds,
   );
+  const loginsByAddress = limiter(
+    'login-ip',
+    settings.loginAddressAttempts,
+    settings.loginWindowSeconds,
+  );
   const registrations = limiter(
     'register-ip',
     settings.registrations,
@@ -198,6 +213,8 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
         return { limiter: logins, key: `ip:${key.ip}:${key.handle}` };
       case 'handle':
         return { limiter: loginsByHandle, key: `handle:${key.handle}` };
+      case 'caller':
+        return { limiter: loginsByAddress, key: `ip:${key.ip}` };
       case 'device':
         return { limiter: logins, key: `device:${key.id}` };
       case 'session':
@@ -245,10 +262,13 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
         );
         const wait = Math.max(...results.map((r) => r?.msBeforeNext ?? 0));
         const accountWide = refused.every((c) => c.kind === 'handle');
+        const fromHere = refused.every((c) => c.kind === 'caller');
         throw tooMany(
           accountWide
             ? 'Too many failed sign-in attempts on this account from new devices: sign in from a device you have signed in on before.'
-            : 'Too many failed sign-in attempts.',
+            : fromHere
+              ? 'Too many failed sign-in attempts from this address, over several accounts: sign in from a device you have signed in on before, or wait.'
+              : 'Too many failed sign-in attempts.',
           wait,
         );
       }
@@ -256,8 +276,9 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
         async succeeded() {
           await Promise.all(
             counted.map(({ kind, limiter, key }) =>
-              // Others' failures on the account stay counted; only this attempt is given back.
-              kind === 'handle' ? limiter.reward(key, 1) : limiter.delete(key),
+              // Others' failures on the account (or from the address, over other accounts) stay
+              // counted; only this attempt is given back.
+              kind === 'handle' || kind === 'caller' ? limiter.reward(key, 1) : limiter.delete(key),
             ),
           );
         },

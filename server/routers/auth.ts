@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
+  type AdmitOptions,
   DUMMY_HASH,
   type HashAdmission,
   hashPassword,
@@ -72,8 +73,12 @@ async function startSession(ctx: Context, userId: string) {
  * Runs a request that hashes a password with its place in the hash queue taken first, before
  * any other work: past the queue's bounds it is refused at once, costing nothing.
  */
-async function withHashPlace<T>(ctx: Context, work: (place: HashAdmission) => Promise<T>) {
-  const place = ctx.limits.hashQueue.admit(ctx.ip);
+async function withHashPlace<T>(
+  ctx: Context,
+  work: (place: HashAdmission) => Promise<T>,
+  options: AdmitOptions = {},
+) {
+  const place = ctx.limits.hashQueue.admit(ctx.ip, options);
   try {
     return await work(place);
   } finally {
@@ -138,32 +143,54 @@ export const authRouter = router({
         deviceToken: deviceTokenSchema,
       }),
     )
-    .mutation(({ ctx, input }) =>
-      withHashPlace(ctx, async (place) => {
+    .mutation(async ({ ctx, input }) => {
+      const lookUp = async () => {
         const [row] = await ctx.db
           .select({ ...publicUserColumns, passwordHash: users.passwordHash })
           .from(users)
           .where(eq(sql`lower(${users.handle})`, input.handle))
           .limit(1);
-        const device = row ? knownDeviceId(input.deviceToken, row.id, row.passwordHash) : null;
-        const reservation = await ctx.limits.reserveLogin([
-          { kind: 'address', ip: ctx.ip, handle: input.handle },
-          device ? { kind: 'device', id: device } : { kind: 'handle', handle: input.handle },
-        ]);
-        const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH, place);
-        if (!row || !ok) {
-          throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong handle or password.' });
-        }
-        await reservation.succeeded();
-        const { passwordHash, ...user } = row;
-        return {
-          ...(await startSession(ctx, user.id)),
-          deviceToken:
-            device && input.deviceToken ? input.deviceToken : newDeviceToken(user.id, passwordHash),
-          user,
-        };
-      }),
-    ),
+        return row;
+      };
+      // A sign-in showing a device token is looked up first: a valid one (for this account)
+      // may take the hash places kept for owners on their own devices. Without one, the place
+      // is taken before anything else, so a refused flood costs nothing.
+      const early = input.deviceToken ? await lookUp() : undefined;
+      const knownDevice = early
+        ? knownDeviceId(input.deviceToken, early.id, early.passwordHash)
+        : null;
+      return withHashPlace(
+        ctx,
+        async (place) => {
+          const row = input.deviceToken ? early : await lookUp();
+          const device = knownDevice;
+          const reservation = await ctx.limits.reserveLogin([
+            { kind: 'address', ip: ctx.ip, handle: input.handle },
+            ...(device
+              ? [{ kind: 'device' as const, id: device }]
+              : [
+                  { kind: 'handle' as const, handle: input.handle },
+                  { kind: 'caller' as const, ip: ctx.ip },
+                ]),
+          ]);
+          const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH, place);
+          if (!row || !ok) {
+            throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong handle or password.' });
+          }
+          await reservation.succeeded();
+          const { passwordHash, ...user } = row;
+          return {
+            ...(await startSession(ctx, user.id)),
+            deviceToken:
+              device && input.deviceToken
+                ? input.deviceToken
+                : newDeviceToken(user.id, passwordHash),
+            user,
+          };
+        },
+        knownDevice && early ? { knownAccount: early.id } : {},
+      );
+    }),
 
   /**
    * Changes my password: the current one is checked (and counted like a sign-in, so it cannot

@@ -24,6 +24,7 @@ const variables: [string, keyof LimitSettings][] = [
   ['LIMIT_LOGIN_FAILURES', 'loginFailures'],
   ['LIMIT_LOGIN_WINDOW_SECONDS', 'loginWindowSeconds'],
   ['LIMIT_LOGIN_HANDLE_FAILURES', 'loginHandleFailures'],
+  ['LIMIT_LOGIN_ADDRESS_ATTEMPTS', 'loginAddressAttempts'],
   ['LIMIT_REGISTRATIONS', 'registrations'],
   ['LIMIT_REGISTRATION_WINDOW_SECONDS', 'registrationWindowSeconds'],
   ['LIMIT_BATCH_CALLS', 'batchCalls'],
