@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import { defaultLimitSettings, type LimitSettings } from '../../server/limits';
 import type { Deps } from '../../server/trpc';
-import { openTestDatabase, type TestDatabase } from '../fixtures/db';
+import { openTestDatabase } from '../fixtures/db';
 import { makeDeps } from '../fixtures/deps';
 import { startLive } from '../fixtures/live';
 import { call, codeOf, countCodes, from, PASSWORD, type WireResult } from '../fixtures/wire-auth';
