@@ -70,6 +70,7 @@ const envSchema = z.object({
   LIMIT_SOCKETS_PER_USER: integer(1, 1000, defaultLimitSettings.socketsPerUser),
   LIMIT_REPLAY: integer(0, 100_000, defaultLimitSettings.replayLimit),
   LIMIT_SOCKETS_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.socketsPerAddress),
+  LIMIT_CONNECTIONS_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.connectionsPerAddress),
   LIMIT_HASH_WAITING: integer(1, 100_000, defaultLimitSettings.hashWaiting),
   LIMIT_HASH_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.hashPerAddress),
   /**

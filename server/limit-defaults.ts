@@ -18,6 +18,7 @@ export const defaultLimitSettings = {
   socketsPerUser: 8,
   replayLimit: 2000,
   socketsPerAddress: 64,
+  connectionsPerAddress: 256,
   hashWaiting: 32,
   hashPerAddress: 8,
 };

@@ -49,6 +49,12 @@ export interface LimitSettings {
   replayLimit: number;
   /** Open WebSockets per client address (signed in or not), counted per server instance. */
   socketsPerAddress: number;
+  /**
+   * Open TCP connections (HTTP and WebSocket) per peer address, counted per server instance;
+   * past it a new connection is closed at once. The socket's peer, not X-Forwarded-For; not
+   * applied behind trusted proxies (`TRUST_PROXY`), where every client shares the proxy's.
+   */
+  connectionsPerAddress: number;
   /** Password hashes that may wait for a free hashing thread (per process); past it, refused. */
   hashWaiting: number;
   /** Password hashes one client address may have admitted at a time (per process). */
@@ -76,6 +82,7 @@ export function limitSettingsFromEnv(
     | 'LIMIT_SOCKETS_PER_USER'
     | 'LIMIT_REPLAY'
     | 'LIMIT_SOCKETS_PER_ADDRESS'
+    | 'LIMIT_CONNECTIONS_PER_ADDRESS'
     | 'LIMIT_HASH_WAITING'
     | 'LIMIT_HASH_PER_ADDRESS'
   >,
@@ -95,6 +102,7 @@ export function limitSettingsFromEnv(
     socketsPerUser: env.LIMIT_SOCKETS_PER_USER,
     replayLimit: env.LIMIT_REPLAY,
     socketsPerAddress: env.LIMIT_SOCKETS_PER_ADDRESS,
+    connectionsPerAddress: env.LIMIT_CONNECTIONS_PER_ADDRESS,
     hashWaiting: env.LIMIT_HASH_WAITING,
     hashPerAddress: env.LIMIT_HASH_PER_ADDRESS,
   };

@@ -35,6 +35,7 @@ const variables: [string, keyof LimitSettings][] = [
   ['LIMIT_SOCKETS_PER_USER', 'socketsPerUser'],
   ['LIMIT_REPLAY', 'replayLimit'],
   ['LIMIT_SOCKETS_PER_ADDRESS', 'socketsPerAddress'],
+  ['LIMIT_CONNECTIONS_PER_ADDRESS', 'connectionsPerAddress'],
   ['LIMIT_HASH_WAITING', 'hashWaiting'],
   ['LIMIT_HASH_PER_ADDRESS', 'hashPerAddress'],
 ];
