@@ -109,6 +109,14 @@ function logFailure(deps: Deps, error: TRPCError, path: string | undefined, what
   else if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ err, path }, what);
 }
 
+/**
+ * The longest a client may take to send a whole request (headers and body), and its headers.
+ * Node's own defaults (300 s, 60 s) let a client trickling a byte now and then hold a
+ * connection for minutes; past these it is answered 408 and closed.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const HEADERS_TIMEOUT_MS = 10_000;
+
 /** How long /health waits for the database before saying it cannot tell. */
 export const HEALTH_DB_TIMEOUT_MS = 800;
 
@@ -146,6 +154,10 @@ export async function startServer(
     routes?: RouteHandler[];
     /** How often open sockets' sessions are checked against the database. */
     sessionRecheckMs?: number;
+    /** Longest time to receive a whole request (default `REQUEST_TIMEOUT_MS`). */
+    requestTimeoutMs?: number;
+    /** Longest time to receive a request's headers (default `HEADERS_TIMEOUT_MS`). */
+    headersTimeoutMs?: number;
   } = {},
 ): Promise<RunningServer> {
   const batchCap = deps.limits.settings.batchCalls;
@@ -166,36 +178,74 @@ export async function startServer(
     },
   });
 
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://local');
-    try {
-      if (url.pathname === '/health') {
-        const db = await databaseState(deps);
-        if (db === 'ok') return sendJson(res, 200, { ok: true, db, bus: deps.bus.kind });
-        return sendJson(res, 503, { ok: false, db });
-      }
-      if (url.pathname.startsWith('/trpc/')) {
-        res.setHeader('access-control-allow-origin', '*');
-        res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept');
-        res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-        if (req.method === 'OPTIONS') {
-          res.writeHead(204).end();
-          return;
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS, requestTimeout);
+  const server = createServer(
+    {
+      requestTimeout,
+      headersTimeout,
+      // How often Node looks for requests past those timeouts (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+    },
+    async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://local');
+      try {
+        if (url.pathname === '/health') {
+          // `ok` is the database's: without Redis an instance still serves (counting limits on
+          // its own, fan-out to other instances caught up from the database), so it stays in.
+          const [db, redis] = await Promise.all([
+            databaseState(deps),
+            deps.limits.storeState(HEALTH_DB_TIMEOUT_MS),
+          ]);
+          const extra = redis ? { redis } : {};
+          if (db === 'ok')
+            return sendJson(res, 200, { ok: true, db, bus: deps.bus.kind, ...extra });
+          return sendJson(res, 503, { ok: false, db, ...extra });
         }
-        return trpcHandler(req, res);
+        if (url.pathname.startsWith('/trpc/')) {
+          res.setHeader('access-control-allow-origin', '*');
+          res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept');
+          res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+          if (req.method === 'OPTIONS') {
+            res.writeHead(204).end();
+            return;
+          }
+          return trpcHandler(req, res);
+        }
+        for (const route of options.routes ?? []) {
+          if (await route(req, res, url)) return;
+        }
+        sendJson(res, 404, { error: 'Not found' });
+      } catch (error) {
+        deps.log.error({ err: error, path: url.pathname }, 'request failed');
+        if (!res.headersSent)
+          sendJson(res, 500, { error: 'Something went wrong on our side. Please try again.' });
+        else res.end();
       }
-      for (const route of options.routes ?? []) {
-        if (await route(req, res, url)) return;
-      }
-      sendJson(res, 404, { error: 'Not found' });
-    } catch (error) {
-      deps.log.error({ err: error, path: url.pathname }, 'request failed');
-      if (!res.headersSent)
-        sendJson(res, 500, { error: 'Something went wrong on our side. Please try again.' });
-      else res.end();
-    }
-  });
+    },
+  );
   server.keepAliveTimeout = 5000;
+
+  // Open connections per peer address (HTTP and WebSocket alike), counted when the connection
+  // is made, before any request: X-Forwarded-For is per request and cannot be believed here.
+  // Behind trusted proxies (TRUST_PROXY) every peer is a proxy, so the cap is theirs to keep.
+  const connectionsByPeer = new Map<string, number>();
+  const connectionCap = deps.limits.settings.connectionsPerAddress;
+  server.on('connection', (socket) => {
+    if (deps.env.TRUST_PROXY > 0) return;
+    const peer = socket.remoteAddress ?? 'unknown';
+    const count = connectionsByPeer.get(peer) ?? 0;
+    if (count >= connectionCap) {
+      socket.destroy();
+      return;
+    }
+    connectionsByPeer.set(peer, count + 1);
+    socket.once('close', () => {
+      const left = (connectionsByPeer.get(peer) ?? 1) - 1;
+      if (left > 0) connectionsByPeer.set(peer, left);
+      else connectionsByPeer.delete(peer);
+    });
+  });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
   // A socket's context is made once: when its session is revoked, the socket is closed.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { CommandRedis } from './redis';
 
 /** What travels on the bus: a committed event (with its id) or an ephemeral one (typing). */
 export interface BusEvent {
@@ -81,7 +82,9 @@ export function createRedisBus(url: string, options: RedisBusOptions = {}): Bus 
   const listeners = new Listeners();
   const CHANNEL = options.channel ?? 'kith:events';
   const common = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false };
-  const pub = new Redis(url, common);
+  // Publishing is best-effort: a publish Redis does not answer fails after 500 ms and its
+  // connection is dialled again, instead of piling up unanswered commands.
+  const pub = new CommandRedis(url, common);
   const sub = new Redis(url, { ...common, enableOfflineQueue: true });
   const onError = options.onError ?? (() => {});
   pub.on('error', onError);

@@ -55,6 +55,7 @@ const envSchema = z.object({
   LIMIT_LOGIN_FAILURES: integer(1, 1_000_000, defaultLimitSettings.loginFailures),
   LIMIT_LOGIN_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.loginWindowSeconds),
   LIMIT_LOGIN_HANDLE_FAILURES: integer(1, 1_000_000, defaultLimitSettings.loginHandleFailures),
+  LIMIT_LOGIN_ADDRESS_ATTEMPTS: integer(1, 1_000_000, defaultLimitSettings.loginAddressAttempts),
   LIMIT_REGISTRATIONS: integer(1, 1_000_000, defaultLimitSettings.registrations),
   LIMIT_REGISTRATION_WINDOW_SECONDS: integer(
     1,
@@ -69,6 +70,7 @@ const envSchema = z.object({
   LIMIT_SOCKETS_PER_USER: integer(1, 1000, defaultLimitSettings.socketsPerUser),
   LIMIT_REPLAY: integer(0, 100_000, defaultLimitSettings.replayLimit),
   LIMIT_SOCKETS_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.socketsPerAddress),
+  LIMIT_CONNECTIONS_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.connectionsPerAddress),
   LIMIT_HASH_WAITING: integer(1, 100_000, defaultLimitSettings.hashWaiting),
   LIMIT_HASH_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.hashPerAddress),
   /**

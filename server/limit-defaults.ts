@@ -7,6 +7,7 @@ export const defaultLimitSettings = {
   loginFailures: 10,
   loginWindowSeconds: 15 * 60,
   loginHandleFailures: 100,
+  loginAddressAttempts: 50,
   registrations: 20,
   registrationWindowSeconds: 60 * 60,
   batchCalls: 20,
@@ -17,6 +18,7 @@ export const defaultLimitSettings = {
   socketsPerUser: 8,
   replayLimit: 2000,
   socketsPerAddress: 64,
+  connectionsPerAddress: 256,
   hashWaiting: 32,
   hashPerAddress: 8,
 };

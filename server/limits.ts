@@ -23,6 +23,12 @@ export interface LimitSettings {
    * are not held back by it, so guessing cannot lock the owner out.
    */
   loginHandleFailures: number;
+  /**
+   * Failed logins allowed per address over every handle (devices new to the handle), in
+   * `loginWindowSeconds`: one address cannot spray a password over many accounts, nor keep the
+   * password checks busy with made-up handles.
+   */
+  loginAddressAttempts: number;
   /** Accounts one address may create per `registrationWindowSeconds`. */
   registrations: number;
   registrationWindowSeconds: number;
@@ -43,6 +49,12 @@ export interface LimitSettings {
   replayLimit: number;
   /** Open WebSockets per client address (signed in or not), counted per server instance. */
   socketsPerAddress: number;
+  /**
+   * Open TCP connections (HTTP and WebSocket) per peer address, counted per server instance;
+   * past it a new connection is closed at once. The socket's peer, not X-Forwarded-For; not
+   * applied behind trusted proxies (`TRUST_PROXY`), where every client shares the proxy's.
+   */
+  connectionsPerAddress: number;
   /** Password hashes that may wait for a free hashing thread (per process); past it, refused. */
   hashWaiting: number;
   /** Password hashes one client address may have admitted at a time (per process). */
@@ -59,6 +71,7 @@ export function limitSettingsFromEnv(
     | 'LIMIT_LOGIN_FAILURES'
     | 'LIMIT_LOGIN_WINDOW_SECONDS'
     | 'LIMIT_LOGIN_HANDLE_FAILURES'
+    | 'LIMIT_LOGIN_ADDRESS_ATTEMPTS'
     | 'LIMIT_REGISTRATIONS'
     | 'LIMIT_REGISTRATION_WINDOW_SECONDS'
     | 'LIMIT_BATCH_CALLS'
@@ -69,6 +82,7 @@ export function limitSettingsFromEnv(
     | 'LIMIT_SOCKETS_PER_USER'
     | 'LIMIT_REPLAY'
     | 'LIMIT_SOCKETS_PER_ADDRESS'
+    | 'LIMIT_CONNECTIONS_PER_ADDRESS'
     | 'LIMIT_HASH_WAITING'
     | 'LIMIT_HASH_PER_ADDRESS'
   >,
@@ -77,6 +91,7 @@ export function limitSettingsFromEnv(
     loginFailures: env.LIMIT_LOGIN_FAILURES,
     loginWindowSeconds: env.LIMIT_LOGIN_WINDOW_SECONDS,
     loginHandleFailures: env.LIMIT_LOGIN_HANDLE_FAILURES,
+    loginAddressAttempts: env.LIMIT_LOGIN_ADDRESS_ATTEMPTS,
     registrations: env.LIMIT_REGISTRATIONS,
     registrationWindowSeconds: env.LIMIT_REGISTRATION_WINDOW_SECONDS,
     batchCalls: env.LIMIT_BATCH_CALLS,
@@ -87,6 +102,7 @@ export function limitSettingsFromEnv(
     socketsPerUser: env.LIMIT_SOCKETS_PER_USER,
     replayLimit: env.LIMIT_REPLAY,
     socketsPerAddress: env.LIMIT_SOCKETS_PER_ADDRESS,
+    connectionsPerAddress: env.LIMIT_CONNECTIONS_PER_ADDRESS,
     hashWaiting: env.LIMIT_HASH_WAITING,
     hashPerAddress: env.LIMIT_HASH_PER_ADDRESS,
   };
@@ -95,10 +111,12 @@ export function limitSettingsFromEnv(
 /**
  * What one sign-in attempt is counted against: `address` is the strict per-address-and-handle
  * count; `handle` the account-wide count for devices new to it; `device` the count of one known
- * device (each at most `loginFailures`, except `handle`: `loginHandleFailures`).
+ * device (each at most `loginFailures`, except `handle`: `loginHandleFailures`); `caller` the
+ * address's count over every handle (`loginAddressAttempts`).
  */
 export type LoginKey =
   | { kind: 'address'; ip: string; handle: string }
+  | { kind: 'caller'; ip: string }
   | { kind: 'handle'; handle: string }
   | { kind: 'device'; id: string }
   | { kind: 'session'; tokenHash: string };
@@ -136,6 +154,11 @@ export interface Limits {
    * TOO_MANY_REQUESTS with the wait when either is over (and then counts nothing for either).
    */
   consumeCheckout(ip: string, userId: string | null): Promise<void>;
+  /**
+   * Whether the shared counts' Redis answers within `timeoutMs` (null: counts are kept in
+   * memory, no Redis). While it does not, each instance counts on its own.
+   */
+  storeState(timeoutMs: number): Promise<'ok' | 'timeout' | 'unreachable' | null>;
 }
 
 function tooMany(what: string, ms: number): TRPCError {
@@ -154,6 +177,10 @@ function tooMany(what: string, ms: number): TRPCError {
  * letting everything through.
  */
 export interface LimitStore {
+  /**
+   * Its commands must fail rather than hang when Redis stalls (see `CommandRedis`): the
+   * in-memory counts answer only when a command fails.
+   */
   redis: Redis;
   /** Namespaces the keys (one deployment's database), like the bus channel. */
   prefix: string;
@@ -178,6 +205,11 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
     settings.loginHandleFailures,
     settings.loginWindowSeconds,
   );
+  const loginsByAddress = limiter(
+    'login-ip',
+    settings.loginAddressAttempts,
+    settings.loginWindowSeconds,
+  );
   const registrations = limiter(
     'register-ip',
     settings.registrations,
@@ -189,6 +221,8 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
         return { limiter: logins, key: `ip:${key.ip}:${key.handle}` };
       case 'handle':
         return { limiter: loginsByHandle, key: `handle:${key.handle}` };
+      case 'caller':
+        return { limiter: loginsByAddress, key: `ip:${key.ip}` };
       case 'device':
         return { limiter: logins, key: `device:${key.id}` };
       case 'session':
@@ -236,10 +270,13 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
         );
         const wait = Math.max(...results.map((r) => r?.msBeforeNext ?? 0));
         const accountWide = refused.every((c) => c.kind === 'handle');
+        const fromHere = refused.every((c) => c.kind === 'caller');
         throw tooMany(
           accountWide
             ? 'Too many failed sign-in attempts on this account from new devices: sign in from a device you have signed in on before.'
-            : 'Too many failed sign-in attempts.',
+            : fromHere
+              ? 'Too many failed sign-in attempts from this address, over several accounts: sign in from a device you have signed in on before, or wait.'
+              : 'Too many failed sign-in attempts.',
           wait,
         );
       }
@@ -247,8 +284,9 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
         async succeeded() {
           await Promise.all(
             counted.map(({ kind, limiter, key }) =>
-              // Others' failures on the account stay counted; only this attempt is given back.
-              kind === 'handle' ? limiter.reward(key, 1) : limiter.delete(key),
+              // Others' failures on the account (or from the address, over other accounts) stay
+              // counted; only this attempt is given back.
+              kind === 'handle' || kind === 'caller' ? limiter.reward(key, 1) : limiter.delete(key),
             ),
           );
         },
@@ -282,6 +320,25 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
         if (error instanceof RateLimiterRes)
           throw tooMany('You are sending too fast.', error.msBeforeNext);
         throw error;
+      }
+    },
+    async storeState(timeoutMs) {
+      if (!store) return null;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const answered = store.redis.ping().then(
+        () => 'ok' as const,
+        (error: unknown) =>
+          error instanceof Error && error.message === 'Command timed out'
+            ? ('timeout' as const)
+            : ('unreachable' as const),
+      );
+      try {
+        return await Promise.race([answered, timedOut]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     async consumeCheckout(ip, userId) {

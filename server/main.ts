@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { startServer } from './app';
 import { type Bus, createMemoryBus, createRedisBus } from './bus';
@@ -12,6 +11,7 @@ import { homeRoutes } from './pages/home';
 import { paymentRoutes } from './payments/routes';
 import { createPayments } from './payments/stripe';
 import { startSweeper } from './payments/sweeper';
+import { CommandRedis } from './redis';
 import { EventHub } from './sync/hub';
 import { widgetRoutes } from './widgets-routes';
 
@@ -55,10 +55,9 @@ async function main() {
   const hub = new EventHub({ db: database.db, bus, log });
   await hub.start();
   const payments = createPayments(env);
-  // With Redis, every instance counts sign-in failures, sends and checkouts together.
-  const limitsRedis = env.REDIS_URL
-    ? new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
-    : null;
+  // With Redis, every instance counts sign-in failures, sends and checkouts together; a
+  // command Redis does not answer within 500 ms fails, and the instance counts on its own.
+  const limitsRedis = env.REDIS_URL ? new CommandRedis(env.REDIS_URL) : null;
   limitsRedis?.on('error', (err) => log.warn({ err: err.message }, 'redis limits error'));
   const limits = createLimits(
     limitSettingsFromEnv(env),

@@ -13,6 +13,24 @@ export interface HashQueueOptions {
   maxWaiting: number;
   /** Requests one caller (a client address) may have admitted at a time. */
   perCaller: number;
+  /**
+   * Places (of `concurrency + maxWaiting`) only known callers may take: sign-ins that showed a
+   * valid known-device token for their account. Default: a quarter of `maxWaiting`, at least 1.
+   */
+  reserved?: number;
+}
+
+/** The places a queue keeps for known devices when `reserved` is not given. */
+export function reservedPlaces(maxWaiting: number): number {
+  return Math.max(1, Math.ceil(maxWaiting / 4));
+}
+
+export interface AdmitOptions {
+  /**
+   * The account, when this is a sign-in from a device that signed in to it before (its token
+   * checked): it may take a reserved place, and it hashes before unknown callers still waiting.
+   */
+  knownAccount?: string;
 }
 
 /** Hashes computed at once in one process: each takes a libuv thread (of 4) and 16 MB. */
@@ -38,11 +56,16 @@ export interface HashAdmission {
  * it; this one is bounded overall and per caller, and past either bound the caller is told
  * at once to retry (TOO_MANY_REQUESTS) instead of waiting behind the burst. A request is
  * admitted before it does any other work (database, limits), so a refused burst costs nothing.
+ *
+ * Some places are kept for owners on their own devices (`reserved`), and those go first, so a
+ * flood of sign-ins from many addresses (each within its own bound) cannot keep them out.
  */
 export class HashQueue {
   private admitted = 0;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Known callers waiting: served before `waiting`. */
+  private readonly waitingKnown: (() => void)[] = [];
   private readonly byCaller = new Map<string, number>();
   /** Recent time of one hash, for the retry hint. */
   private averageMs = 60;
@@ -50,28 +73,46 @@ export class HashQueue {
   constructor(public options: HashQueueOptions = defaultHashQueueOptions) {}
 
   get size() {
-    return { admitted: this.admitted, running: this.running, waiting: this.waiting.length };
+    return {
+      admitted: this.admitted,
+      running: this.running,
+      waiting: this.waiting.length + this.waitingKnown.length,
+    };
   }
 
   /** Admits one request of `caller`, or throws TOO_MANY_REQUESTS with a retry hint. */
-  admit(caller?: string): HashAdmission {
+  admit(caller?: string, options: AdmitOptions = {}): HashAdmission {
     const { concurrency, maxWaiting, perCaller } = this.options;
+    const reserved = Math.min(
+      this.options.reserved ?? reservedPlaces(maxWaiting),
+      concurrency + maxWaiting - 1,
+    );
+    const account = options.knownAccount;
+    const known = account !== undefined;
+    const places = concurrency + maxWaiting - (known ? 0 : reserved);
     const mine = caller === undefined ? 0 : (this.byCaller.get(caller) ?? 0);
-    if (this.admitted >= concurrency + maxWaiting) throw this.busy(this.admitted);
+    // One account's own sign-ins (its password is known to whoever makes them) may hold only
+    // as many places as hash at once: signing in over and over cannot fill the reserve.
+    const accountKey = known ? `account:${account}` : undefined;
+    const theirs = accountKey ? (this.byCaller.get(accountKey) ?? 0) : 0;
+    if (this.admitted >= places) throw this.busy(this.admitted);
     if (mine >= perCaller) throw this.busy(Math.min(this.admitted, mine * concurrency));
+    if (theirs >= concurrency) throw this.busy(theirs);
     this.admitted += 1;
-    if (caller !== undefined) this.byCaller.set(caller, mine + 1);
+    const keys = [caller, accountKey].filter((k): k is string => k !== undefined);
+    for (const key of keys) this.byCaller.set(key, (this.byCaller.get(key) ?? 0) + 1);
     let released = false;
     return {
-      run: (task) => this.hash(task),
+      run: (task) => this.hash(task, known),
       release: () => {
         if (released) return;
         released = true;
         this.admitted -= 1;
-        if (caller === undefined) return;
-        const left = (this.byCaller.get(caller) ?? 1) - 1;
-        if (left > 0) this.byCaller.set(caller, left);
-        else this.byCaller.delete(caller);
+        for (const key of keys) {
+          const left = (this.byCaller.get(key) ?? 1) - 1;
+          if (left > 0) this.byCaller.set(key, left);
+          else this.byCaller.delete(key);
+        }
       },
     };
   }
@@ -86,16 +127,19 @@ export class HashQueue {
     }
   }
 
-  private async hash<T>(task: () => Promise<T>): Promise<T> {
+  private async hash<T>(task: () => Promise<T>, known: boolean): Promise<T> {
     if (this.running < this.options.concurrency) this.running += 1;
     // A finishing hash hands its place straight to the next in line.
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else
+      await new Promise<void>((resolve) =>
+        (known ? this.waitingKnown : this.waiting).push(resolve),
+      );
     const started = performance.now();
     try {
       return await task();
     } finally {
       this.averageMs = this.averageMs * 0.8 + (performance.now() - started) * 0.2;
-      const next = this.waiting.shift();
+      const next = this.waitingKnown.shift() ?? this.waiting.shift();
       if (next) next();
       else this.running -= 1;
     }

@@ -7,6 +7,7 @@ import type { Limits } from '../limits';
 import { announceRevoked } from '../sync/revocation';
 import type { SessionUser } from '../trpc';
 import {
+  type AdmitOptions,
   DUMMY_HASH,
   type HashAdmission,
   hashPassword,
@@ -36,8 +37,9 @@ async function startSession(deps: Pick<Deps, 'db'>, userId: string) {
 export async function withHashPlace<T>(
   caller: { ip: string; limits: Pick<Limits, 'hashQueue'> },
   work: (place: HashAdmission) => Promise<T>,
+  options: AdmitOptions = {},
 ) {
-  const place = caller.limits.hashQueue.admit(caller.ip);
+  const place = caller.limits.hashQueue.admit(caller.ip, options);
   try {
     return await work(place);
   } finally {
@@ -84,34 +86,51 @@ export function register(
  * handle, and per handle from any address, unless `deviceToken` shows a known device, which
  * is counted on its own instead of per handle: guessers cannot lock the owner out.
  */
-export function login(
+export async function login(
   caller: Caller,
   input: { handle: string; password: string; deviceToken?: string | undefined },
 ) {
-  return withHashPlace(caller, async (place) => {
+  const lookUp = async () => {
     const [row] = await caller.db
       .select({ ...publicUserColumns, passwordHash: users.passwordHash })
       .from(users)
       .where(eq(sql`lower(${users.handle})`, input.handle))
       .limit(1);
-    const device = row ? knownDeviceId(input.deviceToken, row.id, row.passwordHash) : null;
-    const reservation = await caller.limits.reserveLogin([
-      { kind: 'address', ip: caller.ip, handle: input.handle },
-      device ? { kind: 'device', id: device } : { kind: 'handle', handle: input.handle },
-    ]);
-    const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH, place);
-    if (!row || !ok) {
-      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong handle or password.' });
-    }
-    await reservation.succeeded();
-    const { passwordHash, ...user } = row;
-    return {
-      ...(await startSession(caller, user.id)),
-      deviceToken:
-        device && input.deviceToken ? input.deviceToken : newDeviceToken(user.id, passwordHash),
-      user,
-    };
-  });
+    return row;
+  };
+  // A sign-in showing a device token is looked up first: a valid one (for this account) may
+  // take the hash places kept for owners on their own devices. Without one, the place is taken
+  // before anything else, so a refused flood costs nothing.
+  const early = input.deviceToken ? await lookUp() : undefined;
+  const device = early ? knownDeviceId(input.deviceToken, early.id, early.passwordHash) : null;
+  return withHashPlace(
+    caller,
+    async (place) => {
+      const row = input.deviceToken ? early : await lookUp();
+      const reservation = await caller.limits.reserveLogin([
+        { kind: 'address', ip: caller.ip, handle: input.handle },
+        ...(device
+          ? [{ kind: 'device' as const, id: device }]
+          : [
+              { kind: 'handle' as const, handle: input.handle },
+              { kind: 'caller' as const, ip: caller.ip },
+            ]),
+      ]);
+      const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH, place);
+      if (!row || !ok) {
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong handle or password.' });
+      }
+      await reservation.succeeded();
+      const { passwordHash, ...user } = row;
+      return {
+        ...(await startSession(caller, user.id)),
+        deviceToken:
+          device && input.deviceToken ? input.deviceToken : newDeviceToken(user.id, passwordHash),
+        user,
+      };
+    },
+    device && early ? { knownAccount: early.id } : {},
+  );
 }
 
 /**

@@ -146,7 +146,7 @@ async function startKith(spec: Extract<ServerSpec, { kind: 'kith' }>) {
     : createMemoryBus();
   const deps = makeDeps(database.db, {
     bus,
-    limits: { sends: 1e9, socketsPerUser: 1e6, socketsPerAddress: 1e6 },
+    limits: { sends: 1e9, socketsPerUser: 1e6, socketsPerAddress: 1e6, connectionsPerAddress: 1e6 },
   });
   // As server/main.ts builds it (makeDeps polls every 200 ms and logs nothing, for tests).
   deps.hub = new EventHub({ db: database.db, bus, log });

@@ -24,6 +24,7 @@ const variables: [string, keyof LimitSettings][] = [
   ['LIMIT_LOGIN_FAILURES', 'loginFailures'],
   ['LIMIT_LOGIN_WINDOW_SECONDS', 'loginWindowSeconds'],
   ['LIMIT_LOGIN_HANDLE_FAILURES', 'loginHandleFailures'],
+  ['LIMIT_LOGIN_ADDRESS_ATTEMPTS', 'loginAddressAttempts'],
   ['LIMIT_REGISTRATIONS', 'registrations'],
   ['LIMIT_REGISTRATION_WINDOW_SECONDS', 'registrationWindowSeconds'],
   ['LIMIT_BATCH_CALLS', 'batchCalls'],
@@ -34,6 +35,7 @@ const variables: [string, keyof LimitSettings][] = [
   ['LIMIT_SOCKETS_PER_USER', 'socketsPerUser'],
   ['LIMIT_REPLAY', 'replayLimit'],
   ['LIMIT_SOCKETS_PER_ADDRESS', 'socketsPerAddress'],
+  ['LIMIT_CONNECTIONS_PER_ADDRESS', 'connectionsPerAddress'],
   ['LIMIT_HASH_WAITING', 'hashWaiting'],
   ['LIMIT_HASH_PER_ADDRESS', 'hashPerAddress'],
 ];
