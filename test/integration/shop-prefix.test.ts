@@ -116,6 +116,26 @@ describe.each(engines)('products by clip hash prefix on %s', (engine) => {
     const { body } = await httpQuery(shop, 'shop.forClipPrefix', { prefix });
     expect(body.result.data.truncated).toBe(true);
     expect(body.result.data.products).toHaveLength(200);
+
+    // The next page, after the last hash seen, holds the rest of the bucket and nothing twice.
+    const after = body.result.data.products.at(-1)?.clipHash;
+    const next = await httpQuery(shop, 'shop.forClipPrefix', { prefix, after });
+    expect(next.status).toBe(200);
+    expect(next.body.result.data.truncated).toBe(false);
+    expect(next.body.result.data.products.map((p) => p.clipHash)).toEqual([
+      `${prefix}${'200'.padStart(60, '0')}`,
+    ]);
+  });
+
+  it('refuses a page cursor that is not a full key hash, with what to send', async () => {
+    for (const after of ['beef', 'z'.repeat(64), 'a'.repeat(65)]) {
+      const { status, body } = await httpQuery(shop, 'shop.forClipPrefix', {
+        prefix: 'beef',
+        after,
+      });
+      expect(status).toBe(400);
+      expect(body.error.message).toMatch(/64 hex digits/);
+    }
   });
 });
 
