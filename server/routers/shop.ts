@@ -162,6 +162,7 @@ export const shopRouter = router({
   forClipPrefix: publicProcedure
     .input(z.object({ prefix: clipHashPrefixSchema, after: clipHashAfterSchema.optional() }))
     .query(async ({ ctx, input }) => {
+      await ctx.limits.consumeLookup(ctx.ip);
       const rows = await ctx.db
         .select({ tag: clipProducts, product: products, brand: brands, clipHash: clips.keyHash })
         .from(clipProducts)
