@@ -159,7 +159,15 @@ export interface Limits {
    * memory, no Redis). While it does not, each instance counts on its own.
    */
   storeState(timeoutMs: number): Promise<'ok' | 'timeout' | 'unreachable' | null>;
+  /**
+   * Counts one public product lookup (`shop.forClipPrefix`) from `ip`, LOOKUPS_PER_MINUTE a
+   * minute; throws TOO_MANY_REQUESTS with the wait when over.
+   */
+  consumeLookup(ip: string): Promise<void>;
 }
+
+/** Public product lookups one address may make a minute: far more than anyone scrolls clips. */
+export const LOOKUPS_PER_MINUTE = 600;
 
 function tooMany(what: string, ms: number): TRPCError {
   const seconds = Math.max(1, Math.ceil(ms / 1000));
@@ -240,6 +248,7 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
     settings.checkouts,
     settings.checkoutWindowSeconds,
   );
+  const lookups = limiter('lookup-ip', LOOKUPS_PER_MINUTE, 60);
   return {
     settings,
     hashQueue: new HashQueue({
@@ -363,6 +372,15 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
       );
       const wait = Math.max(...refused.map((r) => r.msBeforeNext));
       throw tooMany('Too many checkouts started from here.', wait);
+    },
+    async consumeLookup(ip) {
+      try {
+        await lookups.consume(ip);
+      } catch (error) {
+        if (error instanceof RateLimiterRes)
+          throw tooMany('Too many product lookups from this address.', error.msBeforeNext);
+        throw error;
+      }
     },
   };
 }

@@ -58,9 +58,20 @@ export function releaseServerOrigin(value: string | undefined): string {
     throw new Error(
       `KITH_SERVER_URL must be an https origin with no path, like https://kith.example.com (got "${value}")`,
     );
-  if (parsed.hostname === 'localhost' || parsed.hostname === '127.0.0.1')
+  const problem = hostNameProblem(parsed.hostname);
+  if (problem) throw new Error(`KITH_SERVER_URL "${value}": ${problem}. Use one like ${example}`);
+  const name = parsed.hostname.replace(/\.$/, '');
+  if (isIpLiteral(name))
     throw new Error(
-      `KITH_SERVER_URL names this machine ("${value}"); store builds need the server's public https origin`,
+      `KITH_SERVER_URL "${value}" is an IP address; store builds need the server's public https name, like ${example}`,
+    );
+  if (name === 'localhost' || name.endsWith('.localhost'))
+    throw new Error(
+      `KITH_SERVER_URL names this machine ("${value}"); store builds need the server's public https name, like ${example}`,
+    );
+  if (!name.includes('.'))
+    throw new Error(
+      `KITH_SERVER_URL "${value}" is a single-label name that only a local network knows; store builds need the server's public https name, like ${example}`,
     );
   return parsed.origin;
 }
@@ -124,6 +135,28 @@ export function isGrantedServer(serverUrl: string): boolean {
   return serverHostPermissions(BUILT_SERVER_URL).some((pattern) => patternCovers(pattern, parsed));
 }
 
+/** Whether a parsed host name is an IP literal (v4 as the URL parser writes it, or v6 in brackets). */
+function isIpLiteral(hostname: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || hostname.startsWith('[');
+}
+
+/**
+ * What is wrong with a parsed host name as a server's name, or null: wildcards, empty labels
+ * (`.`, `a..b`), labels over 63 characters, names over 253. One trailing dot is allowed.
+ */
+export function hostNameProblem(hostname: string): string | null {
+  if (hostname.includes('*')) return 'wildcards (*) are not allowed; name one server';
+  if (isIpLiteral(hostname)) return null;
+  const name = hostname.endsWith('.') ? hostname.slice(0, -1) : hostname;
+  if (name.length > 253) return 'the host name is longer than 253 characters';
+  const labels = name.split('.');
+  if (labels.some((label) => label === ''))
+    return 'the host name has an empty part (like "a..b" or ".")';
+  if (labels.some((label) => label.length > 63))
+    return 'a part of the host name is longer than 63 characters';
+  return null;
+}
+
 /** Hosts that are this machine or a local network, where servers rarely have certificates. */
 function isLocalHost(host: string): boolean {
   const name = host.toLowerCase();
@@ -145,6 +178,7 @@ function isLocalHost(host: string): boolean {
 export function normalizeServerUrl(input: string): string {
   const typed = input.trim();
   if (!typed) return DEFAULT_SERVER_URL;
+  if (/^(?:[a-z][a-z0-9+.-]*:\/\/)?[^/?#\\]*@/i.test(typed)) throw credentialsError();
   let value = typed;
   if (!/^[a-z][a-z0-9+.-]*:/i.test(value) || /^[^/]+:\d+(\/|$)/.test(value)) {
     const host = /^(\[[^\]]*\]|[^/:?#]*)/.exec(value)?.[1] ?? '';
@@ -166,12 +200,20 @@ export function normalizeServerUrl(input: string): string {
       `"${typed}" is not a web address. Type your server's address, like kith.example.com.`,
     );
   }
-  if (parsed.username || parsed.password) {
+  if (parsed.username || parsed.password) throw credentialsError();
+  const problem = hostNameProblem(parsed.hostname);
+  if (problem) {
     throw new Error(
-      'Leave the name and password out of the server address: sign in with them below instead.',
+      `"${typed.length > 80 ? `${typed.slice(0, 80)}…` : typed}" is not a server address: ${problem}. Type your server's address, like kith.example.com.`,
     );
   }
   return parsed.origin;
+}
+
+function credentialsError(): Error {
+  return new Error(
+    'Credentials are not allowed in the server address: leave the name and password out and sign in with them below instead.',
+  );
 }
 
 /** The WebSocket address of a server's tRPC endpoint. */

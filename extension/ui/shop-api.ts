@@ -10,8 +10,12 @@ export type TaggedProduct = RouterOutputs['shop']['forClip']['products'][number]
 
 /** Hex digits of the clip's key hash a shop lookup sends: 65,536 buckets, like Safe Browsing. */
 export const CLIP_PREFIX_DIGITS = 4;
-/** A longer prefix, asked for when the short one's bucket held more than the server answers. */
-const LONG_PREFIX_DIGITS = 8;
+/**
+ * Pages of a crowded bucket read at most (200 products each): beyond that the clip shows what was
+ * found. Every clip in the bucket is paged the same way, so the requests do not depend on which
+ * clip is on screen.
+ */
+const MAX_BUCKET_PAGES = 25;
 
 /**
  * Hex SHA-256 of `site:clipId`, the clip's key hash as the server stores it. The page's own
@@ -31,25 +35,34 @@ export async function clipKeyHash(
 
 /**
  * The products tagged in a clip, found without telling the server which clip: it is asked for
- * every tagged product under a short prefix of the clip's key hash (`shop.forClipPrefix`), and
- * the exact match is kept here.
+ * every tagged product under a 4-digit prefix of the clip's key hash (`shop.forClipPrefix`), and
+ * the exact match is kept here. A bucket with more products than one answer holds is read page
+ * by page (`after`, a full hash the server itself sent), always to its end, so neither a longer
+ * prefix nor where the paging stops tells the server anything about the clip.
  */
 export async function productsForClip(
   client: Pick<KithClient, 'hash' | 'query'>,
   clip: Pick<ClipInfo, 'site' | 'clipId'>,
 ): Promise<TaggedProduct[]> {
   const hash = await clipKeyHash(client, clip);
-  let answer = await client.query('shop.forClipPrefix', {
-    prefix: hash.slice(0, CLIP_PREFIX_DIGITS),
-  });
-  if (answer.truncated) {
-    answer = await client.query('shop.forClipPrefix', {
-      prefix: hash.slice(0, LONG_PREFIX_DIGITS),
-    });
+  const prefix = hash.slice(0, CLIP_PREFIX_DIGITS);
+  const found: TaggedProduct[] = [];
+  let after: string | undefined;
+  for (let page = 0; page < MAX_BUCKET_PAGES; page++) {
+    const answer = await client.query('shop.forClipPrefix', after ? { prefix, after } : { prefix });
+    const hashes = answer.products.map((p) => p.clipHash);
+    const last = hashes.at(-1);
+    // The last clip of a cut-off page may continue on the next one: restart the next page at it
+    // (after the clip before it) and keep its products from that page, not this one.
+    const before = last === undefined ? undefined : hashes.filter((h) => h < last).at(-1);
+    const next = answer.truncated ? (before ?? last) : undefined;
+    for (const { clipHash, ...product } of answer.products) {
+      if (clipHash === hash && (!next || clipHash <= next)) found.push(product);
+    }
+    if (!next || (after !== undefined && next <= after)) break;
+    after = next;
   }
-  return answer.products
-    .filter((p) => p.clipHash === hash)
-    .map(({ clipHash: _, ...product }) => product);
+  return found;
 }
 
 /** The shop's mutations the overlay runs: checkout, brand questions. */

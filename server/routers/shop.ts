@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { and, asc, desc, eq, like } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, like } from 'drizzle-orm';
 import { z } from 'zod';
 import { clipUrlSchema, findClip, upsertClip } from '../clips/store';
 import { brands, clipProducts, clips, products } from '../db/schema';
@@ -26,6 +26,16 @@ const clipHashPrefixSchema = z
   .regex(
     /^[0-9a-f]{4,64}$/,
     'prefix must be 4 to 64 hex digits of the SHA-256 of "site:clipId" (4 are enough)',
+  );
+
+/** A page cursor for `shop.forClipPrefix`: the last full key hash of the previous page. */
+const clipHashAfterSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(
+    /^[0-9a-f]{64}$/,
+    'after must be a full key hash (64 hex digits) from the previous page, the last one it listed',
   );
 
 const tagInput = z.object({
@@ -146,19 +156,26 @@ export const shopRouter = router({
    * `site:clipId`) starts with `prefix`, each with its clip's full hash and the part of the clip
    * it shows in. A viewer sends a 4-digit prefix of the clip on screen and keeps the exact
    * match, so the server never learns which clip is being watched. At most
-   * MAX_PREFIX_PRODUCTS products, in hash order; `truncated` says more matched (ask again
-   * with a longer prefix).
+   * MAX_PREFIX_PRODUCTS products, in hash order; `truncated` says more matched: ask for the
+   * next page with `after`, a full key hash, to get only clips whose hash sorts after it.
    */
   forClipPrefix: publicProcedure
-    .input(z.object({ prefix: clipHashPrefixSchema }))
+    .input(z.object({ prefix: clipHashPrefixSchema, after: clipHashAfterSchema.optional() }))
     .query(async ({ ctx, input }) => {
+      await ctx.limits.consumeLookup(ctx.ip);
       const rows = await ctx.db
         .select({ tag: clipProducts, product: products, brand: brands, clipHash: clips.keyHash })
         .from(clipProducts)
         .innerJoin(clips, eq(clips.id, clipProducts.clipRef))
         .innerJoin(products, eq(products.id, clipProducts.productId))
         .innerJoin(brands, eq(brands.id, products.brandId))
-        .where(and(like(clips.keyHash, `${input.prefix}%`), eq(products.active, true)))
+        .where(
+          and(
+            like(clips.keyHash, `${input.prefix}%`),
+            input.after ? gt(clips.keyHash, input.after) : undefined,
+            eq(products.active, true),
+          ),
+        )
         .orderBy(
           asc(clips.keyHash),
           asc(clipProducts.fromSeconds),

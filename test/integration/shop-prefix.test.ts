@@ -8,6 +8,7 @@ import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsFolder } from '../../server/db/client';
+import { LOOKUPS_PER_MINUTE } from '../../server/limits';
 import { makeBrand, makeProduct, openShop, type Shop } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { signUp, type TestUser } from '../fixtures/deps';
@@ -116,6 +117,50 @@ describe.each(engines)('products by clip hash prefix on %s', (engine) => {
     const { body } = await httpQuery(shop, 'shop.forClipPrefix', { prefix });
     expect(body.result.data.truncated).toBe(true);
     expect(body.result.data.products).toHaveLength(200);
+
+    // The next page, after the last hash seen, holds the rest of the bucket and nothing twice.
+    const after = body.result.data.products.at(-1)?.clipHash;
+    const next = await httpQuery(shop, 'shop.forClipPrefix', { prefix, after });
+    expect(next.status).toBe(200);
+    expect(next.body.result.data.truncated).toBe(false);
+    expect(next.body.result.data.products.map((p) => p.clipHash)).toEqual([
+      `${prefix}${'200'.padStart(60, '0')}`,
+    ]);
+  });
+
+  it('refuses a page cursor that is not a full key hash, with what to send', async () => {
+    for (const after of ['beef', 'z'.repeat(64), 'a'.repeat(65)]) {
+      const { status, body } = await httpQuery(shop, 'shop.forClipPrefix', {
+        prefix: 'beef',
+        after,
+      });
+      expect(status).toBe(400);
+      expect(body.error.message).toMatch(/64 hex digits/);
+    }
+  });
+});
+
+describe('looking up products by prefix, many times from one address', () => {
+  let shop: Shop;
+  beforeAll(async () => {
+    shop = await openShop('pglite');
+  });
+  afterAll(() => shop?.close());
+
+  it('an address that looks up products far faster than anyone watches clips is slowed down, with the wait', async () => {
+    const lookups = Array.from({ length: LOOKUPS_PER_MINUTE + 20 }, (_, i) => ({
+      prefix: i.toString(16).padStart(4, '0'),
+    }));
+    const statuses = await Promise.all(
+      lookups.map(async (input) => {
+        const { status, body } = await httpQuery(shop, 'shop.forClipPrefix', input);
+        return status === 429 ? body.error.message : status;
+      }),
+    );
+    expect(statuses.filter((s) => s === 200)).toHaveLength(LOOKUPS_PER_MINUTE);
+    const refused = statuses.filter((s) => typeof s === 'string');
+    expect(refused).toHaveLength(20);
+    expect(refused[0]).toMatch(/Try again in \d+ s/);
   });
 });
 

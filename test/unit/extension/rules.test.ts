@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Badge, badgeText, totalUnread } from '../../../extension/background/badge';
 import { describeMessage, shouldNotify } from '../../../extension/background/notifications';
+import { serverToSignInTo } from '../../../extension/entrypoints/popup/server-access';
 import {
   isGrantedServer,
   isSupportedOrigin,
   normalizeServerUrl,
   originPattern,
   pageOrigin,
+  releaseServerOrigin,
   socketUrl,
 } from '../../../extension/lib/hosts';
 import type { MessageView } from '../../../extension/lib/protocol';
@@ -193,7 +195,84 @@ describe('the server address a person types', () => {
     ['https://', /not a web address/],
     ['https://ana:secret@kith.example.com', /password/],
     ['javascript:alert(1)', /http/],
+    ['*', /wildcard/],
+    ['https://*', /wildcard/],
+    ['*.example.com', /wildcard/],
+    ['http://*.com', /wildcard/],
+    ['.', /empty part/],
+    ['...', /empty part/],
+    ['https://a..example.com', /empty part/],
+    ['user:pass@kith.example.com', /Credentials are not allowed/],
+    ['ana@kith.example.com', /Credentials are not allowed/],
   ])('"%s" is refused with a reason', (typed, reason) => {
     expect(() => normalizeServerUrl(typed)).toThrow(reason);
+  });
+
+  it.each([['https://*'], ['*.example.com'], ['*'], ['...']])(
+    'typing "%s" never asks the browser for a host permission',
+    async (typed) => {
+      const asked: string[][] = [];
+      await expect(
+        serverToSignInTo(typed, async (origins) => {
+          asked.push(origins);
+          return true;
+        }),
+      ).rejects.toThrow(/server address/);
+      expect(asked).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['a 5,000-character host', `${'a'.repeat(5000)}.com`, /253/],
+    ['a 254-character host', `${'a.'.repeat(125)}comm`, /253/],
+    ['a 64-character label', `${'a'.repeat(64)}.com`, /63/],
+  ])('%s is refused with a reason', (_what, typed, reason) => {
+    expect(() => normalizeServerUrl(typed)).toThrow(reason);
+  });
+
+  it('a long but valid name is still a server', () => {
+    const name = `${'a'.repeat(63)}.${'b'.repeat(63)}.example.com`;
+    expect(normalizeServerUrl(name)).toBe(`https://${name}`);
+  });
+});
+
+describe('the server a store build is made for (KITH_SERVER_URL)', () => {
+  it.each([
+    ['https://kith.example.com', 'https://kith.example.com'],
+    ['https://kith.example.com/', 'https://kith.example.com'],
+    ['HTTPS://KITH.EXAMPLE.COM', 'https://kith.example.com'],
+    ['https://kith.example.com:8443', 'https://kith.example.com:8443'],
+  ])('%s builds for %s', (value, origin) => {
+    expect(releaseServerOrigin(value)).toBe(origin);
+  });
+
+  it.each([
+    [undefined],
+    [''],
+    ['http://kith.example.com'],
+    ['https://kith.example.com/path'],
+    ['https://user@kith.example.com'],
+    ['https://*'],
+    ['https://*.example.com'],
+    ['https://[::1]'],
+    ['https://[2001:db8::1]'],
+    ['https://127.0.0.1'],
+    ['https://127.0.0.2'],
+    ['https://127.1'],
+    ['https://0x7f000001'],
+    ['https://0.0.0.0'],
+    ['https://10.0.0.1'],
+    ['https://192.168.1.5'],
+    ['https://8.8.8.8'],
+    ['https://localhost'],
+    ['https://LOCALHOST'],
+    ['https://localhost.'],
+    ['https://foo.localhost'],
+    ['https://foo.localhost.'],
+    ['https://intranet'],
+    ['https://intranet.'],
+    ['https://a..example.com'],
+  ])('a store build refuses %s with a message naming KITH_SERVER_URL', (value) => {
+    expect(() => releaseServerOrigin(value)).toThrow(/KITH_SERVER_URL/);
   });
 });

@@ -7,6 +7,7 @@ import {
   inRange,
   newClientId,
   openInNewTab,
+  productsForClip,
   safeImage,
   shopMutate,
 } from '../../../extension/ui/shop-api';
@@ -91,5 +92,77 @@ describe('the shop mutations, through the background', () => {
       ['api.call', { path: 'checkout.create', type: 'mutation', input }],
       ['api.call', { path: 'brands.ask', type: 'mutation', input: ask }],
     ]);
+  });
+});
+
+describe('looking up the products of a clip the user only watches', () => {
+  const clip = { site: 'tiktok', clipId: '7301234567890123452' } as const;
+  const sha256 = async (text: string) =>
+    (await import('node:crypto')).createHash('sha256').update(text).digest('hex');
+  const product = (clipHash: string, id: string) => ({
+    id,
+    clipHash,
+    fromSeconds: null,
+    toSeconds: null,
+  });
+
+  it('never sends more than 4 hex digits of the clip, even to a server that always says truncated', async () => {
+    const sent: Record<string, unknown>[] = [];
+    const client = {
+      hash: sha256,
+      query: async (_path: string, input: Record<string, unknown>) => {
+        sent.push(input);
+        return { prefix: input.prefix, truncated: true, products: [] };
+      },
+    };
+    await productsForClip(client as never, clip);
+    expect(sent.length).toBeGreaterThan(0);
+    for (const input of sent) expect(String(input.prefix)).toMatch(/^[0-9a-f]{4}$/);
+  });
+
+  it('pages through a crowded bucket and finds its own products on a later page', async () => {
+    const hash = await sha256(`${clip.site}:${clip.clipId}`);
+    const bucket = hash.slice(0, 4);
+    // 250 other clips in the bucket, one product each, and this clip with two products, in hash order.
+    const rows = [
+      ...Array.from({ length: 250 }, (_, i) =>
+        product(`${bucket}${'0'.repeat(56)}${String(i).padStart(4, '0')}`, `other${i}`),
+      ),
+      product(hash, 'mine1'),
+      product(hash, 'mine2'),
+    ].sort((a, b) => (a.clipHash < b.clipHash ? -1 : a.clipHash > b.clipHash ? 1 : 0));
+    const sent: Record<string, unknown>[] = [];
+    const client = {
+      hash: sha256,
+      query: async (_path: string, input: { prefix: string; after?: string }) => {
+        sent.push(input);
+        const rest = rows.filter(
+          (r) => r.clipHash.startsWith(input.prefix) && (!input.after || r.clipHash > input.after),
+        );
+        return { prefix: input.prefix, truncated: rest.length > 200, products: rest.slice(0, 200) };
+      },
+    };
+    const found = await productsForClip(client as never, clip);
+    expect(found.map((p) => p.id).sort()).toEqual(['mine1', 'mine2']);
+    expect(sent.length).toBeGreaterThan(1);
+    for (const input of sent) expect(input.prefix).toBe(bucket);
+    expect(sent.some((input) => input.after === hash)).toBe(false);
+  });
+
+  it('stops paging a server that never makes progress', async () => {
+    let calls = 0;
+    const client = {
+      hash: sha256,
+      query: async (_path: string, input: { prefix: string }) => {
+        calls++;
+        return {
+          prefix: input.prefix,
+          truncated: true,
+          products: [product(`${input.prefix}${'f'.repeat(60)}`, 'x')],
+        };
+      },
+    };
+    expect(await productsForClip(client as never, clip)).toEqual([]);
+    expect(calls).toBeLessThan(10);
   });
 });
