@@ -72,7 +72,7 @@ export async function addMemberRows(
       groupId,
       type: 'member.added',
       userId: id,
-      // `fromSeq`: messages after it are theirs (their streams keep it, see routers/sync.ts).
+      // `fromSeq`: messages after it are theirs (their streams keep it, see sync/membership.ts).
       payload: { groupId, user: await requireUser(tx, id), role, by, fromSeq: from },
       // Events from this one on are the new member's to see.
       onId: async (eventId, t) => {
@@ -106,7 +106,7 @@ export async function leaveGroup(
     groupId,
     type: 'member.left',
     userId,
-    // `toSeq`: the last message of their time in (their streams keep it, see routers/sync.ts).
+    // `toSeq`: the last message of their time in (their streams keep it, see sync/membership.ts).
     payload: { groupId, userId, toSeq },
     onId: (eventId, t) => periodLeftAt(t, groupId, userId, eventId),
   });

@@ -20,16 +20,6 @@ import { toggleReaction } from '../messages/toggle-reaction';
 import { productIdSchema } from '../payments/catalog';
 import { authedProcedure, router } from '../trpc';
 
-// Still imported from here by routers/clips.ts and routers/shop.ts; their home is server/messages/.
-export { isUniqueViolation } from '../db/client';
-export {
-  atSecondsSchema,
-  clientIdSchema,
-  groupIdSchema,
-  MAX_BODY,
-} from '../messages/schemas';
-export { findByClientId, insertMessage } from '../messages/store-message';
-
 export const messagesRouter = router({
   send: authedProcedure
     .input(

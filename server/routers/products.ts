@@ -1,20 +1,9 @@
-import { TRPCError } from '@trpc/server';
-import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { products } from '../db/schema';
-import {
-  brandIdSchema,
-  productIdSchema,
-  productNotFound,
-  productsWithBrands,
-  productView,
-  requireBrand,
-  requireBrandOwner,
-} from '../payments/catalog';
+import { brandIdSchema, productIdSchema } from '../payments/catalog';
 import { currencySchema, priceCentsSchema } from '../payments/money';
+import { createProduct, getProduct, listProducts, updateProduct } from '../payments/products';
 import { authedProcedure, publicProcedure, router } from '../trpc';
 
-export const MAX_PRODUCTS_PER_BRAND = 500;
 const MAX_STOCK = 1_000_000;
 
 const titleSchema = z
@@ -51,30 +40,7 @@ export const productsRouter = router({
         active: z.boolean().default(true),
       }),
     )
-    .mutation(async ({ ctx, input }) => {
-      const brand = await requireBrandOwner(ctx.db, input.brandId, ctx.user.id);
-      const count = await ctx.db.$count(products, eq(products.brandId, brand.id));
-      if (count >= MAX_PRODUCTS_PER_BRAND) {
-        throw new TRPCError({
-          code: 'BAD_REQUEST',
-          message: `A brand can have at most ${MAX_PRODUCTS_PER_BRAND} products; deactivate or reuse one.`,
-        });
-      }
-      const [row] = await ctx.db
-        .insert(products)
-        .values({
-          brandId: brand.id,
-          title: input.title,
-          description: input.description || null,
-          imageUrl: input.imageUrl ?? null,
-          priceCents: input.priceCents,
-          currency: input.currency,
-          stock: input.stock ?? null,
-          active: input.active,
-        })
-        .returning();
-      return productView(row!, brand);
-    }),
+    .mutation(({ ctx, input }) => createProduct(ctx.db, ctx.user.id, input)),
 
   update: authedProcedure
     .input(
@@ -91,59 +57,15 @@ export const productsRouter = router({
         active: z.boolean().optional(),
       }),
     )
-    .mutation(async ({ ctx, input }) => {
-      const { productId, ...changes } = input;
-      const set = Object.fromEntries(
-        Object.entries(changes).filter(([, value]) => value !== undefined),
-      ) as Partial<typeof products.$inferInsert>;
-      if (Object.keys(set).length === 0) {
-        throw new TRPCError({
-          code: 'BAD_REQUEST',
-          message: 'Nothing to update: give at least one field to change.',
-        });
-      }
-      if (set.description === '') set.description = null;
-      const [current] = await ctx.db
-        .select({ brandId: products.brandId })
-        .from(products)
-        .where(eq(products.id, productId));
-      if (!current) throw productNotFound();
-      const brand = await requireBrandOwner(ctx.db, current.brandId, ctx.user.id);
-      const [row] = await ctx.db
-        .update(products)
-        .set({ ...set, updatedAt: new Date() })
-        .where(and(eq(products.id, productId), eq(products.brandId, brand.id)))
-        .returning();
-      if (!row) throw productNotFound();
-      return productView(row, brand);
-    }),
+    .mutation(({ ctx, input }) => updateProduct(ctx.db, ctx.user.id, input)),
 
   /** Public: anyone sees a brand's products on sale; its owner also sees the inactive ones. */
   list: publicProcedure
     .input(z.object({ brandId: brandIdSchema }))
-    .query(async ({ ctx, input }) => {
-      const brand = await requireBrand(ctx.db, input.brandId);
-      const owner = ctx.user?.id === brand.ownerId;
-      const rows = await ctx.db
-        .select()
-        .from(products)
-        .where(
-          owner
-            ? eq(products.brandId, brand.id)
-            : and(eq(products.brandId, brand.id), eq(products.active, true)),
-        )
-        .orderBy(desc(products.createdAt), desc(products.id))
-        .limit(MAX_PRODUCTS_PER_BRAND);
-      return rows.map((row) => productView(row, brand));
-    }),
+    .query(({ ctx, input }) => listProducts(ctx.db, ctx.user?.id, input.brandId)),
 
   /** Public: a product on sale (or any of one's own products). */
   get: publicProcedure
     .input(z.object({ productId: productIdSchema }))
-    .query(async ({ ctx, input }) => {
-      const [row] = await productsWithBrands(ctx.db, [input.productId]);
-      if (!row || (!row.product.active && row.brand.ownerId !== ctx.user?.id))
-        throw productNotFound();
-      return productView(row.product, row.brand);
-    }),
+    .query(({ ctx, input }) => getProduct(ctx.db, ctx.user?.id, input.productId)),
 });

@@ -19,7 +19,7 @@ import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
 import type { AppRouter } from '../../server/router';
-import type { SyncEvent } from '../../server/routers/sync';
+import type { SyncEvent } from '../../server/sync/event-stream';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import type { SeededUser, ServerReply, ServerRequest, ServerSpec } from './message-server';
 

@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { isRefusal } from '../../extension/lib/errors';
 import type { Db } from '../../server/db/client';
 import type { MessageView } from '../../server/messages/view';
-import type { SyncEvent } from '../../server/routers/sync';
+import type { SyncEvent } from '../../server/sync/event-stream';
 import { httpClient, socketClient } from '../fixtures/live';
 
 /**

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import { transact } from '../../server/events';
 import type { MessageView } from '../../server/messages/view';
-import type { SyncEvent } from '../../server/routers/sync';
+import type { SyncEvent } from '../../server/sync/event-stream';
 import type { Deps } from '../../server/trpc';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';

@@ -6,7 +6,7 @@ import { hashToken } from '../../server/auth/password';
 import type { BusEvent } from '../../server/bus';
 import type { Deps } from '../../server/deps';
 import { MAX_REQUEST_MESSAGES } from '../../server/messages/requests';
-import type { SyncEvent } from '../../server/routers/sync';
+import type { SyncEvent } from '../../server/sync/event-stream';
 import { SESSION_ENDED_CLOSE_CODE } from '../../server/sync/revocation';
 import { makeBrand, makeProduct, newClientId, openShop, type Shop } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';

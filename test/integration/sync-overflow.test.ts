@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app';
 import type { Deps } from '../../server/deps';
-import type { SyncEvent } from '../../server/routers/sync';
+import type { SyncEvent } from '../../server/sync/event-stream';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp } from '../fixtures/deps';
 import { ofType, socketClient, startLive, subscribeEvents } from '../fixtures/live';
