@@ -1,4 +1,4 @@
-import { cleanWebUrl } from '../lib/clean-web-url';
+import { cleanWebUrl } from '../../shared/clean-web-url';
 import { mostVisibleVideo } from '../lib/most-visible';
 import { cleanTitle, pageMeta } from '../lib/page-meta';
 import { watchPage } from '../lib/watch-page';

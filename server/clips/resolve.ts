@@ -1,4 +1,4 @@
-import { cleanWebUrl } from '../../extension/lib/clean-web-url';
+import { cleanWebUrl } from '../../shared/clean-web-url';
 
 export type ClipSite = 'tiktok' | 'youtube' | 'instagram' | 'web';
 

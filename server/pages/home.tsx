@@ -1,9 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { ComponentChildren } from 'preact';
 import { renderToString } from 'preact-render-to-string';
+import sirv from 'sirv';
 import type { RouteHandler } from '../app';
 import { repoRoot } from '../paths';
 import type { Deps } from '../trpc';
@@ -138,6 +139,18 @@ export function homeRoutes(
   const outDir = path.resolve(options.outDir ?? process.env.KITH_OUT_DIR ?? '.output');
   const privacyFile = options.privacyFile ?? path.join(repoRoot, 'PRIVACY.md');
 
+  const serveZips = sirv(outDir, {
+    dev: true,
+    etag: true,
+    extensions: [],
+    dotfiles: false,
+    setHeaders: (res, pathname) => {
+      res.setHeader('content-disposition', `attachment; filename="${path.basename(pathname)}"`);
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('cache-control', 'no-cache');
+    },
+  });
+
   async function zips(): Promise<string[]> {
     const names = await readdir(outDir).catch(() => [] as string[]);
     return names.filter((n) => ZIP.test(n)).sort();
@@ -210,17 +223,14 @@ export function homeRoutes(
     if (url.pathname.startsWith('/downloads/')) {
       const name = url.pathname.slice('/downloads/'.length);
       if (!ZIP.test(name) || !(await zips()).includes(name)) return false;
-      const file = path.join(outDir, name);
-      const info = await stat(file);
-      res.writeHead(200, {
-        'content-type': 'application/zip',
-        'content-length': info.size,
-        'content-disposition': `attachment; filename="${name}"`,
-        'x-content-type-options': 'nosniff',
-        'cache-control': 'no-cache',
+      // The name is one of the zips the build wrote (checked above); sirv serves it (ETag,
+      // ranges, HEAD) under its own name.
+      req.url = `/${name}`;
+      const found = await new Promise<boolean>((resolve) => {
+        res.once('close', () => resolve(true));
+        serveZips(req, res, () => resolve(false));
       });
-      res.end(head ? undefined : await readFile(file));
-      return true;
+      return found;
     }
     return false;
   };

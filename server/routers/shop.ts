@@ -68,10 +68,7 @@ export const shopRouter = router({
    */
   forClipPrefix: publicProcedure
     .input(z.object({ prefix: clipHashPrefixSchema, after: clipHashAfterSchema.optional() }))
-    .query(async ({ ctx, input }) => {
-      await ctx.limits.consumeLookup(ctx.ip);
-      return productsForClipPrefix(ctx.db, input.prefix, input.after);
-    }),
+    .query(({ ctx, input }) => productsForClipPrefix(ctx, ctx.ip, input.prefix, input.after)),
 
   /** Public: the products on sale in a clip, each with the part of the clip it shows in. */
   forClip: publicProcedure

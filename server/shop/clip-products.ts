@@ -3,6 +3,7 @@ import type { ResolvedClip } from '../clips/resolve';
 import { findClip } from '../clips/store';
 import type { Db } from '../db/client';
 import { brands, clipProducts, clips, products } from '../db/schema';
+import type { Limits } from '../limits';
 import { productView } from '../payments/catalog';
 import { MAX_TAGS_PER_CLIP } from './clip-tags';
 
@@ -14,8 +15,16 @@ export const MAX_PREFIX_PRODUCTS = 200;
  * `prefix`, each with its clip's full hash, in hash order; `truncated` says more matched: the
  * next page is asked for with `after`, a full key hash, to get only clips that sort after it.
  */
-export async function productsForClipPrefix(db: Db, prefix: string, after?: string) {
-  const rows = await db
+export async function productsForClipPrefix(
+  deps: { db: Db; limits: Pick<Limits, 'consumeLookup'> },
+  ip: string,
+  prefix: string,
+  after?: string,
+) {
+  // Counted per address first: the lookup is public, and listing every bucket would list
+  // every tagged clip.
+  await deps.limits.consumeLookup(ip);
+  const rows = await deps.db
     .select({ tag: clipProducts, product: products, brand: brands, clipHash: clips.keyHash })
     .from(clipProducts)
     .innerJoin(clips, eq(clips.id, clipProducts.clipRef))

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanWebUrl, isTrackingParam } from '../../extension/lib/clean-web-url';
+import { cleanWebUrl, isTrackingParam } from '../../shared/clean-web-url';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -41,9 +41,9 @@ describe('cleaning a web page address', () => {
           copies.push(file);
       }
     };
-    for (const dir of ['server', 'extension', 'widgets']) walk(dir);
-    expect(copies).toEqual(['extension/lib/clean-web-url.ts']);
+    for (const dir of ['server', 'extension', 'widgets', 'shared']) walk(dir);
+    expect(copies).toEqual(['shared/clean-web-url.ts']);
     for (const user of ['server/clips/resolve.ts', 'extension/sites/generic.ts'])
-      expect(readFileSync(path.join(root, user), 'utf8')).toMatch(/lib\/clean-web-url'/);
+      expect(readFileSync(path.join(root, user), 'utf8')).toMatch(/shared\/clean-web-url'/);
   });
 });

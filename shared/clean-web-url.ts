@@ -1,7 +1,7 @@
 /**
  * How any web page is named as a clip, shared by the server's resolver (server/clips/resolve.ts)
  * and the extension's generic adapter (extension/sites/generic.ts), so both name a page the same
- * way. Dependency-free on purpose: the server imports it too.
+ * way. It lives in shared/ and imports nothing, like everything the parts share.
  */
 
 // Parameters that only say where a click came from; the page is the same without them. Generic
