@@ -72,7 +72,7 @@ describe('PostgreSQL restarting under load', () => {
       // /health checks the database, so it reports the outage.
       const health = await fetch(`${running.url}/health`);
       expect(health.status).toBe(503);
-      expect(await health.json()).toEqual({ ok: false, db: 'unreachable' });
+      expect(await health.json()).toEqual({ ok: false, db: 'unreachable', redis: 'ok' });
 
       // A send is told, in so many words, to try again; over HTTP that is a 503.
       const [member] = members as [(typeof members)[0]];
