@@ -9,7 +9,6 @@
  * only test file that uses that port. Needs Debian's firefox-esr (`apt-get install -y
  * firefox-esr`; `.ci/run` installs it) or FIREFOX_PATH.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,10 +19,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import {
   type FixtureServer,
-  repoRoot,
   screenshot,
   sharedSetup,
   startFixtureServer,
+  wxtBuild,
 } from '../fixtures/browser';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
@@ -46,24 +45,7 @@ function firefoxPath(): string {
 
 /** `wxt build -b firefox` into a folder of its own; returns the firefox-mv2 directory. */
 async function buildFirefox(out: string): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('npx', ['wxt', 'build', '-b', 'firefox'], {
-      cwd: repoRoot,
-      env: { ...process.env, KITH_OUT_DIR: out },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`wxt build -b firefox failed:\n${output}`)),
-    );
-  });
+  await wxtBuild(out, 'firefox');
   return path.join(out, 'firefox-mv2');
 }
 
