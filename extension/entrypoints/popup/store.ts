@@ -27,45 +27,22 @@ export {
  */
 export function createPopupStore(deps: PopupDeps) {
   const state = createPopupState(deps);
+  // The panels read every signal of the state; the loaders stay behind the store's actions.
   const {
-    session,
-    signedIn,
-    panel,
-    notice,
-    busy,
-    friends,
-    groups,
-    invite,
-    openGroup,
-    orders,
-    sites,
-    tab,
-    signInError,
-    me,
-    requests,
+    deps: _deps,
+    loadFriends: _loadFriends,
+    loadSites: _loadSites,
     act,
     loadGroups,
     loadRequests,
     forgetSession,
     refresh,
+    ...signals
   } = state;
+  const { session, signedIn, panel, notice, busy, openGroup, orders, signInError, me } = signals;
 
   const store = {
-    session,
-    signedIn,
-    panel,
-    notice,
-    busy,
-    friends,
-    groups,
-    invite,
-    openGroup,
-    orders,
-    sites,
-    tab,
-    signInError,
-    me,
-    requests,
+    ...signals,
 
     async start() {
       // Unread counts and names follow what happens while the popup is open.
