@@ -16,6 +16,12 @@ import type { BrowserContext, Page } from 'playwright-core';
 
 /** A long task, as the Long Tasks API and Chromium's DevTools count them. */
 export const LONG_TASK_MS = 50;
+/**
+ * The least part of a task that can make the extension answerable for it. A page task of 49.5 ms
+ * that the extension touched for 1 ms was long before the extension came: blaming such slivers
+ * would make the verdict follow the page's own jitter around the 50 ms line.
+ */
+export const BLAME_MIN_MS = LONG_TASK_MS / 10;
 
 export interface TraceEvent {
   name: string;
@@ -83,7 +89,8 @@ export interface ExtensionTasks {
   maxExtensionCpu: number;
   /**
    * Long tasks the extension caused: over LONG_TASK_MS, and either not over it without the
-   * extension's part or with an extension part over it on its own. `wall` counts wall time,
+   * extension's part (when that part is at least BLAME_MIN_MS) or with an extension part over it
+   * on its own. `wall` counts wall time,
    * `cpu` thread time.
    */
   caused: { wall: TaskShare[]; cpu: TaskShare[] };
@@ -148,7 +155,9 @@ export function extensionTasks(
   const causedBy = (length: (t: TaskShare) => number, part: (t: TaskShare) => number) =>
     tasks.filter(
       (t) =>
-        length(t) > LONG_TASK_MS && (length(t) - part(t) <= LONG_TASK_MS || part(t) > LONG_TASK_MS),
+        length(t) > LONG_TASK_MS &&
+        ((part(t) >= BLAME_MIN_MS && length(t) - part(t) <= LONG_TASK_MS) ||
+          part(t) > LONG_TASK_MS),
     );
   return {
     ran: true,

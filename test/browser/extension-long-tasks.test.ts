@@ -98,6 +98,27 @@ describe('telling the extension’s long tasks from the page’s', () => {
     expect(share.caused.cpu).toEqual([]);
   });
 
+  it('a page task already at the line is not blamed on a sliver of extension work', () => {
+    // The page's own 49.5 ms of CPU, plus 1.1 ms of the extension's: the page made it long.
+    const sliver = extensionTasks(
+      [
+        task(0, 115, 50.6),
+        event('FunctionCall', 3, 2, { cpu: 1.1, url: `${EXT}content-scripts/overlay.js` }),
+      ],
+      EXT,
+    );
+    expect(sliver.caused.cpu).toEqual([]);
+    // The same task with 6 ms of the extension's is the extension's: without it, no long task.
+    const part = extensionTasks(
+      [
+        task(0, 115, 52),
+        event('FunctionCall', 3, 8, { cpu: 6, url: `${EXT}content-scripts/overlay.js` }),
+      ],
+      EXT,
+    );
+    expect(part.caused.cpu).toHaveLength(1);
+  });
+
   it('thread time tells a busy machine from a slow script', () => {
     // 60 ms of wall time, of which the script used 8 ms of CPU: the machine was busy.
     const share = extensionTasks(
