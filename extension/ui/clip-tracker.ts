@@ -32,7 +32,9 @@ function sameClip(a: CurrentClip | null, b: CurrentClip | null): boolean {
     a.video === b.video &&
     a.anchor === b.anchor &&
     a.clip.title === b.clip.title &&
-    a.clip.thumbnailUrl === b.clip.thumbnailUrl
+    a.clip.thumbnailUrl === b.clip.thumbnailUrl &&
+    // Found while the page is still parsing, the author's link may come later than the video.
+    (a.author ?? null) === (b.author ?? null)
   );
 }
 
