@@ -1,4 +1,4 @@
-import type { Box } from './anchor-rect';
+import type { Box } from '../lib/most-visible';
 
 /**
  * Which box the Kith button docks on: the site adapter's anchor when it covers the video, else
