@@ -80,6 +80,21 @@ export class DockReports {
     this.deps.onChange?.(tabId, null);
   }
 
+  /**
+   * The tab started loading another page: its mark goes (the new page's overlay, if any, reports
+   * afresh; a page without one must not keep the last page's `!`).
+   */
+  async navigated(tabId: number): Promise<void> {
+    if (!this.shown.get(tabId)) return;
+    this.shown.set(tabId, false);
+    try {
+      await this.deps.action?.setBadgeText({ tabId, text: null });
+      await this.deps.action?.setTitle?.({ tabId, title: DEFAULT_TITLE });
+    } catch {
+      this.shown.delete(tabId);
+    }
+  }
+
   private async showOnToolbar(tabId: number, report: DockReport) {
     const problem = cannotDock(report);
     if (this.shown.get(tabId) === problem) return;

@@ -146,6 +146,11 @@ export class BackgroundService {
     this.docks.remove(tabId);
   }
 
+  /** A tab started loading a page (`tabs.onUpdated` with status `loading`). */
+  tabNavigated(tabId: number): void {
+    void this.docks.navigated(tabId);
+  }
+
   /** The user switched tabs (`tabs.onActivated`). */
   tabActivated(tabId: number, windowId: number): void {
     this.views.activated(tabId, windowId);

@@ -101,6 +101,10 @@ export default defineBackground(() => {
   }
 
   browser.tabs.onRemoved.addListener((tabId) => service.tabClosed(tabId));
+  // A page that cannot dock marks the toolbar on its tab; the next page starts unmarked.
+  browser.tabs.onUpdated.addListener((tabId, change) => {
+    if (change.status === 'loading') service.tabNavigated(tabId);
+  });
 
   // Which tab the user is looking at (no "tabs" permission needed for ids): a thread open in a
   // background tab or window must not silence its notifications.

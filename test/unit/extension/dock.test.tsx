@@ -202,6 +202,19 @@ describe('the background’s dock reports', () => {
     expect(docks.get(7)?.state).toBe('docked');
   });
 
+  it('takes the mark away when the tab loads another page', async () => {
+    const { action, calls } = toolbar();
+    const docks = new DockReports({ action });
+    await docks.set(7, report({ state: 'missing' }));
+    calls.length = 0;
+    await docks.navigated(7);
+    await docks.navigated(8);
+    expect(calls).toEqual([
+      ['text', { tabId: 7, text: null }],
+      ['title', { tabId: 7, title: 'Kith' }],
+    ]);
+  });
+
   it('ignores anything that is not a report, and forgets closed tabs', async () => {
     const changes: unknown[] = [];
     const docks = new DockReports({ onChange: (tabId, r) => changes.push([tabId, r?.state]) });
