@@ -9,6 +9,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockReport } from '../../extension/lib/dock-report';
+import { expectNoSeriousViolations } from '../fixtures/axe';
 import {
   type FriendsWorld,
   type KithBrowser,
@@ -221,6 +222,7 @@ describe('a dock that never goes missing', () => {
     expect(facts.Anchor).toMatch(/^div, \d+×0 \(block, static\)$/);
     expect(facts['Docked on']).toMatch(/^a wrapper of the video’s size \(div\)$/);
     await screenshot(popup, 'dock-popup-this-site');
+    await expectNoSeriousViolations(popup, "the This site panel's report");
 
     // What the popup hands the clipboard (the real clipboard still gets it).
     await popup.evaluate(() => {
@@ -270,6 +272,7 @@ describe('a dock that never goes missing', () => {
       .waitFor();
     await card.getByRole('button', { name: 'Try again' }).waitFor();
     await screenshot(popup, 'dock-popup-cannot-dock');
+    await expectNoSeriousViolations(popup, 'the This site panel saying it cannot dock');
     await popup.close();
     await page.close();
   });
