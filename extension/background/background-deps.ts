@@ -1,6 +1,7 @@
 import type { ProtocolMap } from '../lib/protocol';
 import type { KithDb } from '../store/db';
 import type { BadgeApi } from './badge';
+import type { TabActionApi } from './dock-reports';
 import type { NotificationsApi } from './notifications';
 import type { KeyValueStorage } from './session';
 import type { OverlayFiles, PermissionsApi, ScriptingApi } from './sites';
@@ -12,7 +13,12 @@ import type { OverlayFiles, PermissionsApi, ScriptingApi } from './sites';
 
 /** Messages the background sends out (to tabs, and to the popup when it is open). */
 export type Broadcast = {
-  [K in 'sync.event' | 'session.changed' | 'outbox.changed']: Parameters<ProtocolMap[K]>[0];
+  [K in
+    | 'sync.event'
+    | 'session.changed'
+    | 'outbox.changed'
+    | 'dock.changed'
+    | 'overlay.retry']: Parameters<ProtocolMap[K]>[0];
 };
 
 export interface BackgroundDeps {
@@ -22,6 +28,8 @@ export interface BackgroundDeps {
   /** `browser.storage.session`: which tabs show the overlay (survives a worker restart). */
   sessionStorage?: KeyValueStorage | undefined;
   badge?: BadgeApi | undefined;
+  /** The same toolbar button, per tab: marks tabs where the overlay cannot dock. */
+  tabAction?: TabActionApi | undefined;
   notifications?: NotificationsApi | undefined;
   iconUrl: string;
   scripting?: ScriptingApi | undefined;

@@ -21,6 +21,7 @@ import { Badge } from './badge';
 import { Cache } from './cache';
 import { callAnonymously, checkProcedure } from './check-procedure';
 import { clipKeyOf, localClipActivity } from './clip-index';
+import { DockReports } from './dock-reports';
 import { Notifier } from './notifications';
 import { sendOutboxItem } from './outbox';
 import { Session } from './session';
@@ -57,6 +58,7 @@ export class BackgroundService {
   readonly views: Views;
   readonly sites: Sites;
   readonly badge: Badge;
+  readonly docks: DockReports;
   readonly notifier: Notifier;
   readonly ready: Promise<void>;
 
@@ -87,6 +89,14 @@ export class BackgroundService {
       overlay: deps.overlay,
     });
     this.badge = new Badge(deps.badge);
+    this.docks = new DockReports({
+      action: deps.tabAction,
+      storage: deps.sessionStorage,
+      onChange: (tabId, report) => {
+        if (this.popupOpen)
+          this.deps.post('dock.changed', { tabId, report }).catch(() => undefined);
+      },
+    });
     this.notifier = new Notifier(deps.notifications, deps.iconUrl);
     this.outbox = new Outbox({
       db: deps.db,
@@ -133,6 +143,12 @@ export class BackgroundService {
 
   tabClosed(tabId: number): void {
     this.views.remove(tabId);
+    this.docks.remove(tabId);
+  }
+
+  /** A tab started loading a page (`tabs.onUpdated` with status `loading`). */
+  tabNavigated(tabId: number): void {
+    void this.docks.navigated(tabId);
   }
 
   /** The user switched tabs (`tabs.onActivated`). */
@@ -176,6 +192,7 @@ export class BackgroundService {
   private async start() {
     await this.session.load();
     await this.views.load();
+    await this.docks.load().catch(() => undefined);
     await this.sites.restore().catch(() => undefined);
     if (this.session.signedIn) {
       await this.connect();
@@ -482,6 +499,20 @@ export class BackgroundService {
       'site.enable': async (data) => this.sites.enable(data.origin, data.tabId),
       'site.disable': async (data) => this.sites.disable(data.origin),
       'site.list': async () => this.sites.list(),
+      'dock.report': async (data, sender) => {
+        if (sender.tabId !== undefined) await this.docks.set(sender.tabId, data);
+      },
+      'dock.get': async (data) =>
+        Number.isInteger(data?.tabId) ? this.docks.get(data.tabId) : null,
+      'dock.retry': async (data) => {
+        if (!Number.isInteger(data?.tabId)) return { sent: false };
+        try {
+          await this.deps.post('overlay.retry', undefined, data.tabId);
+          return { sent: true };
+        } catch {
+          return { sent: false };
+        }
+      },
       'clips.local': async (data) => {
         const clip = clipKeyOf(data);
         if (!clip) throw new KithError('BAD_REQUEST', 'That is not a clip (site, clipId, url).');

@@ -1,5 +1,6 @@
 import { browser } from 'wxt/browser';
 import { listenForCommands } from '../background/commands';
+import type { TabActionApi } from '../background/dock-reports';
 import { BackgroundService } from '../background/service';
 import type { OverlayFiles, ScriptingApi } from '../background/sites';
 import { onMessage, type ProtocolMap, sendMessage } from '../lib/protocol';
@@ -21,6 +22,9 @@ const HANDLED = [
   'site.enable',
   'site.disable',
   'site.list',
+  'dock.report',
+  'dock.get',
+  'dock.retry',
   'clips.local',
   'clips.hash',
 ] as const satisfies (keyof ProtocolMap)[];
@@ -46,6 +50,8 @@ export default defineBackground(() => {
     storage: browser.storage.local,
     sessionStorage: browser.storage.session,
     badge: browser.action ?? browser.browserAction,
+    // Per tab, `text: null` hands the tab back to the global badge (Chrome and Firefox).
+    tabAction: (browser.action ?? browser.browserAction) as unknown as TabActionApi,
     notifications: browser.notifications,
     iconUrl: browser.runtime.getURL('/icon/128.png'),
     // WXT types executeScript's files as this build's public paths; the overlay's come from the manifest.
@@ -95,6 +101,10 @@ export default defineBackground(() => {
   }
 
   browser.tabs.onRemoved.addListener((tabId) => service.tabClosed(tabId));
+  // A page that cannot dock marks the toolbar on its tab; the next page starts unmarked.
+  browser.tabs.onUpdated.addListener((tabId, change) => {
+    if (change.status === 'loading') service.tabNavigated(tabId);
+  });
 
   // Which tab the user is looking at (no "tabs" permission needed for ids): a thread open in a
   // background tab or window must not silence its notifications.

@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { defineExtensionMessaging } from '@webext-core/messaging';
 import type { AppRouter } from '../../server/router';
 import type { ClipInfo } from '../sites/types';
+import type { DockReport } from './dock-report';
 
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type RouterInputs = inferRouterInputs<AppRouter>;
@@ -142,6 +143,20 @@ export interface ProtocolMap {
   'site.list'(): SiteStatus[];
   /** To a tab's content script: open the overlay on the clip there (the keyboard shortcut). */
   'overlay.open'(): void;
+  /** To a tab's content script: look for the clip and the dock again (the popup's "try again"). */
+  'overlay.retry'(): void;
+  /**
+   * A tab's overlay → background: what it found there (adapter, clip id, author, video, anchor,
+   * where the button docks). The background keeps the latest per tab, for the popup, and marks
+   * the toolbar button of a tab where the overlay cannot dock.
+   */
+  'dock.report'(data: DockReport): void;
+  /** Popup → background: the latest report of a tab, or null when its overlay sent none. */
+  'dock.get'(data: { tabId: number }): DockReport | null;
+  /** Popup → background: ask a tab's overlay to try again; false when no overlay answered. */
+  'dock.retry'(data: { tabId: number }): { sent: boolean };
+  /** Background → popup: a tab's report changed (null: the tab is gone). */
+  'dock.changed'(data: { tabId: number; report: DockReport | null }): void;
   /**
    * Who in my groups talked about a clip, from the messages the background already holds (the
    * local clip index): answered without asking the server, so viewing a clip tells it nothing.

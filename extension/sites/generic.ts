@@ -82,6 +82,9 @@ export const generic: SiteAdapter = {
       },
       video,
       anchor: video,
+      author: cleanTitle(
+        doc.querySelector('meta[name="author" i][content]')?.getAttribute('content')?.slice(0, 200),
+      ),
     };
   },
   watch(doc, onChange, signal) {

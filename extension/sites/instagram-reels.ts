@@ -51,6 +51,25 @@ function isReelsFeed(url: URL): boolean {
   return parts?.route === 'reels' && parts.code === undefined;
 }
 
+/** Paths of Instagram's own pages, which look like a profile's `/<user>/`. */
+const NOT_PROFILES = new Set(['reels', 'reel', 'explore', 'direct', 'accounts', 'stories', 'p']);
+
+/**
+ * The author of the reel around `video`: the nearest link to a profile (`/<user>/`). Reels carry
+ * no labelled author element, so this is only for the diagnostics the popup shows.
+ */
+export function reelAuthor(video: Element): string | null {
+  let el: Element | null = video.parentElement;
+  for (let depth = 0; el && depth < 6; depth++, el = el.parentElement) {
+    for (const link of el.querySelectorAll('a[href]')) {
+      const match = /^\/([^/?#]+)\/?$/.exec(link.getAttribute('href') ?? '');
+      const user = match?.[1];
+      if (user && USER.test(user) && !NOT_PROFILES.has(user.toLowerCase())) return user;
+    }
+  }
+  return null;
+}
+
 /**
  * The reel on screen. Its code comes from the address, which Instagram replaces about 100 ms after
  * the next reel scrolls in (there is no per-reel link to read); the video is the visible playing
@@ -71,7 +90,10 @@ export function reelClip(doc: Document, ref: ClipRef): CurrentClip | null {
       thumbnailUrl: meta.image ?? httpsUrl(video.getAttribute('poster'), doc.baseURI),
     },
     video,
+    // On pages whose wrappers lose their size this may be empty; the dock then finds a box of
+    // the video's size (extension/ui/dock-target.ts).
     anchor: video.parentElement ?? video,
+    author: reelAuthor(video),
   };
 }
 

@@ -90,6 +90,7 @@ export function feedClip(doc: Document): CurrentClip | null {
     },
     video,
     anchor: player,
+    author: feedItemHandle(item),
   };
 }
 
@@ -118,7 +119,15 @@ export function videoPageClip(doc: Document, ref: ClipRef): CurrentClip | null {
     },
     video,
     anchor,
+    author:
+      urlHandle(ref) ?? cleanTitle(nearest(anchor, '[data-e2e="browse-username"]')?.textContent),
   };
+}
+
+/** The handle a clip's address names, unless it is the `@_` stand-in. */
+function urlHandle(ref: ClipRef): string | null {
+  const handle = /\/@([^/]+)\//.exec(ref.url)?.[1];
+  return handle && handle !== '_' ? handle : null;
 }
 
 /** The poster TikTok paints in the player before the video starts, when it is an https link. */

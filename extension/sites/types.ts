@@ -15,8 +15,17 @@ export interface CurrentClip {
   clip: ClipInfo;
   /** The playing (or most visible) video of that clip. */
   video: HTMLVideoElement;
-  /** The element the overlay docks to (it is positioned over it, never inserted into the flow). */
+  /**
+   * The element the overlay docks to (it is positioned over it, never inserted into the flow).
+   * When the page's layout leaves it without the video's size, the button docks on the nearest
+   * wrapper of the video's size, or on the video itself (extension/ui/dock-target.ts).
+   */
   anchor: HTMLElement;
+  /**
+   * Who posted the clip, as the page names them (a handle or channel name), when it does: shown
+   * in the popup's "This site" diagnostics only, never sent anywhere.
+   */
+  author?: string | null;
 }
 
 export interface SiteAdapter {

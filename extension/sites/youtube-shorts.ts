@@ -10,6 +10,7 @@ type ClipRef = Pick<ClipInfo, 'site' | 'clipId' | 'url'>;
 const VIDEO_ID = /^[A-Za-z0-9_-]{11}$/;
 const RENDERER = 'ytd-reel-video-renderer';
 const TITLE = 'h2.ytShortsVideoTitleViewModelShortsVideoTitle, yt-shorts-video-title-view-model';
+const CHANNEL = '.ytReelChannelBarViewModelChannelName a';
 
 export function isYouTubeHost(url: URL): boolean {
   const host = url.hostname.replace(/\.$/, '');
@@ -81,6 +82,7 @@ export function shortsClip(doc: Document, ref: ClipRef): CurrentClip | null {
   // Inactive renderers hold their own titles: look only in the active one.
   const scopes = [renderer, doc.querySelector('#reel-overlay-container')];
   const heading = scopes.map((scope) => scope?.querySelector(TITLE)).find(Boolean);
+  const channel = scopes.map((scope) => scope?.querySelector(CHANNEL)).find(Boolean);
   const meta = metaForClip(doc, (url) => youtubeClipFromUrl(url)?.clipId === ref.clipId);
   return {
     clip: {
@@ -91,6 +93,7 @@ export function shortsClip(doc: Document, ref: ClipRef): CurrentClip | null {
     },
     video,
     anchor,
+    author: cleanTitle(channel?.textContent),
   };
 }
 

@@ -1,4 +1,5 @@
 import { signal as createSignal, effect, type ReadonlySignal } from '@preact/signals';
+import { type DockTarget, dockTarget } from './dock-target';
 import { isStylesheet } from './site-theme';
 
 export interface Box {
@@ -8,37 +9,44 @@ export interface Box {
   height: number;
 }
 
-function boxOf(el: Element): Box {
-  const r = el.getBoundingClientRect();
-  return { top: r.top, left: r.left, width: r.width, height: r.height };
+/** What the button docks to: the adapter's anchor for the current video. */
+export interface DockSubject {
+  anchor: Element;
+  video: Element;
 }
 
-function close(a: Box | null, b: Box | null): boolean {
+function close(a: DockTarget | null, b: DockTarget | null): boolean {
   if (!a || !b) return a === b;
   return (
-    Math.abs(a.top - b.top) < 0.5 &&
-    Math.abs(a.left - b.left) < 0.5 &&
-    Math.abs(a.width - b.width) < 0.5 &&
-    Math.abs(a.height - b.height) < 0.5
+    a.element === b.element &&
+    Math.abs(a.box.top - b.box.top) < 0.5 &&
+    Math.abs(a.box.left - b.box.left) < 0.5 &&
+    Math.abs(a.box.width - b.box.width) < 0.5 &&
+    Math.abs(a.box.height - b.box.height) < 0.5
   );
 }
 
 /**
- * Where the anchor element is in the viewport, kept current through scrolling (in any
- * scroller: the listener captures), resizing, fullscreen and the anchor's own size changes,
- * plus a slow check for moves nothing announces (CSS transitions). Stops with `signal`.
+ * Where the button docks (see `dockTarget`: the anchor, else a wrapper of the video's size, else
+ * the video itself) in the viewport, kept current through scrolling (in any scroller: the
+ * listener captures), resizing, fullscreen and the anchor's and video's own size changes, plus
+ * a slow check for changes nothing announces (CSS transitions, a wrapper restyled). Stops with
+ * `signal`.
  */
 export function watchAnchorBox(
-  anchor: ReadonlySignal<Element | null>,
+  subject: ReadonlySignal<DockSubject | null>,
   signal: AbortSignal,
   slowCheckMs = 300,
-): ReadonlySignal<Box | null> {
-  const box = createSignal<Box | null>(null);
+): ReadonlySignal<DockTarget | null> {
+  const box = createSignal<DockTarget | null>(null);
   let frame = 0;
   const measure = () => {
     frame = 0;
-    const el = anchor.peek();
-    const next = el?.isConnected ? boxOf(el) : null;
+    const current = subject.peek();
+    // An anchor the page dropped while its video stays is no reason to lose the button.
+    const next = current?.video.isConnected
+      ? dockTarget(current.anchor.isConnected ? current.anchor : current.video, current.video)
+      : null;
     if (!close(box.peek(), next)) box.value = next;
   };
   const soon = () => {
@@ -57,12 +65,13 @@ export function watchAnchorBox(
   const timer = setInterval(measure, slowCheckMs);
   let observer: ResizeObserver | null = null;
   const stop = effect(() => {
-    const el = anchor.value;
+    const current = subject.value;
     observer?.disconnect();
     observer = null;
-    if (el && typeof ResizeObserver !== 'undefined') {
+    if (current && typeof ResizeObserver !== 'undefined') {
       observer = new ResizeObserver(soon);
-      observer.observe(el);
+      observer.observe(current.anchor);
+      if (current.video !== current.anchor) observer.observe(current.video);
     }
     measure();
   });

@@ -1,3 +1,4 @@
+import type { DockReport } from '../lib/dock-report';
 import {
   type OutboxEntry,
   onMessage,
@@ -56,6 +57,10 @@ export interface KithClient {
   onOutboxChanged(listener: (entries: OutboxEntry[]) => void, signal: AbortSignal): void;
   /** The keyboard shortcut asked for the overlay (only a content script hears it). */
   onOpenRequested(listener: () => void, signal: AbortSignal): void;
+  /** Tells the background what the overlay found on this tab (the popup's "This site"). */
+  dockReport?(report: DockReport): Promise<void>;
+  /** The popup's "try again" for this tab (only a content script hears it). */
+  onRetryRequested?(listener: () => void, signal: AbortSignal): void;
 }
 
 /** Calls each listener of a set, until its signal removes it. */
@@ -79,11 +84,13 @@ export function extensionClient(): KithClient {
   const sessions = new Listeners<SessionState>();
   const outboxes = new Listeners<OutboxEntry[]>();
   const opens = new Listeners<void>();
+  const retries = new Listeners<void>();
   // @webext-core/messaging allows one listener per message type in a context: fan out here.
   onMessage('sync.event', ({ data }) => events.emit(data));
   onMessage('session.changed', ({ data }) => sessions.emit(data));
   onMessage('outbox.changed', ({ data }) => outboxes.emit(data));
   onMessage('overlay.open', () => opens.emit());
+  onMessage('overlay.retry', () => retries.emit());
   return {
     session: () => sendMessage('session.get', undefined),
     query: (path, input) =>
@@ -102,5 +109,7 @@ export function extensionClient(): KithClient {
     onSessionChanged: (listener, signal) => sessions.add(listener, signal),
     onOutboxChanged: (listener, signal) => outboxes.add(listener, signal),
     onOpenRequested: (listener, signal) => opens.add(listener, signal),
+    dockReport: (report) => sendMessage('dock.report', report),
+    onRetryRequested: (listener, signal) => retries.add(listener, signal),
   };
 }

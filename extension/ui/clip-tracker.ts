@@ -12,6 +12,8 @@ export type ClipStatus = 'idle' | 'searching' | 'found' | 'missing';
 export interface ClipTracker {
   current: ReadonlySignal<CurrentClip | null>;
   status: ReadonlySignal<ClipStatus>;
+  /** The adapter that handles this address, if any. */
+  adapter: ReadonlySignal<SiteAdapter['name'] | null>;
   /** Looks again now, and keeps looking for another grace period ("try again"). */
   retry(): void;
 }
@@ -30,7 +32,9 @@ function sameClip(a: CurrentClip | null, b: CurrentClip | null): boolean {
     a.video === b.video &&
     a.anchor === b.anchor &&
     a.clip.title === b.clip.title &&
-    a.clip.thumbnailUrl === b.clip.thumbnailUrl
+    a.clip.thumbnailUrl === b.clip.thumbnailUrl &&
+    // Found while the page is still parsing, the author's link may come later than the video.
+    (a.author ?? null) === (b.author ?? null)
   );
 }
 
@@ -49,6 +53,7 @@ export function trackClip(
   const pollMs = options.pollMs ?? 400;
   const current = createSignal<CurrentClip | null>(null);
   const status = createSignal<ClipStatus>('searching');
+  const adapterName = createSignal<SiteAdapter['name'] | null>(null);
   const win = doc.defaultView ?? window;
 
   let adapter: SiteAdapter | null = null;
@@ -73,6 +78,7 @@ export function trackClip(
       watching?.abort();
       watching = null;
       adapter = next;
+      adapterName.value = adapter?.name ?? null;
       if (adapter) {
         watching = new AbortController();
         signal.addEventListener('abort', () => watching?.abort(), { once: true });
@@ -127,6 +133,7 @@ export function trackClip(
   return {
     current,
     status,
+    adapter: adapterName,
     retry() {
       searchingSince = Date.now();
       if (status.peek() === 'missing') status.value = 'searching';

@@ -1,6 +1,7 @@
 import { batch } from '@preact/signals';
 import { render } from 'preact';
 import type { ClipInfo } from '../sites/types';
+import { reportDock } from './dock-reporter';
 import { features } from './features';
 import { mountFeatures, OverlayApp } from './overlay-app';
 import { createOverlay, type FeatureId, type Overlay, type OverlayDeps } from './overlay-state';
@@ -30,6 +31,7 @@ export function mountOverlay(
   const mounted = mountFeatures(overlay, features, signal);
   const shop = mountShopStrip(overlay, signal);
   reportPresence(overlay, signal);
+  reportDock(overlay, signal);
   const win = overlay.doc.defaultView;
   if (win) {
     // A page's share button hands over a link: Share opens with it.

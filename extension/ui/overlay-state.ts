@@ -10,6 +10,7 @@ import { type ActivityStore, watchActivity } from './activity-store';
 import { type Box, watchAnchorBox } from './anchor-rect';
 import type { KithClient } from './client';
 import { type ClipTracker, type TrackOptions, trackClip } from './clip-tracker';
+import type { DockTarget } from './dock-target';
 import { type GroupsStore, watchGroups } from './groups-store';
 import { type SessionStore, watchSession } from './session-store';
 import { type Theme, watchSiteTheme } from './site-theme';
@@ -24,7 +25,9 @@ export interface Overlay {
   session: SessionStore;
   groups: GroupsStore;
   activity: ActivityStore;
-  /** Where the current clip's anchor is in the viewport. */
+  /** Where the button docks for the current clip (the anchor, a wrapper, or the video). */
+  dock: ReadonlySignal<DockTarget | null>;
+  /** The box of `dock` in the viewport. */
   box: ReadonlySignal<Box | null>;
   theme: ReadonlySignal<Theme | null>;
   open: Signal<boolean>;
@@ -55,8 +58,12 @@ export function createOverlay(deps: OverlayDeps, signal: AbortSignal): Overlay {
   const clip = trackClip(deps.adapterFor, doc, signal, deps.track);
   const session = watchSession(deps.client, signal);
   const groups = watchGroups(deps.client, session.session, signal);
-  const anchor = computed(() => clip.current.value?.anchor ?? null);
-  const box = watchAnchorBox(anchor, signal);
+  const subject = computed(() => {
+    const found = clip.current.value;
+    return found ? { anchor: found.anchor, video: found.video } : null;
+  });
+  const dock = watchAnchorBox(subject, signal);
+  const box = computed(() => dock.value?.box ?? null);
   const theme = watchSiteTheme(doc, clip.current, signal);
   const time = createSignal(0);
   const open = createSignal(false);
@@ -112,6 +119,7 @@ export function createOverlay(deps: OverlayDeps, signal: AbortSignal): Overlay {
     session,
     groups,
     activity,
+    dock,
     box,
     theme,
     open,

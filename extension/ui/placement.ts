@@ -9,6 +9,8 @@ export interface Placement {
 
 const MARGIN = 12;
 const BUTTON = 44;
+/** The smallest box (either side) the button fits on, margins included. */
+export const DOCK_MIN_SIZE = BUTTON + MARGIN * 2;
 
 /**
  * Where the Kith button sits on the video: on its right edge, below the corner where sites put

@@ -31,6 +31,12 @@ const store = createPopupStore({
       : null;
   },
   copy: (text) => navigator.clipboard.writeText(text),
+  dockReport: (tabId) => sendMessage('dock.get', { tabId }),
+  dockRetry: (tabId) => sendMessage('dock.retry', { tabId }),
+  onDockChanged: (listener) => {
+    onMessage('dock.changed', ({ data }) => listener(data.tabId, data.report));
+  },
+  version: browser.runtime.getManifest().version,
 });
 
 render(<App store={store} />, document.getElementById('app')!);

@@ -1,5 +1,6 @@
 import { computed, signal } from '@preact/signals';
 import type { BackgroundApi } from '../../lib/api';
+import type { DockReport } from '../../lib/dock-report';
 import { errorCode, errorMessage } from '../../lib/errors';
 import { pageOrigin } from '../../lib/hosts';
 import type {
@@ -45,6 +46,14 @@ export interface PopupDeps {
   /** `browser.permissions.request`: must be the first thing a click handler awaits. */
   requestOrigins(origins: string[]): Promise<boolean>;
   currentTab(): Promise<{ id?: number; url?: string } | null>;
+  /** What the overlay found on a tab (the "This site" diagnostics); null when it sent nothing. */
+  dockReport?(tabId: number): Promise<DockReport | null>;
+  /** Asks a tab's overlay to look again; false when no overlay answered. */
+  dockRetry?(tabId: number): Promise<{ sent: boolean }>;
+  /** A tab's report changed while the popup is open. */
+  onDockChanged?(listener: (tabId: number, report: DockReport | null) => void): void;
+  /** The extension's version, named in a copied report. */
+  version?: string;
   copy(text: string): Promise<void>;
   /** Saves `text` as a file the user downloads (defaults to a link click in the popup page). */
   download?(filename: string, text: string, type: string): Promise<void> | void;

@@ -1,10 +1,61 @@
-import { computed } from '@preact/signals';
+import { computed, signal } from '@preact/signals';
+import { type DockReport, dockReportText } from '../../lib/dock-report';
 import { isSupportedOrigin, originPattern } from '../../lib/hosts';
 import { explain, type PopupState } from './popup-state';
 
-/** "This site": turn Kith on or off for the current tab's site. */
+/**
+ * "This site": turn Kith on or off for the current tab's site, and what the overlay found on
+ * the tab (the dock report), with "try again" and "copy report".
+ */
 export function siteActions({ deps, notice, busy, sites, tab, act, loadSites }: PopupState) {
+  /** The current tab's dock report; undefined until asked. */
+  const dock = signal<DockReport | null | undefined>(undefined);
+  deps.onDockChanged?.((tabId, report) => {
+    if (tab.peek()?.id === tabId) dock.value = report;
+  });
+
+  async function loadDock() {
+    await loadSites();
+    const id = tab.peek()?.id;
+    dock.value = id !== undefined && deps.dockReport ? await deps.dockReport(id) : null;
+  }
+
   return {
+    dock,
+
+    /** Reads the current tab and its report again (the "This site" panel does on opening). */
+    async loadDock() {
+      await act('dock', loadDock);
+    },
+
+    /** Asks the tab's overlay to look for the video and the dock again. */
+    async retryDock() {
+      const id = tab.peek()?.id;
+      if (id === undefined || !deps.dockRetry) return;
+      await act('dock', async () => {
+        const { sent } = await deps.dockRetry!(id);
+        if (!sent) {
+          throw new Error(
+            'Kith is not running on this tab. Reload the page, then try again from here.',
+          );
+        }
+        // The overlay reports its new look in a moment (dock.changed); ask too, in case.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        if (deps.dockReport) dock.value = await deps.dockReport(id);
+      });
+    },
+
+    /** Copies the report as text, for a bug report. */
+    async copyDockReport() {
+      const report = dock.peek();
+      if (!report) return;
+      await act(
+        'dock-copy',
+        () => deps.copy(dockReportText(report, deps.version ? { version: deps.version } : {})),
+        'Report copied. Paste it into your bug report.',
+      );
+    },
+
     async enableSite() {
       const current = tab.value;
       if (!current?.origin) return;
