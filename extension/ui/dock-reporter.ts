@@ -8,11 +8,26 @@ import { DOCK_MIN_SIZE, placeButton } from './placement';
 /** Reports are sent at most this often (they change when the clip or the layout does). */
 const SEND_DELAY_MS = 250;
 
+/** Each name in an element's description is cut to this many characters. */
+const NAME_CHARS = 48;
+
+/**
+ * A web page's clip id is its address (path, query and all): the report names only its host,
+ * so that a copied report never tells which page of a site the user was on.
+ */
+export const WEB_CLIP_ID = '(the page’s address is left out)';
+
+function cut(name: string): string {
+  return name.length > NAME_CHARS ? `${name.slice(0, NAME_CHARS - 1)}…` : name;
+}
+
 /** `div#xgwrapper-0-7301…[data-e2e="feed-video"]`: enough to find the element, nothing it says. */
 export function describeElement(el: Element): string {
-  const id = el.id ? `#${el.id.slice(0, 48)}` : '';
+  // A page names its elements as it likes (custom element names have no length limit): every
+  // part is cut, so that no page can make the report too long for the background to keep.
+  const id = el.id ? `#${cut(el.id)}` : '';
   const e2e = el.getAttribute('data-e2e');
-  return `${el.localName}${id}${e2e ? `[data-e2e="${e2e.slice(0, 48)}"]` : ''}`;
+  return `${cut(el.localName)}${id}${e2e ? `[data-e2e="${cut(e2e)}"]` : ''}`;
 }
 
 function factsOf(el: Element): ElementFacts {
@@ -51,7 +66,12 @@ export function buildDockReport(overlay: Overlay, retries: number): DockReport {
     host: overlay.doc.location.hostname,
     adapter: overlay.clip.adapter.peek(),
     state: dockState(status, dock, viewport),
-    clip: found ? { site: found.clip.site, clipId: found.clip.clipId } : null,
+    clip: found
+      ? {
+          site: found.clip.site,
+          clipId: found.clip.site === 'web' ? WEB_CLIP_ID : found.clip.clipId,
+        }
+      : null,
     author: found?.author ?? null,
     video: found
       ? { ...factsOf(found.video), playing: !found.video.paused && !found.video.ended }
