@@ -18,7 +18,12 @@ export type DockState =
   /** The clip was found but neither its video nor any wrapper has a box on the page. */
   | 'no-box'
   /** The video's box is too small to hold the button. */
-  | 'too-small';
+  | 'too-small'
+  /**
+   * The video element itself is fullscreen (its own controls, a double click): the browser then
+   * draws nothing but the video, so no button can show over it until fullscreen ends.
+   */
+  | 'fullscreen-video';
 
 export interface ElementFacts {
   /** Tag name, with the id and `data-e2e` name when it has them: `div#xgwrapper-0-7301…`. */
@@ -49,7 +54,12 @@ export interface DockReport {
 
 /** The states in which the overlay has a clip to dock on and cannot: the user should hear of it. */
 export function cannotDock(report: Pick<DockReport, 'state'> | null | undefined): boolean {
-  return report?.state === 'missing' || report?.state === 'no-box' || report?.state === 'too-small';
+  return (
+    report?.state === 'missing' ||
+    report?.state === 'no-box' ||
+    report?.state === 'too-small' ||
+    report?.state === 'fullscreen-video'
+  );
 }
 
 /** One sentence for the state, as the popup and the toolbar say it. */
@@ -69,6 +79,8 @@ export function dockStateText(state: DockState): string {
       return "Kith found the clip but can't dock on its video: the video has no size on the page.";
     case 'too-small':
       return "Kith found the clip but can't dock on its video: it is too small for the Kith button.";
+    case 'fullscreen-video':
+      return "The video is fullscreen on its own, and nothing can be drawn over it: leave fullscreen (Esc) or use the site's own fullscreen button to see Kith.";
   }
 }
 
@@ -105,6 +117,7 @@ const STATES = new Set<string>([
   'off-screen',
   'no-box',
   'too-small',
+  'fullscreen-video',
 ]);
 
 /** Whether a message claiming to be a report is one (the background keeps nothing else). */

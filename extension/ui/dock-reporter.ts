@@ -2,6 +2,7 @@ import { effect } from '@preact/signals';
 import type { DockReport, DockState, ElementFacts } from '../lib/dock-report';
 import type { Box } from './anchor-rect';
 import type { DockTarget } from './dock-target';
+import { replacedElementFullscreen } from './follow-fullscreen';
 import type { Overlay } from './overlay-state';
 import { DOCK_MIN_SIZE, placeButton } from './placement';
 
@@ -47,8 +48,11 @@ export function dockState(
   status: Overlay['clip']['status']['value'],
   dock: Pick<DockTarget, 'box'> | null,
   viewport: { width: number; height: number },
+  /** The video element itself is fullscreen: the browser draws nothing else. */
+  videoFullscreen = false,
 ): DockState {
   if (status !== 'found') return status;
+  if (videoFullscreen) return 'fullscreen-video';
   const box: Box | null = dock?.box ?? null;
   if (!box || box.width <= 0 || box.height <= 0) return 'no-box';
   if (box.width < DOCK_MIN_SIZE || box.height < DOCK_MIN_SIZE) return 'too-small';
@@ -65,7 +69,7 @@ export function buildDockReport(overlay: Overlay, retries: number): DockReport {
   return {
     host: overlay.doc.location.hostname,
     adapter: overlay.clip.adapter.peek(),
-    state: dockState(status, dock, viewport),
+    state: dockState(status, dock, viewport, replacedElementFullscreen(overlay.doc)),
     clip: found
       ? {
           site: found.clip.site,
@@ -114,6 +118,8 @@ export function reportDock(overlay: Overlay, signal: AbortSignal): void {
     overlay.dock.value;
     soon();
   });
+  // Entering or leaving a video's own fullscreen may leave its box as it was: look again.
+  overlay.doc.addEventListener('fullscreenchange', soon, { signal });
   overlay.client.onRetryRequested?.(() => {
     retries += 1;
     overlay.clip.retry();

@@ -12,6 +12,12 @@ export function overlayParent(doc: Document): Element {
   return doc.body ?? doc.documentElement;
 }
 
+/** Whether an element that draws no children (the video itself) is fullscreen: nothing shows over it. */
+export function replacedElementFullscreen(doc: Document): boolean {
+  const fs = doc.fullscreenElement;
+  return fs !== null && REPLACED.has(fs.localName);
+}
+
 /**
  * Moves the overlay's host into the fullscreen element and back out as fullscreen comes and
  * goes; also puts it back if the page removes it. Moving keeps the rendered UI as it is.
