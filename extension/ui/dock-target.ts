@@ -16,6 +16,8 @@ export interface DockTarget {
 const MAX_DEPTH = 12;
 /** A wrapper "has the video's size" when it holds the video and is at most this much bigger. */
 const SIZE_SLACK = 1.25;
+/** The anchor counts while it is at most this much wider and taller than the video. */
+const ANCHOR_SLACK = 1.5;
 /** Sub-pixel layout: a wrapper may be a pixel short of its video and still hold it. */
 const EDGE = 1.5;
 
@@ -48,7 +50,8 @@ function holds(outer: Box, inner: Box): boolean {
  * at all (not laid out, `display: none`). An anchor that lost its size to the page's layout (a
  * zero-height wrapper around an absolutely positioned video, `display: contents`, a wrapper
  * moved away by a transform, a video positioned `fixed` elsewhere) must never hide the button
- * while the video plays: the anchor counts only while it covers at least half of the video.
+ * while the video plays: the anchor counts only while it covers at least half of the video and
+ * is not much bigger than it.
  */
 export function dockTarget(
   anchor: Element,
@@ -62,7 +65,13 @@ export function dockTarget(
     // The video has no box of its own (a page that draws it elsewhere): the anchor is all there is.
     return area(anchorBox) > 0 ? { box: anchorBox, source: 'anchor', element: anchor } : null;
   }
-  if (overlap(anchorBox, videoBox) >= videoArea / 2) {
+  if (
+    overlap(anchorBox, videoBox) >= videoArea / 2 &&
+    // An anchor far wider or taller than its video (a stage as wide as the window with the
+    // video centred in it) would put the button on its far edge, away from the video.
+    anchorBox.width <= videoBox.width * ANCHOR_SLACK + EDGE &&
+    anchorBox.height <= videoBox.height * ANCHOR_SLACK + EDGE
+  ) {
     return { box: anchorBox, source: 'anchor', element: anchor };
   }
   const root = video.ownerDocument;

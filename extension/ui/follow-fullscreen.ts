@@ -15,7 +15,7 @@ export function overlayParent(doc: Document): Element {
 /** Whether an element that draws no children (the video itself) is fullscreen: nothing shows over it. */
 export function replacedElementFullscreen(doc: Document): boolean {
   const fs = doc.fullscreenElement;
-  return fs !== null && REPLACED.has(fs.localName);
+  return fs != null && REPLACED.has(fs.localName);
 }
 
 /**
