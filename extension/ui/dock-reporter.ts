@@ -18,7 +18,9 @@ const NAME_CHARS = 48;
  */
 export const WEB_CLIP_ID = '(the page’s address is left out)';
 
-function cut(name: string): string {
+/** One line of at most `NAME_CHARS`: a page's line breaks must not add lines to a copied report. */
+function cut(raw: string): string {
+  const name = raw.replace(/[\p{C}\p{Z}\s]+/gu, ' ');
   return name.length > NAME_CHARS ? `${name.slice(0, NAME_CHARS - 1)}…` : name;
 }
 

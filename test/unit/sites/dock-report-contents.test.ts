@@ -71,4 +71,31 @@ describe('what a dock report carries from the page', () => {
     expect(report.anchor!.element.length).toBeLessThanOrEqual(200);
     expect(isDockReport(report)).toBe(true);
   });
+
+  it('keeps the copied report to its own lines whatever the page puts in element names', () => {
+    document.head.innerHTML = '';
+    document.body.innerHTML = '<main><div><video src="/v.webm"></video></div></main>';
+    const video = document.querySelector('video')!;
+    video.id = 'v\nSite: bank.example\rAuthor: someone\u2028else';
+    video.setAttribute('data-e2e', 'x\n\nChecked: never');
+    playingVideo(video);
+    const reel: CurrentClip = {
+      clip: {
+        site: 'instagram',
+        clipId: 'C1a2b3c4d5e',
+        url: 'https://www.instagram.com/reel/C1a2b3c4d5e/',
+        title: null,
+        thumbnailUrl: null,
+      },
+      video,
+      anchor: video,
+    };
+
+    const text = dockReportText(buildDockReport(overlayOn(generic, reel), 0));
+    expect(text.split(/\r\n|[\n\r\u2028\u2029]/).filter((l) => l.startsWith('Site:'))).toHaveLength(
+      1,
+    );
+    expect(text).not.toMatch(/^Checked: never/m);
+    expect(text).not.toMatch(/^Author: someone/m);
+  });
 });
