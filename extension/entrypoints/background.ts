@@ -22,6 +22,8 @@ const HANDLED = [
   'site.disable',
   'site.list',
   'clips.local',
+  'clips.open',
+  'clips.opening',
   'clips.hash',
 ] as const satisfies (keyof ProtocolMap)[];
 
@@ -52,6 +54,7 @@ export default defineBackground(() => {
     scripting: browser.scripting as unknown as ScriptingApi,
     permissions: browser.permissions,
     overlay: overlayFiles,
+    openTab: async (url) => (await browser.tabs.create({ url, active: true })).id,
     post: (type, data, tabId) => {
       const send = sendMessage as (type: string, data: unknown, tabId?: number) => Promise<unknown>;
       return tabId === undefined ? send(type, data) : send(type, data, tabId);

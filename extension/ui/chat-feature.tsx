@@ -6,7 +6,22 @@ import { ProductMessageCard } from './product-card';
 import type { ShopProduct } from './shop-api';
 import { openThread, type Thread, type ThreadItem } from './thread-store';
 
-function timeAgo(iso: string, now = Date.now()): string {
+/** A message's reactions, each emoji once with its count. */
+export function Reactions({ item }: { item: ThreadItem }) {
+  const list = item.reactions ?? [];
+  if (item.deleted || list.length === 0) return null;
+  return (
+    <ul class="kith-reactions" aria-label="Reactions">
+      {list.map((r) => (
+        <li key={r.emoji} class="kith-reaction" title={`${r.count} reacted ${r.emoji}`}>
+          {r.emoji} {r.count}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function timeAgo(iso: string, now = Date.now()): string {
   const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
   if (seconds < 45) return 'now';
   if (seconds < 3600) return `${Math.round(seconds / 60)}m`;
@@ -65,7 +80,25 @@ export const chatFeature: OverlayFeature = {
       focused = groupId;
       overlay.client.focus(groupId).catch(() => {});
     });
+    // What is on screen is read: the read position follows the newest message shown, so the
+    // dock's count and the toolbar badge drop as the user reads.
+    const marked = new Map<string, number>();
+    const stopRead = effect(() => {
+      const groupId = visible() ? overlay.chatGroupId.value : null;
+      const items = thread.value?.items.value ?? [];
+      if (!groupId) return;
+      const newest = items.reduce((n, i) => Math.max(n, i.seq ?? 0), 0);
+      const group = overlay.groups.groups.peek().find((g) => g.id === groupId);
+      const known = Math.max(marked.get(groupId) ?? 0, group?.lastReadSeq ?? 0);
+      if (newest <= known) return;
+      marked.set(groupId, newest);
+      overlay.client.mutate('messages.markRead', { groupId, seq: newest }).then(
+        () => overlay.activity.reload(),
+        () => marked.delete(groupId),
+      );
+    });
     signal.addEventListener('abort', () => {
+      stopRead();
       stopThread();
       stopFocus();
       threadControl?.abort();
@@ -149,6 +182,8 @@ export const chatFeature: OverlayFeature = {
                 </p>
               )}
               {item.productId && <ProductLine productId={item.productId} />}
+              {item.editedAt && <span class="kith-muted kith-edited">edited</span>}
+              <Reactions item={item} />
             </>
           )}
           {item.state !== 'sent' && (

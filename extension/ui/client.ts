@@ -12,11 +12,21 @@ import {
 export interface ApiOutputs {
   'groups.list': RouterOutputs['groups']['list'];
   'clips.thread': RouterOutputs['clips']['thread'];
+  'messages.list': RouterOutputs['messages']['list'];
   'clips.activity': RouterOutputs['clips']['activity'];
   'shop.forClip': RouterOutputs['shop']['forClip'];
   'shop.forClipPrefix': RouterOutputs['shop']['forClipPrefix'];
   'products.get': RouterOutputs['products']['get'];
 }
+
+/** The mutations the shared UI runs through the background (`api.call`), with their answers. */
+export interface ApiMutations {
+  'messages.markRead': RouterOutputs['messages']['markRead'];
+  'groups.openDirect': RouterOutputs['groups']['openDirect'];
+}
+
+/** What opened this tab from the popup: a clip card's thread, and the moment it named. */
+export type ClipOpening = ReturnType<ProtocolMap['clips.opening']>;
 
 type SendInput = Parameters<ProtocolMap['outbox.send']>[0];
 type ShareInput = Parameters<ProtocolMap['outbox.share']>[0];
@@ -29,6 +39,12 @@ export type Queued = ReturnType<ProtocolMap['outbox.send']>;
 export interface KithClient {
   session(): Promise<SessionState>;
   query<P extends keyof ApiOutputs>(path: P, input?: unknown): Promise<ApiOutputs[P]>;
+  mutate<P extends keyof ApiMutations>(path: P, input: unknown): Promise<ApiMutations[P]>;
+  /**
+   * The thread this tab was opened for (the popup's clip cards open a tab through the
+   * background), asked once when the overlay mounts; null for a tab the user opened.
+   */
+  opening(url: string): Promise<ClipOpening>;
   /**
    * Who in my groups talked about a clip, from what the background already holds: the server
    * is not asked (see `clips.local`).
@@ -88,6 +104,11 @@ export function extensionClient(): KithClient {
     session: () => sendMessage('session.get', undefined),
     query: (path, input) =>
       sendMessage('api.call', { path, type: 'query', input }) as Promise<ApiOutputs[typeof path]>,
+    mutate: (path, input) =>
+      sendMessage('api.call', { path, type: 'mutation', input }) as Promise<
+        ApiMutations[typeof path]
+      >,
+    opening: (url) => sendMessage('clips.opening', { url }),
     localActivity: (clip) =>
       sendMessage('clips.local', { site: clip.site, clipId: clip.clipId, url: clip.url }),
     hash: (text) => sendMessage('clips.hash', { text }),

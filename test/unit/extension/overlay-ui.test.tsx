@@ -13,7 +13,12 @@ import type {
 } from '../../../extension/lib/protocol';
 import type { ClipInfo, CurrentClip, SiteAdapter } from '../../../extension/sites/types';
 import { activitySentence, type ClipActivityGroup } from '../../../extension/ui/activity-text';
-import { type ApiOutputs, type KithClient, Listeners } from '../../../extension/ui/client';
+import {
+  type ApiMutations,
+  type ApiOutputs,
+  type KithClient,
+  Listeners,
+} from '../../../extension/ui/client';
 import { features } from '../../../extension/ui/features';
 import { formatMoment } from '../../../extension/ui/moment';
 import { mountOverlay } from '../../../extension/ui/mount-overlay';
@@ -50,6 +55,7 @@ describe('overlay building blocks', () => {
     kind,
     name: kind === 'direct' ? 'Ana' : 'Roommates',
     messageCount: people.length,
+    unread: 0,
     lastAt: new Date().toISOString(),
     people,
   });
@@ -235,6 +241,28 @@ class FakeClient implements KithClient {
   }
   async focus(groupId: string | null) {
     this.focused.push(groupId);
+  }
+  /** Mutations the UI ran (read positions, direct threads opened), in order. */
+  mutations: { path: string; input: unknown }[] = [];
+  directs = new Map<string, GroupSummary>();
+  async mutate<P extends keyof ApiMutations>(p: P, input: unknown): Promise<ApiMutations[P]> {
+    this.mutations.push({ path: p, input });
+    if (p === 'groups.openDirect') {
+      const userId = (input as { userId: string }).userId;
+      const made = this.directs.get(userId);
+      if (!made) throw new Error('Not your friend.');
+      if (!this.groups.some((g) => g.id === made.id)) this.groups = [...this.groups, made];
+      return { id: made.id, kind: 'direct', name: made.name } as never;
+    }
+    const { groupId, seq } = input as { groupId: string; seq: number };
+    return { groupId, lastReadSeq: seq } as never;
+  }
+  /** What the tab was opened for (a popup clip card), answered once. */
+  openedFor: Awaited<ReturnType<KithClient['opening']>> = null;
+  async opening() {
+    const found = this.openedFor;
+    this.openedFor = null;
+    return found;
   }
   async presence() {}
   outboxEntries: OutboxEntry[] = [];
