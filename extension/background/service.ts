@@ -22,7 +22,7 @@ import { Cache } from './cache';
 import { callAnonymously, checkProcedure } from './check-procedure';
 import { clipKeyOf, localClipActivity } from './clip-index';
 import { Notifier } from './notifications';
-import { openingRequest, Openings } from './openings';
+import { Openings, openingRequest } from './openings';
 import { sendOutboxItem } from './outbox';
 import { Session } from './session';
 import { Sites } from './sites';

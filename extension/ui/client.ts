@@ -1,3 +1,4 @@
+import { browser } from 'wxt/browser';
 import {
   type OutboxEntry,
   onMessage,
@@ -13,6 +14,7 @@ export interface ApiOutputs {
   'groups.list': RouterOutputs['groups']['list'];
   'clips.thread': RouterOutputs['clips']['thread'];
   'messages.list': RouterOutputs['messages']['list'];
+  'friends.list': RouterOutputs['friends']['list'];
   'clips.activity': RouterOutputs['clips']['activity'];
   'shop.forClip': RouterOutputs['shop']['forClip'];
   'shop.forClipPrefix': RouterOutputs['shop']['forClipPrefix'];
@@ -54,6 +56,9 @@ export interface KithClient {
     clipId: string;
     url: string;
   }): Promise<ApiOutputs['clips.activity']>;
+  /** Where `userId` last shared a clip (share target keys, `g:<groupId>`), newest first. */
+  lastShare(userId: string): Promise<string[]>;
+  rememberShare(userId: string, keys: string[]): Promise<void>;
   /** Hex SHA-256 of a text, computed by the background (for pages without `crypto.subtle`). */
   hash(text: string): Promise<string>;
   send(data: SendInput): Promise<Queued>;
@@ -89,6 +94,9 @@ export class Listeners<T> {
   }
 }
 
+/** Extension storage: where the share sheet keeps the last ones shared to (per user). */
+const LAST_SHARE_KEY = 'kith.lastShare';
+
 /** The client every extension context uses: typed messages to the background (protocol.ts). */
 export function extensionClient(): KithClient {
   const events = new Listeners<SyncEvent>();
@@ -112,6 +120,15 @@ export function extensionClient(): KithClient {
     localActivity: (clip) =>
       sendMessage('clips.local', { site: clip.site, clipId: clip.clipId, url: clip.url }),
     hash: (text) => sendMessage('clips.hash', { text }),
+    lastShare: async (userId) => {
+      const stored = (await browser.storage.local.get(LAST_SHARE_KEY))[LAST_SHARE_KEY] as
+        | { userId?: unknown; keys?: unknown }
+        | undefined;
+      if (stored?.userId !== userId || !Array.isArray(stored.keys)) return [];
+      return stored.keys.filter((k): k is string => typeof k === 'string').slice(0, 10);
+    },
+    rememberShare: (userId, keys) =>
+      browser.storage.local.set({ [LAST_SHARE_KEY]: { userId, keys: keys.slice(0, 10) } }),
     send: (data) => sendMessage('outbox.send', data),
     share: (data) => sendMessage('outbox.share', data),
     focus: (groupId) => sendMessage('view.focus', { groupId }),
