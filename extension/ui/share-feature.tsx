@@ -172,7 +172,7 @@ export const shareFeature: OverlayFeature = {
         if (chosen.some((t) => !t.groupId)) overlay.groups.reload();
         const me = userId();
         if (me) {
-          const used = chosen.map((t, i) => `g:${groupIds[i]}`);
+          const used = groupIds.map((id) => `g:${id}`);
           lastUsed.value = used;
           overlay.client.rememberShare(me, used).catch(() => undefined);
         }
@@ -268,7 +268,7 @@ export const shareFeature: OverlayFeature = {
           )}
           <fieldset class="kith-groups">
             <legend>Share to</legend>
-            <div class="kith-recent" role="group" aria-label="Recent">
+            <div class="kith-recent">
               {recent.map((t) => (
                 <Target key={t.key} target={t} />
               ))}
