@@ -1,33 +1,11 @@
 import { signal as createSignal, effect } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
+import { Reactions, timeAgo } from './message-parts';
 import { formatMoment } from './moment';
 import type { OverlayFeature } from './overlay-feature';
 import { ProductMessageCard } from './product-card';
 import type { ShopProduct } from './shop-api';
 import { openThread, type Thread, type ThreadItem } from './thread-store';
-
-/** A message's reactions, each emoji once with its count. */
-export function Reactions({ item }: { item: ThreadItem }) {
-  const list = item.reactions ?? [];
-  if (item.deleted || list.length === 0) return null;
-  return (
-    <ul class="kith-reactions" aria-label="Reactions">
-      {list.map((r) => (
-        <li key={r.emoji} class="kith-reaction" title={`${r.count} reacted ${r.emoji}`}>
-          {r.emoji} {r.count}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-export function timeAgo(iso: string, now = Date.now()): string {
-  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (seconds < 45) return 'now';
-  if (seconds < 3600) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 86_400) return `${Math.round(seconds / 3600)}h`;
-  return `${Math.round(seconds / 86_400)}d`;
-}
 
 const STATE_TEXT: Record<ThreadItem['state'], string> = {
   sent: '',

@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals';
 import type { GroupDetail, PopupStore } from '../store';
+import { Conversation } from './conversation';
 
 export function GroupDetailView({ store, group }: { store: PopupStore; group: GroupDetail }) {
   const name = useSignal(group.name);
@@ -16,7 +17,7 @@ export function GroupDetailView({ store, group }: { store: PopupStore; group: Gr
   return (
     <div class="stack">
       <button type="button" class="link back" onClick={() => store.close()}>
-        ← All groups
+        ← Inbox
       </button>
       <div class="card">
         {renaming.value ? (
@@ -66,6 +67,9 @@ export function GroupDetailView({ store, group }: { store: PopupStore; group: Gr
             )}
           </div>
         )}
+      </div>
+      <Conversation store={store} group={group} />
+      <div class="card">
         <label class="check">
           <input
             type="checkbox"
