@@ -79,7 +79,7 @@ export function ClipCard({
         </span>
       )}
       <span class="kith-clip-text">
-        <span class="kith-clip-title" dir="auto">
+        <span class="kith-card-title" dir="auto">
           {title}
         </span>
         <span class="kith-clip-site">
