@@ -72,7 +72,16 @@ export function ClipCard({
       onClick={onOpen}
     >
       {clip.thumbnailUrl ? (
-        <img class="kith-clip-thumb" src={clip.thumbnailUrl} alt="" referrerPolicy="no-referrer" />
+        <img
+          class="kith-clip-thumb"
+          src={clip.thumbnailUrl}
+          alt=""
+          referrerPolicy="no-referrer"
+          // A picture that does not load leaves its grey box, not a broken-image icon.
+          onError={(e) => {
+            e.currentTarget.style.visibility = 'hidden';
+          }}
+        />
       ) : (
         <span class="kith-clip-thumb is-empty" aria-hidden="true">
           ▶

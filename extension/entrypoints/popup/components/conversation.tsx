@@ -80,7 +80,16 @@ function Message({
  * An inbox thread: its latest messages, live (new ones, edits, deletes, reactions), with
  * shared clips as cards, and a composer to reply. Runs on the overlay's thread store.
  */
-export function Conversation({ store, group }: { store: PopupStore; group: GroupDetail }) {
+export function Conversation({
+  store,
+  group,
+  title,
+}: {
+  store: PopupStore;
+  group: GroupDetail;
+  /** What the thread is called (a direct thread: the other person). */
+  title: string;
+}) {
   const client = store.client;
   const draft = useSignal('');
   const thread = useMemo(() => {
@@ -125,7 +134,7 @@ export function Conversation({ store, group }: { store: PopupStore; group: Group
   };
   return (
     <div class="card conversation">
-      <ol class="thread" ref={list} aria-live="polite" aria-label={`Messages in ${group.name}`}>
+      <ol class="thread" ref={list} aria-live="polite" aria-label={`Messages in ${title}`}>
         {status === 'loading' && <li class="muted">Loading…</li>}
         {status === 'error' && (
           <li class="error" role="alert">
@@ -159,7 +168,7 @@ export function Conversation({ store, group }: { store: PopupStore; group: Group
           rows={2}
           maxLength={4000}
           aria-label="Reply"
-          placeholder={`Message ${group.name}`}
+          placeholder={`Message ${title}`}
           value={draft.value}
           onInput={(e) => {
             draft.value = e.currentTarget.value;

@@ -13,6 +13,12 @@ export function GroupDetailView({ store, group }: { store: PopupStore; group: Gr
   const busy = store.busy.value;
   const memberIds = new Set(group.members.map((m) => m.id));
   const addable = (store.friends.value ?? []).filter((f) => !memberIds.has(f.id));
+  // A direct thread has no name of its own: it is the other person's.
+  const title = direct
+    ? (group.members.find((m) => m.id !== me)?.displayName ??
+      store.groups.value?.find((g) => g.id === group.id)?.name ??
+      group.name)
+    : group.name;
 
   return (
     <div class="stack">
@@ -53,7 +59,9 @@ export function GroupDetailView({ store, group }: { store: PopupStore; group: Gr
           </form>
         ) : (
           <div class="title-row">
-            <h2>{group.name}</h2>
+            <h2>
+              <bdi>{title}</bdi>
+            </h2>
             {manager && !direct && (
               <button
                 type="button"
@@ -68,7 +76,7 @@ export function GroupDetailView({ store, group }: { store: PopupStore; group: Gr
           </div>
         )}
       </div>
-      <Conversation store={store} group={group} />
+      <Conversation store={store} group={group} title={title} />
       <div class="card">
         <label class="check">
           <input

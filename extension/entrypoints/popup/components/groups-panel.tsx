@@ -145,6 +145,9 @@ export function GroupsPanel({ store }: { store: PopupStore }) {
                     src={g.lastMessage.clip.thumbnailUrl}
                     alt=""
                     referrerPolicy="no-referrer"
+                    onError={(e) => {
+                      e.currentTarget.style.visibility = 'hidden';
+                    }}
                   />
                 )}
                 <span class="who">
