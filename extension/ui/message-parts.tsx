@@ -68,7 +68,8 @@ export function ClipCard({
     <button
       type="button"
       class="kith-clip-card"
-      aria-label={`Open “${title}”${moment ? ` at ${moment}` : ''}`}
+      // Its visible words are its name (title, site, moment); the tooltip says what it does.
+      title={`Open the clip${moment ? ` at ${moment}` : ''}`}
       onClick={onOpen}
     >
       {clip.thumbnailUrl ? (

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
+import { expectNoSeriousViolations } from '../fixtures/axe';
 import {
   type FixtureServer,
   type FriendsWorld,
@@ -175,6 +176,7 @@ describe('the inbox and the share sheet, two friends', () => {
     await share.panel.locator('.kith-recent').getByText('Roommates').waitFor();
     await share.panel.getByRole('searchbox', { name: 'Search people and groups' }).fill('ben');
     await share.panel.locator('.kith-rest').getByLabel('Ben').check();
+    await expectNoSeriousViolations(anaPage, 'the share sheet with a search', 'kith-overlay');
     await share.panel.getByRole('textbox', { name: 'Note (optional)' }).fill('look at 0:01');
     await anaPage.evaluate(() => {
       const video = document.querySelector('video')!;
@@ -231,6 +233,7 @@ describe('the inbox and the share sheet, two friends', () => {
     expect(await card.locator('.kith-card-title').textContent()).toMatch(/^Scout learns/);
     expect(await card.locator('.kith-clip-moment').textContent()).toBe(' · at 0:01');
     await screenshot(popup, 'inbox-clip-card');
+    await expectNoSeriousViolations(popup, "the inbox's thread with a clip card");
 
     // Clicking the card opens the clip in a tab, with the overlay on this thread at 0:01.
     const opened = benBrowser.context.waitForEvent('page');
