@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     // The popup, at its own size.
     const popup = await browser.openExtensionPage('popup.html');
     await popup.setViewportSize({ width: 360, height: 520 });
-    await popup.getByRole('tab', { name: 'Groups' }).waitFor();
+    await popup.getByRole('tab', { name: 'Inbox' }).waitFor();
     await popup.getByText('Weekend crew').first().waitFor();
     await settle(popup);
     await popup.screenshot({ path: path.join(shots, 'popup.png') });

@@ -37,6 +37,8 @@ export interface BackgroundDeps {
   overlay: () => OverlayFiles;
   /** Delivers a message to one tab (`tabId`) or to the extension's pages (the popup). */
   post<K extends keyof Broadcast>(type: K, data: Broadcast[K], tabId?: number): Promise<unknown>;
+  /** Opens a tab on `url` (a clip card's clip) and answers its id. */
+  openTab?(url: string): Promise<number | undefined>;
   WebSocket?: typeof WebSocket;
   fetch?: typeof fetch;
   timings?: Partial<Timings>;

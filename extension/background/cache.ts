@@ -40,7 +40,10 @@ function lastMessageOf(message: MessageView): NonNullable<GroupSummary['lastMess
     seq: message.seq,
     kind: message.kind,
     senderId: message.sender?.id ?? null,
+    sender: message.sender ?? null,
     body: message.deletedAt ? null : message.body,
+    clip: message.deletedAt ? null : (message.clip ?? null),
+    atSeconds: message.atSeconds ?? null,
     deleted: message.deletedAt !== null,
     createdAt: message.createdAt,
   };

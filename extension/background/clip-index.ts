@@ -57,12 +57,15 @@ export function clipActivity(
         kind: g.kind,
         name: g.name,
         messageCount: 0,
+        unread: 0,
         lastAt: new Date(m.createdAt).toISOString(),
         people: [],
       };
       result.set(g.id, entry);
     }
     entry.messageCount += 1;
+    // Unread as the toolbar badge counts it: others' messages past my read position, unmuted.
+    if (!g.muted && m.sender?.id !== me && m.seq > g.lastReadSeq) entry.unread += 1;
     const sender = m.sender;
     if (!sender) continue;
     const person = { id: sender.id, handle: sender.handle, displayName: sender.displayName };

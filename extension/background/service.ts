@@ -23,6 +23,7 @@ import { callAnonymously, checkProcedure } from './check-procedure';
 import { clipKeyOf, localClipActivity } from './clip-index';
 import { DockReports } from './dock-reports';
 import { Notifier } from './notifications';
+import { Openings, openingRequest } from './openings';
 import { sendOutboxItem } from './outbox';
 import { Session } from './session';
 import { Sites } from './sites';
@@ -60,6 +61,7 @@ export class BackgroundService {
   readonly badge: Badge;
   readonly docks: DockReports;
   readonly notifier: Notifier;
+  readonly openings: Openings;
   readonly ready: Promise<void>;
 
   private link: ServerLink | null = null;
@@ -98,6 +100,7 @@ export class BackgroundService {
       },
     });
     this.notifier = new Notifier(deps.notifications, deps.iconUrl);
+    this.openings = new Openings(deps.sessionStorage);
     this.outbox = new Outbox({
       db: deps.db,
       send: (item, signal) => this.sendItem(item, signal),
@@ -519,6 +522,16 @@ export class BackgroundService {
         const me = this.session.value.user?.id ?? null;
         if (!me) return { clip, groups: [], friends: [] };
         return localClipActivity(this.deps.db, clip, me);
+      },
+      'clips.open': async (data) => {
+        const request = openingRequest(data);
+        if (!this.deps.openTab) throw new KithError('BAD_REQUEST', 'Tabs cannot be opened here.');
+        const tabId = await this.deps.openTab(request.url);
+        if (tabId !== undefined) await this.openings.remember(tabId, request);
+      },
+      'clips.opening': async (data, sender) => {
+        if (sender.tabId === undefined || typeof data?.url !== 'string') return null;
+        return this.openings.take(sender.tabId, data.url);
       },
       'clips.hash': async (data) => {
         const text = typeof data?.text === 'string' ? data.text : null;

@@ -26,6 +26,8 @@ const HANDLED = [
   'dock.get',
   'dock.retry',
   'clips.local',
+  'clips.open',
+  'clips.opening',
   'clips.hash',
 ] as const satisfies (keyof ProtocolMap)[];
 
@@ -58,6 +60,7 @@ export default defineBackground(() => {
     scripting: browser.scripting as unknown as ScriptingApi,
     permissions: browser.permissions,
     overlay: overlayFiles,
+    openTab: async (url) => (await browser.tabs.create({ url, active: true })).id,
     post: (type, data, tabId) => {
       const send = sendMessage as (type: string, data: unknown, tabId?: number) => Promise<unknown>;
       return tabId === undefined ? send(type, data) : send(type, data, tabId);

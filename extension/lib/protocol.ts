@@ -166,6 +166,16 @@ export interface ProtocolMap {
     clipId: string;
     url: string;
   }): RouterOutputs['clips']['activity'];
+  /**
+   * Popup → background: open a shared clip in a new tab, with the overlay on `groupId`'s thread
+   * at `atSeconds` (the background opens the tab, since the popup closes as the tab opens).
+   */
+  'clips.open'(data: { url: string; groupId: string; atSeconds?: number | null }): void;
+  /**
+   * A content script, as its overlay mounts: the thread its tab was opened for by `clips.open`,
+   * if any (answered once, and only for the address it was opened on).
+   */
+  'clips.opening'(data: { url: string }): { groupId: string; atSeconds: number | null } | null;
   /** Hex SHA-256 of a short text, for pages where the content script has no `crypto.subtle`. */
   'clips.hash'(data: { text: string }): string;
 }

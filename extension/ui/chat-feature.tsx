@@ -1,18 +1,11 @@
 import { signal as createSignal, effect } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
+import { Reactions, timeAgo } from './message-parts';
 import { formatMoment } from './moment';
 import type { OverlayFeature } from './overlay-feature';
 import { ProductMessageCard } from './product-card';
 import type { ShopProduct } from './shop-api';
 import { openThread, type Thread, type ThreadItem } from './thread-store';
-
-function timeAgo(iso: string, now = Date.now()): string {
-  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (seconds < 45) return 'now';
-  if (seconds < 3600) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 86_400) return `${Math.round(seconds / 3600)}h`;
-  return `${Math.round(seconds / 86_400)}d`;
-}
 
 const STATE_TEXT: Record<ThreadItem['state'], string> = {
   sent: '',
@@ -65,7 +58,25 @@ export const chatFeature: OverlayFeature = {
       focused = groupId;
       overlay.client.focus(groupId).catch(() => {});
     });
+    // What is on screen is read: the read position follows the newest message shown, so the
+    // dock's count and the toolbar badge drop as the user reads.
+    const marked = new Map<string, number>();
+    const stopRead = effect(() => {
+      const groupId = visible() ? overlay.chatGroupId.value : null;
+      const items = thread.value?.items.value ?? [];
+      if (!groupId) return;
+      const newest = items.reduce((n, i) => Math.max(n, i.seq ?? 0), 0);
+      const group = overlay.groups.groups.peek().find((g) => g.id === groupId);
+      const known = Math.max(marked.get(groupId) ?? 0, group?.lastReadSeq ?? 0);
+      if (newest <= known) return;
+      marked.set(groupId, newest);
+      overlay.client.mutate('messages.markRead', { groupId, seq: newest }).then(
+        () => overlay.activity.reload(),
+        () => marked.delete(groupId),
+      );
+    });
     signal.addEventListener('abort', () => {
+      stopRead();
       stopThread();
       stopFocus();
       threadControl?.abort();
@@ -149,6 +160,8 @@ export const chatFeature: OverlayFeature = {
                 </p>
               )}
               {item.productId && <ProductLine productId={item.productId} />}
+              {item.editedAt && <span class="kith-muted kith-edited">edited</span>}
+              <Reactions item={item} />
             </>
           )}
           {item.state !== 'sent' && (

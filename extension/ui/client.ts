@@ -1,3 +1,4 @@
+import { browser } from 'wxt/browser';
 import type { DockReport } from '../lib/dock-report';
 import {
   type OutboxEntry,
@@ -13,11 +14,22 @@ import {
 export interface ApiOutputs {
   'groups.list': RouterOutputs['groups']['list'];
   'clips.thread': RouterOutputs['clips']['thread'];
+  'messages.list': RouterOutputs['messages']['list'];
+  'friends.list': RouterOutputs['friends']['list'];
   'clips.activity': RouterOutputs['clips']['activity'];
   'shop.forClip': RouterOutputs['shop']['forClip'];
   'shop.forClipPrefix': RouterOutputs['shop']['forClipPrefix'];
   'products.get': RouterOutputs['products']['get'];
 }
+
+/** The mutations the shared UI runs through the background (`api.call`), with their answers. */
+export interface ApiMutations {
+  'messages.markRead': RouterOutputs['messages']['markRead'];
+  'groups.openDirect': RouterOutputs['groups']['openDirect'];
+}
+
+/** What opened this tab from the popup: a clip card's thread, and the moment it named. */
+export type ClipOpening = ReturnType<ProtocolMap['clips.opening']>;
 
 type SendInput = Parameters<ProtocolMap['outbox.send']>[0];
 type ShareInput = Parameters<ProtocolMap['outbox.share']>[0];
@@ -30,6 +42,12 @@ export type Queued = ReturnType<ProtocolMap['outbox.send']>;
 export interface KithClient {
   session(): Promise<SessionState>;
   query<P extends keyof ApiOutputs>(path: P, input?: unknown): Promise<ApiOutputs[P]>;
+  mutate<P extends keyof ApiMutations>(path: P, input: unknown): Promise<ApiMutations[P]>;
+  /**
+   * The thread this tab was opened for (the popup's clip cards open a tab through the
+   * background), asked once when the overlay mounts; null for a tab the user opened.
+   */
+  opening(url: string): Promise<ClipOpening>;
   /**
    * Who in my groups talked about a clip, from what the background already holds: the server
    * is not asked (see `clips.local`).
@@ -39,6 +57,9 @@ export interface KithClient {
     clipId: string;
     url: string;
   }): Promise<ApiOutputs['clips.activity']>;
+  /** Where `userId` last shared a clip (share target keys, `g:<groupId>`), newest first. */
+  lastShare(userId: string): Promise<string[]>;
+  rememberShare(userId: string, keys: string[]): Promise<void>;
   /** Hex SHA-256 of a text, computed by the background (for pages without `crypto.subtle`). */
   hash(text: string): Promise<string>;
   send(data: SendInput): Promise<Queued>;
@@ -78,6 +99,9 @@ export class Listeners<T> {
   }
 }
 
+/** Extension storage: where the share sheet keeps the last ones shared to (per user). */
+const LAST_SHARE_KEY = 'kith.lastShare';
+
 /** The client every extension context uses: typed messages to the background (protocol.ts). */
 export function extensionClient(): KithClient {
   const events = new Listeners<SyncEvent>();
@@ -95,9 +119,23 @@ export function extensionClient(): KithClient {
     session: () => sendMessage('session.get', undefined),
     query: (path, input) =>
       sendMessage('api.call', { path, type: 'query', input }) as Promise<ApiOutputs[typeof path]>,
+    mutate: (path, input) =>
+      sendMessage('api.call', { path, type: 'mutation', input }) as Promise<
+        ApiMutations[typeof path]
+      >,
+    opening: (url) => sendMessage('clips.opening', { url }),
     localActivity: (clip) =>
       sendMessage('clips.local', { site: clip.site, clipId: clip.clipId, url: clip.url }),
     hash: (text) => sendMessage('clips.hash', { text }),
+    lastShare: async (userId) => {
+      const stored = (await browser.storage.local.get(LAST_SHARE_KEY))[LAST_SHARE_KEY] as
+        | { userId?: unknown; keys?: unknown }
+        | undefined;
+      if (stored?.userId !== userId || !Array.isArray(stored.keys)) return [];
+      return stored.keys.filter((k): k is string => typeof k === 'string').slice(0, 10);
+    },
+    rememberShare: (userId, keys) =>
+      browser.storage.local.set({ [LAST_SHARE_KEY]: { userId, keys: keys.slice(0, 10) } }),
     send: (data) => sendMessage('outbox.send', data),
     share: (data) => sendMessage('outbox.share', data),
     focus: (groupId) => sendMessage('view.focus', { groupId }),

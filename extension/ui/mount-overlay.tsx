@@ -1,4 +1,4 @@
-import { batch } from '@preact/signals';
+import { batch, effect } from '@preact/signals';
 import { render } from 'preact';
 import type { ClipInfo } from '../sites/types';
 import { reportDock } from './dock-reporter';
@@ -16,6 +16,34 @@ function openPanel(overlay: Overlay, how: { tab?: FeatureId; target?: ClipInfo }
     if (how.tab) overlay.tab.value = how.tab;
     overlay.open.value = true;
   });
+}
+
+/**
+ * Opens the panel on Chat in `groupId`, and once the clip's video is found seeks it to the
+ * moment the share named (once).
+ */
+export function openOnThread(
+  overlay: Overlay,
+  opening: { groupId: string; atSeconds: number | null },
+  signal: AbortSignal,
+): void {
+  batch(() => {
+    overlay.chatGroupId.value = opening.groupId;
+    overlay.tab.value = 'chat';
+    overlay.open.value = true;
+  });
+  const at = opening.atSeconds;
+  if (at === null) return;
+  let done = false;
+  const stop = effect(() => {
+    const video = overlay.clip.current.value?.video;
+    if (!video || done) return;
+    done = true;
+    const seek = () => overlay.seek(at);
+    if (video.readyState >= 1) seek();
+    else video.addEventListener('loadedmetadata', seek, { once: true, signal });
+  });
+  signal.addEventListener('abort', stop, { once: true });
 }
 
 /**
@@ -39,6 +67,15 @@ export function mountOverlay(
   }
   // The keyboard shortcut: the panel opens on the clip on screen, at the tab last used.
   deps.client.onOpenRequested(() => openPanel(overlay), signal);
+  // A tab the popup opened from a clip card: Chat on that card's thread, at its moment.
+  if (win) {
+    deps.client.opening(win.location.href).then(
+      (opening) => {
+        if (opening && !signal.aborted) openOnThread(overlay, opening, signal);
+      },
+      () => undefined,
+    );
+  }
   render(<OverlayApp overlay={overlay} features={mounted} extras={[shop]} />, container);
   signal.addEventListener('abort', () => render(null, container), { once: true });
   return overlay;

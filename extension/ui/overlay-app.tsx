@@ -202,6 +202,8 @@ export function OverlayApp({
   const theme = overlay.theme.value;
   const activity = overlay.activity.activity.value;
   const talked = activity?.groups.reduce((n, g) => n + g.messageCount, 0) ?? 0;
+  // The count is what waits for me, as on the toolbar badge: others' unread messages only.
+  const unread = activity?.groups.reduce((n, g) => n + (g.unread ?? 0), 0) ?? 0;
   const spot = box && status === 'found' ? placeButton(box, viewport) : null;
 
   const close = () => {
@@ -223,9 +225,11 @@ export function OverlayApp({
           class={`kith-dock${open ? ' is-open' : ''}`}
           style={{ top: `${spot.top}px`, left: `${spot.left}px` }}
           aria-label={
-            talked > 0
-              ? `Kith: ${talked} ${talked === 1 ? 'message' : 'messages'} from your groups about this clip`
-              : 'Kith: share this clip or chat about it'
+            unread > 0
+              ? `Kith: ${unread} unread ${unread === 1 ? 'message' : 'messages'} about this clip`
+              : talked > 0
+                ? `Kith: ${talked} ${talked === 1 ? 'message' : 'messages'} from your groups about this clip`
+                : 'Kith: share this clip or chat about it'
           }
           aria-expanded={open}
           aria-haspopup="dialog"
@@ -234,7 +238,7 @@ export function OverlayApp({
           }}
         >
           <KithMark />
-          {talked > 0 && <span class="kith-count">{talked > 99 ? '99+' : talked}</span>}
+          {unread > 0 && <span class="kith-count">{unread > 99 ? '99+' : unread}</span>}
         </button>
       )}
       {extras.map((Extra, i) => (

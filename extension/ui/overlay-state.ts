@@ -105,7 +105,23 @@ export function createOverlay(deps: OverlayDeps, signal: AbortSignal): Overlay {
       (talked && list.some((g) => g.id === talked) ? talked : list[0]?.id) ?? null;
   });
 
+  // Opening on a clip with unread messages lands on Chat, in the group they are in (unless a
+  // page handed over a link to share).
+  let wasOpen = false;
+  const stopLanding = effect(() => {
+    const isOpen = open.value;
+    if (isOpen && !wasOpen && !shareTarget.peek()) {
+      const waiting = activity.activity.peek()?.groups.find((g) => (g.unread ?? 0) > 0);
+      if (waiting && groups.groups.peek().some((g) => g.id === waiting.groupId)) {
+        chatGroupId.value = waiting.groupId;
+        tab.value = 'chat';
+      }
+    }
+    wasOpen = isOpen;
+  });
+
   signal.addEventListener('abort', () => {
+    stopLanding();
     stopTime();
     stopDefaultGroup();
     stopTarget();

@@ -1,7 +1,73 @@
-import { signal as createSignal, effect } from '@preact/signals';
+import { computed, signal as createSignal, effect } from '@preact/signals';
+import type { ApiOutputs } from './client';
 import { formatMoment } from './moment';
 import type { OverlayFeature } from './overlay-feature';
+import type { Overlay } from './overlay-state';
 import { joinUserNames, type UserLine, UserLineText } from './user-line';
+
+/** How many people and groups the row of recent ones shows. */
+export const RECENT_TARGETS = 5;
+
+/**
+ * Somewhere a clip can go: a group or direct thread (`g:<groupId>`), or a friend with no direct
+ * thread yet (`u:<userId>`; sharing opens one).
+ */
+export interface ShareTarget {
+  key: string;
+  name: string;
+  /** "3 members", "@handle". */
+  detail: string;
+  kind: 'group' | 'direct' | 'person';
+  groupId: string | null;
+  userId: string | null;
+  /** Lower-case words the search box matches. */
+  search: string;
+}
+
+type Friend = ApiOutputs['friends.list'][number];
+
+/**
+ * Every place a share can go, latest activity first (the group list's order), then friends
+ * with no direct thread yet, by name. A friend with a direct thread is that thread.
+ */
+export function shareTargets(groups: Overlay['groups']['groups']['value'], friends: Friend[]) {
+  const out: ShareTarget[] = groups.map((g) => ({
+    key: `g:${g.id}`,
+    name: g.name,
+    detail:
+      g.kind === 'direct'
+        ? g.peer
+          ? `@${g.peer.handle}`
+          : ''
+        : `${g.memberCount} ${g.memberCount === 1 ? 'member' : 'members'}`,
+    kind: g.kind === 'direct' ? 'direct' : 'group',
+    groupId: g.id,
+    userId: g.peer?.id ?? null,
+    search: `${g.name} ${g.peer?.handle ?? ''}`.toLowerCase(),
+  }));
+  const withThread = new Set(groups.filter((g) => g.kind === 'direct').map((g) => g.peer?.id));
+  for (const f of friends) {
+    if (withThread.has(f.id)) continue;
+    out.push({
+      key: `u:${f.id}`,
+      name: f.displayName || f.handle,
+      detail: `@${f.handle}`,
+      kind: 'person',
+      groupId: null,
+      userId: f.id,
+      search: `${f.displayName} ${f.handle}`.toLowerCase(),
+    });
+  }
+  return out;
+}
+
+/** The recent row: the last ones shared to first, then the latest activity; at most `n`. */
+export function recentTargets(all: ShareTarget[], lastUsed: string[], n = RECENT_TARGETS) {
+  const byKey = new Map(all.map((t) => [t.key, t]));
+  const first = lastUsed.map((k) => byKey.get(k)).filter((t): t is ShareTarget => !!t);
+  const rest = all.filter((t) => t.kind !== 'person' && !lastUsed.includes(t.key));
+  return [...first, ...rest].slice(0, n);
+}
 
 type ShareState =
   | { kind: 'idle' }
@@ -9,7 +75,11 @@ type ShareState =
   | { kind: 'done'; text: UserLine; groupId: string; queued: boolean }
   | { kind: 'error'; text: string };
 
-/** Share tab: pick groups, add a note, optionally "at 0:42", and send the clip to them. */
+/**
+ * Share tab, a share sheet: a row of recent people and groups (the last ones shared to chosen
+ * already), a search box for everyone else (groups, direct threads, friends); a note, optionally
+ * "at 0:42". Sharing to a friend with no direct thread yet opens one.
+ */
 export const shareFeature: OverlayFeature = {
   id: 'share',
   label: 'Share',
@@ -20,6 +90,41 @@ export const shareFeature: OverlayFeature = {
     /** The moment is frozen when the toggle is switched on, not when Share is pressed. */
     const moment = createSignal(0);
     const state = createSignal<ShareState>({ kind: 'idle' });
+    const query = createSignal('');
+    const friends = createSignal<Friend[]>([]);
+    const lastUsed = createSignal<string[]>([]);
+    const userId = () => overlay.session.session.peek()?.user?.id ?? null;
+    const targets = computed(() => shareTargets(overlay.groups.groups.value, friends.value));
+
+    // Friends and the last ones shared to are read when the Share tab is first shown (not on
+    // every page: merely watching asks nothing), and again for another user.
+    let loadedFor: string | null = null;
+    const stopLoad = effect(() => {
+      const me = overlay.session.session.value?.user?.id ?? null;
+      if (!overlay.open.value || overlay.tab.value !== 'share' || !me || me === loadedFor) return;
+      loadedFor = me;
+      overlay.client.query('friends.list').then(
+        (list) => {
+          if (!signal.aborted && loadedFor === me) friends.value = list;
+        },
+        () => undefined,
+      );
+      overlay.client.lastShare(me).then(
+        (keys) => {
+          if (signal.aborted || loadedFor !== me) return;
+          lastUsed.value = keys;
+          if (selected.peek().size === 0 && state.peek().kind === 'idle') preselect();
+        },
+        () => undefined,
+      );
+    });
+    signal.addEventListener('abort', stopLoad);
+
+    /** The last ones shared to, chosen again for a new share. */
+    const preselect = () => {
+      const known = new Set(targets.peek().map((t) => t.key));
+      selected.value = new Set(lastUsed.peek().filter((k) => known.has(k)));
+    };
 
     /** What Share sends: a link the page handed over, else the clip on screen. */
     const target = () => overlay.shareTarget.value ?? overlay.clip.current.value?.clip ?? null;
@@ -32,13 +137,14 @@ export const shareFeature: OverlayFeature = {
       lastUrl = url;
       state.value = { kind: 'idle' };
       withMoment.value = false;
+      preselect();
     });
     signal.addEventListener('abort', stop);
 
-    const toggle = (groupId: string) => {
+    const toggle = (key: string) => {
       const next = new Set(selected.peek());
-      if (next.has(groupId)) next.delete(groupId);
-      else next.add(groupId);
+      if (next.has(key)) next.delete(key);
+      else next.add(key);
       selected.value = next;
       if (state.peek().kind !== 'sending') state.value = { kind: 'idle' };
     };
@@ -47,11 +153,29 @@ export const shareFeature: OverlayFeature = {
       event.preventDefault();
       const link = overlay.shareTarget.peek();
       const clip = link ?? overlay.clip.current.peek()?.clip;
-      const groupIds = [...selected.peek()];
-      if (!clip || groupIds.length === 0 || state.peek().kind === 'sending') return;
+      const keys = [...selected.peek()];
+      if (!clip || keys.length === 0 || state.peek().kind === 'sending') return;
       const trimmed = note.peek().trim();
+      const chosen = keys
+        .map((k) => targets.peek().find((t) => t.key === k))
+        .filter((t): t is ShareTarget => !!t);
       state.value = { kind: 'sending' };
       try {
+        // A friend with no direct thread yet: open one first (the server checks the friendship).
+        const groupIds = await Promise.all(
+          chosen.map(async (t) =>
+            t.groupId
+              ? t.groupId
+              : (await overlay.client.mutate('groups.openDirect', { userId: t.userId })).id,
+          ),
+        );
+        if (chosen.some((t) => !t.groupId)) overlay.groups.reload();
+        const me = userId();
+        if (me) {
+          const used = groupIds.map((id) => `g:${id}`);
+          lastUsed.value = used;
+          overlay.client.rememberShare(me, used).catch(() => undefined);
+        }
         const { queued } = await overlay.client.share({
           groupIds,
           clip,
@@ -59,11 +183,7 @@ export const shareFeature: OverlayFeature = {
           ...(withMoment.peek() && !link ? { atSeconds: Math.floor(moment.peek()) } : {}),
         });
         if (signal.aborted) return;
-        const names = joinUserNames(
-          groupIds.map(
-            (id) => overlay.groups.groups.peek().find((g) => g.id === id)?.name ?? 'a group',
-          ),
-        );
+        const names = joinUserNames(chosen.map((t) => t.name));
         state.value = {
           kind: 'done',
           queued,
@@ -84,19 +204,45 @@ export const shareFeature: OverlayFeature = {
       }
     };
 
+    function Target({ target }: { target: ShareTarget }) {
+      const on = selected.value.has(target.key);
+      return (
+        <label class={`kith-group${on ? ' is-on' : ''}`}>
+          <input
+            type="checkbox"
+            checked={on}
+            onChange={() => toggle(target.key)}
+            name="target"
+            value={target.key}
+          />
+          <span class="kith-avatar" aria-hidden="true">
+            {(target.name.trim()[0] ?? '?').toUpperCase()}
+          </span>
+          <span class="kith-group-name" dir="auto">
+            {target.name}
+          </span>
+          {target.detail && <span class="kith-muted">{target.detail}</span>}
+        </label>
+      );
+    }
+
     return function ShareTab() {
-      const groups = overlay.groups.groups.value;
+      const all = targets.value;
       const current = state.value;
       const chosen = selected.value;
-      if (overlay.groups.status.value === 'loading' && groups.length === 0)
+      if (overlay.groups.status.value === 'loading' && all.length === 0)
         return <p class="kith-empty">Loading your groups…</p>;
-      if (groups.length === 0)
+      if (all.length === 0)
         return (
           <p class="kith-empty">
-            You have no groups yet. Make one from the Kith button in your browser's toolbar, then
-            share clips to it here.
+            You have no friends or groups on Kith yet. Add a friend from the Kith button in your
+            browser's toolbar, then share clips to them here.
           </p>
         );
+      const recent = recentTargets(all, lastUsed.value);
+      const inRecent = new Set(recent.map((t) => t.key));
+      const words = query.value.trim().toLowerCase();
+      const rest = all.filter((t) => !inRecent.has(t.key) && (!words || t.search.includes(words)));
       const link = overlay.shareTarget.value;
       const onScreen = overlay.clip.current.value?.clip;
       return (
@@ -122,28 +268,32 @@ export const shareFeature: OverlayFeature = {
           )}
           <fieldset class="kith-groups">
             <legend>Share to</legend>
-            {groups.map((g) => (
-              <label key={g.id} class={`kith-group${chosen.has(g.id) ? ' is-on' : ''}`}>
-                <input
-                  type="checkbox"
-                  checked={chosen.has(g.id)}
-                  onChange={() => toggle(g.id)}
-                  name="group"
-                  value={g.id}
-                />
-                <span class="kith-avatar" aria-hidden="true">
-                  {(g.name.trim()[0] ?? '?').toUpperCase()}
-                </span>
-                <span class="kith-group-name" dir="auto">
-                  {g.name}
-                </span>
-                {g.kind !== 'direct' && (
-                  <span class="kith-muted">
-                    {g.memberCount} {g.memberCount === 1 ? 'member' : 'members'}
-                  </span>
-                )}
-              </label>
-            ))}
+            <div class="kith-recent">
+              {recent.map((t) => (
+                <Target key={t.key} target={t} />
+              ))}
+            </div>
+            {all.length > recent.length && (
+              <>
+                <label class="kith-field kith-search">
+                  <span class="kith-label">Search people and groups</span>
+                  <input
+                    type="search"
+                    value={query.value}
+                    placeholder="Name or @handle"
+                    onInput={(e) => {
+                      query.value = e.currentTarget.value;
+                    }}
+                  />
+                </label>
+                <div class="kith-rest">
+                  {rest.map((t) => (
+                    <Target key={t.key} target={t} />
+                  ))}
+                  {rest.length === 0 && <p class="kith-muted">No one else matches.</p>}
+                </div>
+              </>
+            )}
           </fieldset>
           <label class="kith-field">
             <span class="kith-label">Note (optional)</span>
@@ -179,7 +329,7 @@ export const shareFeature: OverlayFeature = {
               {current.kind === 'sending'
                 ? 'Sharing…'
                 : chosen.size > 1
-                  ? `Share to ${chosen.size} groups`
+                  ? `Share to ${chosen.size}`
                   : 'Share'}
             </button>
           </div>

@@ -10,6 +10,8 @@ export interface ThreadItem {
   /** Stable across the pending → stored transition, for keyed rendering. */
   key: string;
   id: string | null;
+  /** Its place in the group's order, once stored. */
+  seq: number | null;
   clientId: string;
   kind: string;
   senderId: string | null;
@@ -19,8 +21,13 @@ export interface ThreadItem {
   /** A product shared in the thread (kind 'product'): it renders as a product card. */
   productId?: string | null;
   atSeconds: number | null;
+  /** The clip a share (kind 'clip') is about, as its message named it. */
+  clip?: ThreadClip | null;
   createdAt: string;
+  editedAt?: string | null;
   deleted: boolean;
+  /** Reactions on a stored message, each emoji with how many and who. */
+  reactions?: { emoji: string; count: number; userIds: string[] }[];
   /**
    * `sent`: stored on the server; `sending`: on its way; `queued`: waiting in the outbox for
    * the connection to come back; `failed`: refused (it can be retried or discarded).
@@ -40,6 +47,30 @@ export interface Thread {
 }
 
 type MessageClip = { site: string; clipId: string; url: string } | null;
+
+export interface ThreadClip {
+  site: string;
+  clipId: string;
+  url: string;
+  title: string | null;
+  thumbnailUrl: string | null;
+}
+
+/** A thread: one group's messages about one clip (the overlay), or all of them (`clip` unset). */
+export interface ThreadTarget {
+  groupId: string;
+  clip?: ClipInfo | null;
+}
+
+/** A `reaction.changed` event's message and its reactions now, if it is one. */
+function reactionsOf(
+  event: SyncEvent,
+): { messageId: string; reactions: NonNullable<ThreadItem['reactions']> } | null {
+  if (event.type !== 'reaction.changed') return null;
+  const p = event.payload as { messageId?: unknown; reactions?: unknown } | null;
+  if (!p || typeof p.messageId !== 'string' || !Array.isArray(p.reactions)) return null;
+  return { messageId: p.messageId, reactions: p.reactions as NonNullable<ThreadItem['reactions']> };
+}
 
 /** Whether a message (from the thread, a live event or the outbox) is about this clip. */
 export function isAboutClip(messageClip: MessageClip | undefined, clip: ClipInfo): boolean {
@@ -73,12 +104,14 @@ function keyFor(senderId: string, clientId: string): string {
 }
 
 /**
- * The messages of one group about one clip (`clips.thread`), kept live from `sync.events`, plus
- * our own messages while they travel through the outbox. Stops when `signal` aborts.
+ * The messages of one group about one clip (`clips.thread`), or with no clip the group's latest
+ * messages (`messages.list`, the popup's inbox), kept live from `sync.events` (new messages,
+ * edits, deletes, reactions), plus our own messages while they travel through the outbox.
+ * Stops when `signal` aborts.
  */
 export function openThread(
   client: KithClient,
-  target: { groupId: string; clip: ClipInfo },
+  target: ThreadTarget,
   session: ReadonlySignal<SessionState | null>,
   signal: AbortSignal,
 ): Thread {
@@ -92,9 +125,14 @@ export function openThread(
   const error = createSignal<string | null>(null);
   const me = () => session.peek()?.user ?? null;
 
+  const clip = target.clip ?? null;
+  /** A message belongs here: in the group, and about the clip when there is one. */
+  const about = (messageClip: MessageClip | undefined) => !clip || isAboutClip(messageClip, clip);
+
   const toItem = (m: MessageView): ThreadItem => ({
     key: m.sender ? keyFor(m.sender.id, m.clientId) : `m:${m.id}`,
     id: m.id,
+    seq: m.seq,
     clientId: m.clientId,
     kind: m.kind,
     senderId: m.sender?.id ?? null,
@@ -103,8 +141,11 @@ export function openThread(
     body: m.body,
     productId: m.productId ?? null,
     atSeconds: m.atSeconds,
+    clip: m.clip ?? null,
     createdAt: m.createdAt,
+    editedAt: m.editedAt ?? null,
     deleted: m.deletedAt !== null,
+    reactions: m.reactions ?? [],
     state: 'sent',
   });
 
@@ -116,6 +157,7 @@ export function openThread(
     return {
       key: keyFor(user.id, entry.clientId),
       id: null,
+      seq: null,
       clientId: entry.clientId,
       kind: item.kind === 'share' ? 'clip' : item.productId ? 'product' : 'text',
       senderId: user.id,
@@ -124,6 +166,7 @@ export function openThread(
       body: item.kind === 'share' ? (item.note ?? null) : item.body || null,
       ...(item.kind === 'message' && item.productId ? { productId: item.productId } : {}),
       atSeconds: item.atSeconds ?? null,
+      ...(item.kind === 'share' ? { clip: { ...item.clip, title: item.clip.title ?? null } } : {}),
       createdAt: entry.createdAt,
       deleted: false,
       state: entry.status === 'failed' ? 'failed' : online ? 'sending' : 'queued',
@@ -137,7 +180,7 @@ export function openThread(
       item.kind === 'share'
         ? item.groupIds.includes(target.groupId)
         : item.groupId === target.groupId;
-    return inGroup && isAboutClip(item.clip ?? null, target.clip);
+    return inGroup && about(item.clip ?? null);
   };
 
   const publish = () => {
@@ -161,7 +204,7 @@ export function openThread(
   };
 
   const accept = (m: MessageView) => {
-    if (m.groupId !== target.groupId || !isAboutClip(m.clip, target.clip)) return;
+    if (m.groupId !== target.groupId || !about(m.clip)) return;
     const known = stored.get(m.id);
     // Events and reloads can cross: never let an older copy replace a newer edit or delete.
     if (known && (known.deletedAt || (known.editedAt ?? '') > (m.editedAt ?? ''))) return;
@@ -183,7 +226,10 @@ export function openThread(
   let generation = 0;
   const reload = () => {
     const mine = ++generation;
-    client.query('clips.thread', { groupId: target.groupId, url: target.clip.url }).then(
+    const load = clip
+      ? client.query('clips.thread', { groupId: target.groupId, url: clip.url })
+      : client.query('messages.list', { groupId: target.groupId, limit: 50 });
+    load.then(
       (thread) => {
         if (mine !== generation || signal.aborted) return;
         for (const m of thread.messages) accept(m as MessageView);
@@ -201,6 +247,14 @@ export function openThread(
   };
 
   client.onSyncEvent((event) => {
+    const changed = reactionsOf(event);
+    if (changed) {
+      const known = stored.get(changed.messageId);
+      if (!known) return;
+      stored.set(known.id, { ...known, reactions: changed.reactions } as MessageView);
+      publish();
+      return;
+    }
     const m = messageOf(event);
     if (!m) return;
     accept(m);
@@ -247,6 +301,7 @@ export function openThread(
       const temp: ThreadItem = {
         key: keyFor(user.id, clientId),
         id: null,
+        seq: null,
         clientId,
         kind: 'text',
         senderId: user.id,
@@ -265,7 +320,7 @@ export function openThread(
           clientId,
           groupId: target.groupId,
           body: text,
-          clip: target.clip,
+          ...(clip ? { clip } : {}),
           ...(atSeconds === null ? {} : { atSeconds }),
         });
         local.set(slot, { ...temp, state: queued ? 'queued' : 'sending' });

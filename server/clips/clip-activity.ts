@@ -15,13 +15,18 @@ export interface ClipGroupActivity {
   kind: string;
   name: string;
   messageCount: number;
+  /**
+   * Of those, the ones from others after my read position (my own never count), as the
+   * toolbar badge counts them: 0 in a group I muted.
+   */
+  unread: number;
   lastAt: string;
   people: ClipPerson[];
 }
 
 /**
  * `clips.activity`: where `me` has seen a clip talked about: per group they are in, how many
- * messages and who said them; and which of their friends did.
+ * messages (and how many of them unread) and who said them; and which of their friends did.
  */
 export async function clipActivity(
   db: Db,
@@ -37,6 +42,7 @@ export async function clipActivity(
     name: string;
     peer_name: string | null;
     message_count: number;
+    unread: number;
     last_at: Date | string;
     sender_id: string | null;
     handle: string | null;
@@ -47,6 +53,8 @@ export async function clipActivity(
     (select u.display_name from group_members o join users u on u.id = o.user_id
       where g.kind = 'direct' and o.group_id = g.id and o.user_id <> ${me} limit 1) as peer_name,
     count(*) over (partition by g.id)::int as message_count,
+    (count(*) filter (where m.sender_id is distinct from ${me} and m.seq > gm.last_read_seq
+      and not gm.muted) over (partition by g.id))::int as unread,
     max(m.created_at) over (partition by g.id) as last_at,
     m.sender_id, u.handle, u.display_name,
     exists (select 1 from friendships f where f.user_id = ${me} and f.friend_id = m.sender_id) as is_friend
@@ -67,6 +75,7 @@ export async function clipActivity(
         kind: r.kind,
         name: r.kind === 'direct' ? (r.peer_name ?? r.name) : r.name,
         messageCount: Number(r.message_count),
+        unread: Number(r.unread),
         lastAt: new Date(r.last_at).toISOString(),
         people: [],
       };

@@ -3,8 +3,10 @@ import { seenBy } from '../access';
 import type { DbOrTx } from '../db/client';
 
 /**
- * The threads `me` is in, latest activity first: each with its unread count and last message
- * (both only from what `me` could see), and for a direct thread the other person.
+ * The threads `me` is in, latest activity first: each with its unread count (others' messages
+ * after my read position; my own never count) and last message (both only from what `me`
+ * could see): who said it, what, when, and for a share the clip (site, address, the share's
+ * own title and thumbnail) and its moment. For a direct thread, the other person.
  */
 export async function listGroups(db: DbOrTx, me: string) {
   const result = await db.execute<{
@@ -25,6 +27,14 @@ export async function listGroups(db: DbOrTx, me: string) {
     last_kind: string | null;
     last_seq_msg: number | null;
     last_sender: string | null;
+    last_sender_handle: string | null;
+    last_sender_name: string | null;
+    last_at_seconds: number | null;
+    clip_site: string | null;
+    clip_id: string | null;
+    clip_url: string | null;
+    clip_title: string | null;
+    clip_thumbnail_url: string | null;
     last_deleted: boolean | null;
     last_at: Date | string | null;
     created_at: Date | string;
@@ -36,7 +46,11 @@ export async function listGroups(db: DbOrTx, me: string) {
           and m.sender_id is distinct from ${me} and ${seenBy(me)}) as unread,
       peer.id as peer_id, peer.handle as peer_handle, peer.display_name as peer_name,
       lm.id as last_id, lm.body as last_body, lm.kind as last_kind, lm.seq as last_seq_msg,
-      lm.sender_id as last_sender, (lm.deleted_at is not null) as last_deleted, lm.created_at as last_at
+      lm.sender_id as last_sender, lu.handle as last_sender_handle,
+      lu.display_name as last_sender_name, lm.at_seconds as last_at_seconds,
+      lc.site as clip_site, lc.clip_id as clip_id, lc.url as clip_url,
+      lm.clip_title as clip_title, lm.clip_thumbnail_url as clip_thumbnail_url,
+      (lm.deleted_at is not null) as last_deleted, lm.created_at as last_at
     from group_members gm
     join groups g on g.id = gm.group_id and g.archived_at is null
     left join lateral (
@@ -50,6 +64,8 @@ export async function listGroups(db: DbOrTx, me: string) {
       select * from messages m where m.group_id = g.id and ${seenBy(me)}
       order by m.seq desc limit 1
     ) lm on true
+    left join users lu on lu.id = lm.sender_id
+    left join clips lc on lc.id = lm.clip_ref
     where gm.user_id = ${me}
     order by coalesce(lm.created_at, g.created_at) desc
   `);
@@ -73,7 +89,27 @@ export async function listGroups(db: DbOrTx, me: string) {
           seq: Number(r.last_seq_msg),
           kind: r.last_kind,
           senderId: r.last_sender,
+          sender:
+            r.last_sender && r.last_sender_handle
+              ? {
+                  id: r.last_sender,
+                  handle: r.last_sender_handle,
+                  displayName: r.last_sender_name ?? r.last_sender_handle,
+                }
+              : null,
           body: r.last_deleted ? null : r.last_body,
+          // A share's clip as this thread's message named it (its own title and thumbnail).
+          clip:
+            !r.last_deleted && r.clip_site && r.clip_id && r.clip_url
+              ? {
+                  site: r.clip_site,
+                  clipId: r.clip_id,
+                  url: r.clip_url,
+                  title: r.clip_title,
+                  thumbnailUrl: r.clip_thumbnail_url,
+                }
+              : null,
+          atSeconds: r.last_at_seconds === null ? null : Number(r.last_at_seconds),
           deleted: Boolean(r.last_deleted),
           createdAt: iso(r.last_at ?? r.created_at),
         }

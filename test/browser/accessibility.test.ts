@@ -125,14 +125,14 @@ async function popupChecks(page: Page, signedIn: boolean): Promise<void> {
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
     await page.reload();
-    if (signedIn) await page.getByRole('tab', { name: 'Groups' }).waitFor();
+    if (signedIn) await page.getByRole('tab', { name: 'Inbox' }).waitFor();
     else await page.getByLabel('Password').first().waitFor();
     await loaded(page);
     if (!signedIn) {
       await expectNoSeriousViolations(page, `the popup, signed out (${colorScheme})`);
       continue;
     }
-    for (const tab of ['Groups', 'Friends', 'Orders', 'This site', 'Account']) {
+    for (const tab of ['Inbox', 'Friends', 'Orders', 'This site', 'Account']) {
       await page.getByRole('tab', { name: tab }).click();
       await loaded(page);
       await expectNoSeriousViolations(page, `the popup's ${tab} panel (${colorScheme})`);

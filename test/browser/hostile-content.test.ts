@@ -644,7 +644,7 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
       .locator('.list.groups button.group', { hasText: /^.{0,4}👩/ })
       .first()
       .click();
-    await popup.getByRole('button', { name: '← All groups' }).waitFor();
+    await popup.getByRole('button', { name: '← Inbox' }).waitFor();
     await popup.getByText('(you)').waitFor();
     // "(you)" comes after the name, not inside its reversed run.
     const order = await popup.locator('.name', { hasText: '(you)' }).evaluate((name) => {
@@ -657,7 +657,7 @@ ${box(240, `<kith-share-button id="share" url="${CLIP_URL}" share-title="${escap
     expect(order.you).toBeGreaterThanOrEqual(order.name - 1);
     await screenshot(popup, 'hostile-popup-group');
     expect(await inspect(main)).toEqual([]);
-    await popup.getByRole('button', { name: '← All groups' }).click();
+    await popup.getByRole('button', { name: '← Inbox' }).click();
 
     // A new group: the friends to choose from, names beside their handles.
     await popup.getByRole('button', { name: 'New group' }).click();

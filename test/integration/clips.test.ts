@@ -771,6 +771,31 @@ describe.each(engines)('clips on %s', (engine) => {
       for (const u of [ana, ben, cai]) expect(serialized).not.toContain(u.id);
     });
 
+    it("counts as unread only others' messages past my read position, and none in a muted group", async () => {
+      const { withBen, withCai } = await twoGroups();
+      const id = ytId();
+      await ana.api.clips.share({ groupIds: [withBen.id, withCai.id], url: shorts(id) });
+      const say = (who: TestUser, groupId: string, body: string) =>
+        who.api.messages.send({ groupId, clientId: cid(), body, clip: { url: shorts(id) } });
+      await say(ben, withBen.id, 'one');
+      const second = await say(ben, withBen.id, 'two');
+      await say(cai, withCai.id, 'three');
+      const unreadOf = async (who: TestUser) =>
+        Object.fromEntries(
+          (await who.api.clips.activity({ url: shorts(id) })).groups.map((g) => [
+            g.groupId,
+            [g.messageCount, g.unread],
+          ]),
+        );
+      // Ana's own share never counts; Ben's two and Cai's one do.
+      expect(await unreadOf(ana)).toEqual({ [withBen.id]: [3, 2], [withCai.id]: [2, 1] });
+      // Ben has read nothing, but only Ana's share is someone else's.
+      expect(await unreadOf(ben)).toEqual({ [withBen.id]: [3, 1] });
+      await ana.api.messages.markRead({ groupId: withBen.id, seq: second.seq - 1 });
+      await ana.api.groups.mute({ groupId: withCai.id, muted: true });
+      expect(await unreadOf(ana)).toEqual({ [withBen.id]: [3, 1], [withCai.id]: [2, 0] });
+    });
+
     it('deleted messages do not count, and a group whose only mention was deleted drops out', async () => {
       const { withBen, withCai } = await twoGroups();
       const id = ytId();

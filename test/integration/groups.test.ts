@@ -39,7 +39,18 @@ const LIST_KEYS = [
   'role',
   'unread',
 ];
-const LAST_MESSAGE_KEYS = ['body', 'createdAt', 'deleted', 'id', 'kind', 'senderId', 'seq'];
+const LAST_MESSAGE_KEYS = [
+  'atSeconds',
+  'body',
+  'clip',
+  'createdAt',
+  'deleted',
+  'id',
+  'kind',
+  'sender',
+  'senderId',
+  'seq',
+];
 
 type Code = Parameters<typeof expectRefusedUnchanged>[2];
 
@@ -330,7 +341,10 @@ describe.each(engines)('groups on %s', (engine) => {
         seq: 3,
         kind: 'text',
         senderId: cy.id,
+        sender: { id: cy.id, handle: cy.handle, displayName: expect.any(String) },
         body: 'third',
+        clip: null,
+        atSeconds: null,
         deleted: false,
         createdAt: last.createdAt,
       });
@@ -352,6 +366,88 @@ describe.each(engines)('groups on %s', (engine) => {
         unread: 0,
         lastMessage: { id: last.id, body: null, deleted: true },
       });
+    });
+
+    it('never counts my own messages as unread, even after someone else reads', async () => {
+      const { owner: ana, friends } = await circle(1, 'own');
+      const [bo] = friends as [TestUser];
+      const group = await ana.api.groups.create({ name: 'Mine', memberIds: [bo.id] });
+      await send(ana, group.id, 'one');
+      await send(ana, group.id, 'two');
+      const unreadOf = async (user: TestUser) =>
+        (await user.api.groups.list()).find((g) => g.id === group.id)!;
+      expect((await unreadOf(ana)).unread).toBe(0);
+      expect((await unreadOf(bo)).unread).toBe(2);
+      await send(bo, group.id, 'three');
+      // Ana's read position is still 0: only Bo's message counts for her.
+      expect(await unreadOf(ana)).toMatchObject({ unread: 1, lastReadSeq: 0 });
+      expect((await unreadOf(bo)).unread).toBe(2);
+      await bo.api.messages.markRead({ groupId: group.id, seq: 3 });
+      expect((await unreadOf(bo)).unread).toBe(0);
+      expect((await unreadOf(ana)).unread).toBe(1);
+    });
+
+    it("gives a share's clip, its moment and its sender as the last message", async () => {
+      const { owner: ana, friends } = await circle(1, 'shr');
+      const [bo] = friends as [TestUser];
+      const group = await ana.api.groups.create({ name: 'Clips', memberIds: [bo.id] });
+      const url = 'https://www.tiktok.com/@scout2015/video/7301234567890123999';
+      const shared = await ana.api.clips.share({
+        groupIds: [group.id],
+        url,
+        title: 'Scout does a kickflip',
+        thumbnailUrl: 'https://p16-sign.tiktokcdn.com/thumb.jpeg',
+        atSeconds: 12,
+        note: 'watch the end',
+      });
+      const row = (await bo.api.groups.list()).find((g) => g.id === group.id)!;
+      expect(row.unread).toBe(1);
+      expect(row.lastMessage).toEqual({
+        id: shared.messages[0]!.id,
+        seq: 1,
+        kind: 'clip',
+        senderId: ana.id,
+        sender: { id: ana.id, handle: ana.handle, displayName: expect.any(String) },
+        body: 'watch the end',
+        clip: {
+          site: 'tiktok',
+          clipId: '7301234567890123999',
+          url,
+          title: 'Scout does a kickflip',
+          thumbnailUrl: 'https://p16-sign.tiktokcdn.com/thumb.jpeg',
+        },
+        atSeconds: 12,
+        deleted: false,
+        createdAt: shared.messages[0]!.createdAt,
+      });
+      // The sharer sees the same clip and no unread.
+      expect((await ana.api.groups.list()).find((g) => g.id === group.id)).toMatchObject({
+        unread: 0,
+        lastMessage: { kind: 'clip', clip: { title: 'Scout does a kickflip' }, atSeconds: 12 },
+      });
+      // A deleted share shows neither its note nor its clip.
+      await ana.api.messages.delete({ messageId: shared.messages[0]!.id });
+      expect((await bo.api.groups.list()).find((g) => g.id === group.id)).toMatchObject({
+        unread: 0,
+        lastMessage: { kind: 'clip', body: null, clip: null, deleted: true },
+      });
+    });
+
+    it('lists nothing of a group to a stranger, and refuses a caller without a session', async () => {
+      const { owner: ana, friends } = await circle(1, 'str');
+      const [bo] = friends as [TestUser];
+      const group = await ana.api.groups.create({ name: 'Private', memberIds: [bo.id] });
+      await ana.api.clips.share({
+        groupIds: [group.id],
+        url: 'https://www.tiktok.com/@scout2015/video/7301234567890123998',
+        title: 'Not for strangers',
+      });
+      const stranger = await signUp(deps, 'strng');
+      const listed = await stranger.api.groups.list();
+      expect(listed.map((g) => g.id)).not.toContain(group.id);
+      expect(JSON.stringify(listed)).not.toContain('Not for strangers');
+      const anonymous = await callerFor(deps, null);
+      await expect(anonymous.groups.list()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     });
 
     it('names a direct thread after the other person, for each of the two', async () => {

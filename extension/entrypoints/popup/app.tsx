@@ -10,7 +10,7 @@ import { SitePanel } from './components/site-panel';
 import type { Panel, PopupStore } from './store';
 
 const PANELS: { id: Panel; label: string }[] = [
-  { id: 'groups', label: 'Groups' },
+  { id: 'groups', label: 'Inbox' },
   { id: 'friends', label: 'Friends' },
   { id: 'orders', label: 'Orders' },
   { id: 'site', label: 'This site' },

@@ -1,6 +1,6 @@
 import type { PopupState } from './popup-state';
 
-/** Groups: create, open, rename, mute, members, leave. */
+/** Groups: create, open, read, open a shared clip, rename, mute, members, leave. */
 export function groupActions({ deps, notice, openGroup, act, loadGroups }: PopupState) {
   return {
     async createGroup(name: string, memberIds: string[]): Promise<boolean> {
@@ -24,6 +24,27 @@ export function groupActions({ deps, notice, openGroup, act, loadGroups }: Popup
     async open(groupId: string) {
       await act(`open:${groupId}`, async () => {
         openGroup.value = await deps.api.groups.get.query({ groupId });
+      });
+    },
+
+    /**
+     * What the open thread shows is read: the read position moves to its newest message, and
+     * the list's unread counts (and the toolbar badge) follow.
+     */
+    async markRead(groupId: string, seq: number) {
+      try {
+        await deps.api.messages.markRead.mutate({ groupId, seq });
+        await loadGroups();
+      } catch {
+        // Reading is a nicety: the next open tries again.
+      }
+    },
+
+    /** A clip card: the clip opens in a tab, with the overlay on this thread at its moment. */
+    async openClip(url: string, groupId: string, atSeconds: number | null) {
+      await act('openClip', async () => {
+        if (!deps.openClip) throw new Error('Clips cannot be opened from here.');
+        await deps.openClip({ url, groupId, atSeconds });
       });
     },
 

@@ -10,6 +10,7 @@ import type {
   SiteStatus,
   SyncEvent,
 } from '../../lib/protocol';
+import type { KithClient } from '../../ui/client';
 
 /**
  * The popup's state: its signals, the loaders that fill them and `act`, which runs one user
@@ -55,6 +56,13 @@ export interface PopupDeps {
   /** The extension's version, named in a copied report. */
   version?: string;
   copy(text: string): Promise<void>;
+  /**
+   * The shared UI's client (the overlay's): the inbox's open thread runs on it, live, with the
+   * outbox. Without one the inbox shows threads but not their messages.
+   */
+  client?: KithClient;
+  /** Opens a shared clip in a tab with the overlay on its thread, at its moment. */
+  openClip?(data: { url: string; groupId: string; atSeconds: number | null }): Promise<void>;
   /** Saves `text` as a file the user downloads (defaults to a link click in the popup page). */
   download?(filename: string, text: string, type: string): Promise<void> | void;
 }

@@ -29,7 +29,7 @@ export function createPopupStore(deps: PopupDeps) {
   const state = createPopupState(deps);
   // The panels read every signal of the state; the loaders stay behind the store's actions.
   const {
-    deps: _deps,
+    deps: popupDeps,
     loadFriends: _loadFriends,
     loadSites: _loadSites,
     act,
@@ -43,6 +43,8 @@ export function createPopupStore(deps: PopupDeps) {
 
   const store = {
     ...signals,
+    /** The shared UI's client, for the inbox's open thread (absent: no messages shown). */
+    client: popupDeps.client,
 
     async start() {
       // Unread counts and names follow what happens while the popup is open.

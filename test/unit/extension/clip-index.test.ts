@@ -108,6 +108,7 @@ describe('the local clip index', () => {
         kind: 'direct',
         name: 'Ben',
         messageCount: 1,
+        unread: 1,
         lastAt: inDm.createdAt,
         people: [{ id: BEN, handle: 'ben', displayName: 'Ben' }],
       },
@@ -116,6 +117,8 @@ describe('the local clip index', () => {
         kind: 'group',
         name: 'Roommates',
         messageCount: 3,
+        // Ana's two; the reader's own reply never counts.
+        unread: 2,
         lastAt: latest.createdAt,
         people: [
           { id: ANA, handle: 'ana', displayName: 'Ana' },
@@ -126,6 +129,22 @@ describe('the local clip index', () => {
     // The reader is never their own friend.
     expect(result.friends.map((f) => f.id)).toEqual([BEN, ANA]);
     expect(clipActivity(CLIP, [], groups, ME)).toEqual({ clip: CLIP, groups: [], friends: [] });
+  });
+
+  it("counts as unread others' messages past the read position, and none in a muted thread", () => {
+    const first = message(ROOM, ANA, CLIP);
+    const mine = message(ROOM, ME, CLIP);
+    const later = message(ROOM, ANA, CLIP);
+    const inDm = message(DM, BEN, CLIP);
+    const groups = [
+      group(ROOM, { lastReadSeq: first.seq }),
+      group(DM, { kind: 'direct', name: 'Ben', muted: true }),
+    ];
+    const result = clipActivity(CLIP, [first, mine, later, inDm], groups, ME);
+    expect(result.groups.map((g) => [g.groupId, g.messageCount, g.unread])).toEqual([
+      [DM, 1, 0],
+      [ROOM, 3, 1],
+    ]);
   });
 
   it('fills from live events as they arrive, and forgets a thread the user left', async () => {

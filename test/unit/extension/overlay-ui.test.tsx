@@ -13,7 +13,12 @@ import type {
 } from '../../../extension/lib/protocol';
 import type { ClipInfo, CurrentClip, SiteAdapter } from '../../../extension/sites/types';
 import { activitySentence, type ClipActivityGroup } from '../../../extension/ui/activity-text';
-import { type ApiOutputs, type KithClient, Listeners } from '../../../extension/ui/client';
+import {
+  type ApiMutations,
+  type ApiOutputs,
+  type KithClient,
+  Listeners,
+} from '../../../extension/ui/client';
 import { features } from '../../../extension/ui/features';
 import { formatMoment } from '../../../extension/ui/moment';
 import { mountOverlay } from '../../../extension/ui/mount-overlay';
@@ -50,6 +55,7 @@ describe('overlay building blocks', () => {
     kind,
     name: kind === 'direct' ? 'Ana' : 'Roommates',
     messageCount: people.length,
+    unread: 0,
     lastAt: new Date().toISOString(),
     people,
   });
@@ -170,6 +176,7 @@ class FakeClient implements KithClient {
     this.queries.push({ path: p, input });
     const i = input as { url: string; groupId: string };
     if (p === 'groups.list') return this.groups as ApiOutputs[P];
+    if (p === 'friends.list') return this.friendList as ApiOutputs[P];
     if (p === 'shop.forClip') return { products: this.tagged } as never;
     if (p === 'shop.forClipPrefix') {
       // Like the server: every tagged clip under the prefix, each product with its clip's hash.
@@ -235,6 +242,36 @@ class FakeClient implements KithClient {
   }
   async focus(groupId: string | null) {
     this.focused.push(groupId);
+  }
+  /** Mutations the UI ran (read positions, direct threads opened), in order. */
+  mutations: { path: string; input: unknown }[] = [];
+  directs = new Map<string, GroupSummary>();
+  async mutate<P extends keyof ApiMutations>(p: P, input: unknown): Promise<ApiMutations[P]> {
+    this.mutations.push({ path: p, input });
+    if (p === 'groups.openDirect') {
+      const userId = (input as { userId: string }).userId;
+      const made = this.directs.get(userId);
+      if (!made) throw new Error('Not your friend.');
+      if (!this.groups.some((g) => g.id === made.id)) this.groups = [...this.groups, made];
+      return { id: made.id, kind: 'direct', name: made.name } as never;
+    }
+    const { groupId, seq } = input as { groupId: string; seq: number };
+    return { groupId, lastReadSeq: seq } as never;
+  }
+  lastShared = new Map<string, string[]>();
+  async lastShare(userId: string) {
+    return this.lastShared.get(userId) ?? [];
+  }
+  async rememberShare(userId: string, keys: string[]) {
+    this.lastShared.set(userId, keys);
+  }
+  friendList: ApiOutputs['friends.list'] = [];
+  /** What the tab was opened for (a popup clip card), answered once. */
+  openedFor: Awaited<ReturnType<KithClient['opening']>> = null;
+  async opening() {
+    const found = this.openedFor;
+    this.openedFor = null;
+    return found;
   }
   async presence() {}
   outboxEntries: OutboxEntry[] = [];
@@ -371,6 +408,111 @@ describe('the overlay with a fake background', () => {
     (await until(() => byText('[role="tab"]', name)))!.click();
     await tick();
   };
+
+  const activityWith = (unread: number, messageCount = 3): ApiOutputs['clips.activity'] =>
+    ({
+      clip: { site: 'tiktok', clipId: '7301234567890123451', url: '' },
+      groups: [
+        {
+          groupId: 'g-fam',
+          kind: 'group',
+          name: 'Family',
+          messageCount,
+          unread,
+          lastAt: new Date().toISOString(),
+          people: [BEN, ME],
+        },
+      ],
+      friends: [BEN],
+    }) as ApiOutputs['clips.activity'];
+
+  it("the dock counts others' unread messages about the clip, not every message", async () => {
+    client.localFor.set(clipInfo('7301234567890123451', 'Scout skates').url, activityWith(2, 5));
+    mount();
+    const dock = await until(() =>
+      container.querySelector('.kith-dock[aria-label="Kith: 2 unread messages about this clip"]'),
+    );
+    expect(dock.querySelector('.kith-count')?.textContent).toBe('2');
+  });
+
+  it('opening on a clip with unread messages lands on Chat in their group, and reading marks them read', async () => {
+    const url = clipInfo('7301234567890123451', 'Scout skates').url;
+    client.localFor.set(url, activityWith(1));
+    client.activityFor.set(url, activityWith(1));
+    client.threads.set(`g-fam|${url}`, [
+      message({
+        id: 'm-1',
+        groupId: 'g-fam',
+        seq: 7,
+        body: 'look at this',
+        clip: clipInfo('7301234567890123451', 'Scout skates'),
+      }),
+    ]);
+    mount();
+    (await until(() => container.querySelector<HTMLButtonElement>('.kith-dock .kith-count')))
+      .closest('button')!
+      .click();
+    await until(() => byText('[role="tab"][aria-selected="true"]', 'Chat'));
+    expect(overlay.chatGroupId.value).toBe('g-fam');
+    await until(() => byText('.kith-msg-body', 'look at this'));
+    await until(() => client.mutations.find((m) => m.path === 'messages.markRead'));
+    expect(client.mutations).toEqual([
+      { path: 'messages.markRead', input: { groupId: 'g-fam', seq: 7 } },
+    ]);
+  });
+
+  it('opening on a clip with nothing unread lands on Share', async () => {
+    client.localFor.set(clipInfo('7301234567890123451', 'Scout skates').url, activityWith(0));
+    mount();
+    (await until(() => container.querySelector<HTMLButtonElement>('.kith-dock'))).click();
+    await until(() => byText('[role="tab"][aria-selected="true"]', 'Share'));
+  });
+
+  it('shares to a friend with no direct thread by opening one, and preselects it next time', async () => {
+    client.friendList = [
+      { ...BEN, since: new Date().toISOString() },
+      { id: 'u-cy', handle: 'cy', displayName: 'Cyrus', since: new Date().toISOString() },
+    ] as ApiOutputs['friends.list'];
+    client.directs.set('u-cy', {
+      id: 'g-cy',
+      kind: 'direct',
+      name: 'Cyrus',
+      memberCount: 2,
+      peer: { id: 'u-cy', handle: 'cy', displayName: 'Cyrus' },
+    } as GroupSummary);
+    mount();
+    await openTab('Share');
+    // Friends are under the search box; the search narrows them down.
+    const search = await until(() =>
+      container.querySelector<HTMLInputElement>('.kith-search input'),
+    );
+    await until(() => byText('.kith-rest label.kith-group', /Cyrus/));
+    search.value = 'cy';
+    search.dispatchEvent(new Event('input', { bubbles: true }));
+    await tick();
+    expect(
+      [...container.querySelectorAll('.kith-rest label.kith-group')].map((l) => l.textContent),
+    ).toEqual(['CCyrus@cy']);
+    byText('.kith-rest label.kith-group', /Cyrus/)!.querySelector('input')!.click();
+    await tick();
+    container.querySelector<HTMLFormElement>('form.kith-share')!.requestSubmit();
+    const status = await until(() => container.querySelector('[role="status"]'));
+    expect(status.textContent).toContain('Shared to Cyrus.');
+    expect(client.mutations).toEqual([{ path: 'groups.openDirect', input: { userId: 'u-cy' } }]);
+    expect(client.shared).toEqual([
+      { groupIds: ['g-cy'], clip: clipInfo('7301234567890123451', 'Scout skates') },
+    ]);
+    expect(client.lastShared.get(ME.id)).toEqual(['g:g-cy']);
+
+    // The next clip: Cyrus's thread leads the recent row, chosen already.
+    site.show(clipInfo('7301234567890123452', 'Another'));
+    const first = await until(() =>
+      byText('.kith-recent label.kith-group', /Cyrus/)?.querySelector('input')?.checked
+        ? byText('.kith-recent label.kith-group', /Cyrus/)
+        : null,
+    );
+    expect(container.querySelector('.kith-recent label.kith-group')).toBe(first);
+  });
 
   it('shares the clip to the chosen groups with a note and says where it went', async () => {
     mount();
@@ -719,6 +861,7 @@ describe('the overlay with a fake background', () => {
           kind: 'group',
           name: 'Roommates',
           messageCount: 4,
+          unread: 0,
           lastAt: new Date().toISOString(),
           people: [BEN, { id: 'u-ana', handle: 'ana', displayName: 'Ana' }, ME],
         },
@@ -729,7 +872,8 @@ describe('the overlay with a fake background', () => {
     await openTab('Friends');
     const line = await until(() => byText('.kith-activity-item', /talked about this/));
     expect(line.textContent).toContain('Ben and 2 others talked about this in Roommates');
-    expect(container.querySelector('.kith-count')?.textContent).toBe('4');
+    // All four are read: the dock shows no count (it counts unread messages only).
+    expect(container.querySelector('.kith-count')).toBeNull();
     line.click();
     await until(() => byText('[role="tab"][aria-selected="true"]', 'Chat'));
     expect(overlay.chatGroupId.value).toBe('g-room');

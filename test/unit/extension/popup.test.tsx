@@ -41,6 +41,85 @@ describe('popup', () => {
     );
   });
 
+  it('the inbox says who said what last, a share its clip and moment, and what waits unread', async () => {
+    const at = new Date().toISOString();
+    const base = { role: 'member', muted: false, lastSeq: 3, lastReadSeq: 0, createdAt: at };
+    const ben = { id: 'u-ben', handle: 'ben', displayName: 'Ben' };
+    const last = (over: Record<string, unknown>) => ({
+      id: 'm',
+      seq: 3,
+      kind: 'text',
+      senderId: ben.id,
+      sender: ben,
+      body: null,
+      clip: null,
+      atSeconds: null,
+      deleted: false,
+      createdAt: at,
+      ...over,
+    });
+    const threads = [
+      {
+        ...base,
+        id: 'g-dm',
+        kind: 'direct',
+        name: 'Ben',
+        memberCount: 2,
+        unread: 1,
+        peer: ben,
+        lastMessage: last({
+          kind: 'clip',
+          body: 'look',
+          atSeconds: 12,
+          clip: {
+            site: 'tiktok',
+            clipId: '1',
+            url: 'https://www.tiktok.com/@a/video/1',
+            title: 'Scout skates',
+            thumbnailUrl: 'https://p16-sign.tiktokcdn.com/t.jpeg',
+          },
+        }),
+      },
+      {
+        ...base,
+        id: 'g-room',
+        kind: 'group',
+        name: 'Roommates',
+        memberCount: 3,
+        unread: 2,
+        peer: null,
+        lastMessage: last({ body: 'dinner?' }),
+      },
+      {
+        ...base,
+        id: 'g-mine',
+        kind: 'group',
+        name: 'Quiet',
+        memberCount: 3,
+        unread: 0,
+        peer: null,
+        lastMessage: last({ senderId: SIGNED_IN.user!.id, sender: SIGNED_IN.user, body: 'hi' }),
+      },
+    ];
+    const { deps } = fakeDeps({ ...baseRoutes, 'groups.list': () => threads });
+    await mount(deps);
+    const rows = [...popupRoot().querySelectorAll('.list.groups button.group')];
+    expect(rows.map((r) => r.querySelector('.preview')?.textContent)).toEqual([
+      'shared “Scout skates” at 0:12 — look',
+      'Ben: dinner?',
+      'You: hi',
+    ]);
+    expect(rows.map((r) => r.querySelector('.count')?.textContent ?? null)).toEqual([
+      '1',
+      '2',
+      null,
+    ]);
+    expect(rows[0]!.querySelector('img.thumb')?.getAttribute('src')).toBe(
+      'https://p16-sign.tiktokcdn.com/t.jpeg',
+    );
+    expect(button(/^Inbox$/).getAttribute('aria-selected')).toBe('true');
+  });
+
   it('renders names as text, never as markup', async () => {
     const { deps } = fakeDeps(baseRoutes);
     await mount(deps);

@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals';
 import type { GroupDetail, PopupStore } from '../store';
+import { Conversation } from './conversation';
 
 export function GroupDetailView({ store, group }: { store: PopupStore; group: GroupDetail }) {
   const name = useSignal(group.name);
@@ -12,11 +13,17 @@ export function GroupDetailView({ store, group }: { store: PopupStore; group: Gr
   const busy = store.busy.value;
   const memberIds = new Set(group.members.map((m) => m.id));
   const addable = (store.friends.value ?? []).filter((f) => !memberIds.has(f.id));
+  // A direct thread has no name of its own: it is the other person's.
+  const title = direct
+    ? (group.members.find((m) => m.id !== me)?.displayName ??
+      store.groups.value?.find((g) => g.id === group.id)?.name ??
+      group.name)
+    : group.name;
 
   return (
     <div class="stack">
       <button type="button" class="link back" onClick={() => store.close()}>
-        ← All groups
+        ← Inbox
       </button>
       <div class="card">
         {renaming.value ? (
@@ -52,7 +59,9 @@ export function GroupDetailView({ store, group }: { store: PopupStore; group: Gr
           </form>
         ) : (
           <div class="title-row">
-            <h2>{group.name}</h2>
+            <h2>
+              <bdi>{title}</bdi>
+            </h2>
             {manager && !direct && (
               <button
                 type="button"
@@ -66,6 +75,9 @@ export function GroupDetailView({ store, group }: { store: PopupStore; group: Gr
             )}
           </div>
         )}
+      </div>
+      <Conversation store={store} group={group} title={title} />
+      <div class="card">
         <label class="check">
           <input
             type="checkbox"

@@ -1,15 +1,30 @@
 import { useSignal } from '@preact/signals';
 import type { GroupSummary } from '../../../lib/protocol';
+import { timeAgo } from '../../../ui/message-parts';
+import { formatMoment } from '../../../ui/moment';
 import type { PopupStore } from '../store';
 import { GroupDetailView } from './group-detail';
 import { RequestsCard } from './requests-card';
 
-function preview(group: GroupSummary): string {
+/** A thread's last message in a line: who said what (a share names its clip and moment). */
+export function preview(group: GroupSummary, me: string | undefined): string {
   const last = group.lastMessage;
   if (!last) return 'No messages yet';
-  if (last.deleted) return 'Message deleted';
-  if (last.kind === 'clip') return last.body ? `Clip: ${last.body}` : 'Shared a clip';
-  return last.body ?? '';
+  const who =
+    last.senderId && last.senderId === me
+      ? 'You'
+      : group.kind === 'direct'
+        ? ''
+        : (last.sender?.displayName ?? '');
+  const lead = who ? `${who}: ` : '';
+  if (last.deleted) return `${lead}Message deleted`;
+  if (last.kind === 'clip') {
+    const what = last.clip?.title?.trim() ? `“${last.clip.title.trim()}”` : 'a clip';
+    const at = last.atSeconds === null ? '' : ` at ${formatMoment(last.atSeconds)}`;
+    const note = last.body ? ` — ${last.body}` : '';
+    return `${lead}shared ${what}${at}${note}`;
+  }
+  return `${lead}${last.body ?? ''}`;
 }
 
 function NewGroup({ store, onDone }: { store: PopupStore; onDone: () => void }) {
@@ -89,6 +104,7 @@ function NewGroup({ store, onDone }: { store: PopupStore; onDone: () => void }) 
 export function GroupsPanel({ store }: { store: PopupStore }) {
   const creating = useSignal(false);
   const groups = store.groups.value;
+  const me = store.session.value?.user?.id;
   if (store.openGroup.value) return <GroupDetailView store={store} group={store.openGroup.value} />;
   if (creating.value) {
     return (
@@ -116,13 +132,24 @@ export function GroupsPanel({ store }: { store: PopupStore }) {
         <p class="muted">Loading…</p>
       ) : groups.length === 0 ? (
         <p class="muted">
-          No groups yet. Make one with your friends, then share clips to it from any video.
+          No conversations yet. Share a clip to a friend from any video, or make a group.
         </p>
       ) : (
         <ul class="list groups">
           {groups.map((g) => (
             <li key={g.id}>
               <button type="button" class="row group" onClick={() => store.open(g.id)}>
+                {g.lastMessage?.clip?.thumbnailUrl && (
+                  <img
+                    class="thumb"
+                    src={g.lastMessage.clip.thumbnailUrl}
+                    alt=""
+                    referrerPolicy="no-referrer"
+                    onError={(e) => {
+                      e.currentTarget.style.visibility = 'hidden';
+                    }}
+                  />
+                )}
                 <span class="who">
                   <span class="name">
                     {g.name}
@@ -133,8 +160,13 @@ export function GroupsPanel({ store }: { store: PopupStore }) {
                       </span>
                     )}
                   </span>
-                  <span class="muted small preview">{preview(g)}</span>
+                  <span class="muted small preview">{preview(g, me)}</span>
                 </span>
+                {g.lastMessage && (
+                  <time class="muted small when" dateTime={g.lastMessage.createdAt}>
+                    {timeAgo(g.lastMessage.createdAt)}
+                  </time>
+                )}
                 {g.unread > 0 && (
                   <span class="count" title={`${g.unread} unread`}>
                     {g.unread > 99 ? '99+' : g.unread}
