@@ -4,7 +4,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import { isBlockedEitherWay } from '../access';
 import { publicUserColumns } from '../accounts/profile';
 import type { DbOrTx, Tx } from '../db/client';
-import { blocks, friendRequests, friendships, users } from '../db/schema';
+import { friendRequests, friendships, users } from '../db/schema';
 import type { Deps } from '../deps';
 import { notifyUser } from '../sync/user-events';
 import type { SessionUser } from '../trpc';
@@ -63,9 +63,11 @@ export async function requestFriend(
     .select({
       ...publicUserColumns,
       findable: users.findableByHandle,
-      blocked: sql<boolean>`exists (select 1 from ${blocks} where (${blocks.blockerId} = ${me.id} and ${blocks.blockedId} = ${users.id}) or (${blocks.blockerId} = ${users.id} and ${blocks.blockedId} = ${me.id}))`,
-      friends: sql<boolean>`exists (select 1 from ${friendships} where ${friendships.userId} = ${me.id} and ${friendships.friendId} = ${users.id})`,
-      askedMe: sql<boolean>`exists (select 1 from ${friendRequests} where ${friendRequests.fromId} = ${users.id} and ${friendRequests.toId} = ${me.id})`,
+      // Plain SQL with explicit tables: inside a subquery an unqualified "id" would be the
+      // subquery's own.
+      blocked: sql<boolean>`exists (select 1 from blocks b where (b.blocker_id = ${me.id} and b.blocked_id = users.id) or (b.blocker_id = users.id and b.blocked_id = ${me.id}))`,
+      friends: sql<boolean>`exists (select 1 from friendships f where f.user_id = ${me.id} and f.friend_id = users.id)`,
+      askedMe: sql<boolean>`exists (select 1 from friend_requests r where r.from_id = users.id and r.to_id = ${me.id})`,
     })
     .from(users)
     .where(eq(sql`lower(${users.handle})`, handle.toLowerCase()))
