@@ -78,13 +78,24 @@ describe.each(engines)('privacy and account lifecycle on %s', (engine) => {
     it('auth.me shows the privacy settings, with read receipts on and friends able to add me', async () => {
       const ana = await signUp(deps, 'settings');
       const me = await ana.api.auth.me();
-      expect(me.settings).toEqual({ readReceipts: true, groupAdds: 'friends' });
+      expect(me.settings).toEqual({
+        readReceipts: true,
+        groupAdds: 'friends',
+        findableByHandle: true,
+      });
       const updated = await ana.api.auth.update({ readReceipts: false, groupAdds: 'nobody' });
-      expect(updated.settings).toEqual({ readReceipts: false, groupAdds: 'nobody' });
+      expect(updated.settings).toEqual({
+        readReceipts: false,
+        groupAdds: 'nobody',
+        findableByHandle: true,
+      });
       expect((await ana.api.auth.me()).settings).toEqual({
         readReceipts: false,
         groupAdds: 'nobody',
+        findableByHandle: true,
       });
+      await ana.api.auth.update({ findableByHandle: false });
+      expect((await ana.api.auth.me()).settings.findableByHandle).toBe(false);
       // The older name of the same setting still works.
       await ana.api.auth.update({ sendReceipts: true });
       expect((await ana.api.auth.me()).settings.readReceipts).toBe(true);
