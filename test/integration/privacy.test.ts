@@ -559,9 +559,22 @@ describe.each(engines)('privacy and account lifecycle on %s', (engine) => {
       });
       const ownBrand = await makeBrand(shop, ana, { name: 'Mine', selling: false });
 
+      const asker = await signUp(deps, 'asker');
+      await asker.api.friends.request({ handle: ana.handle });
+
       const data = await ana.api.account.export();
       expect(data.profile).toMatchObject({ id: ana.id, handle: ana.handle });
-      expect(data.settings).toEqual({ readReceipts: true, groupAdds: 'friends' });
+      expect(data.settings).toEqual({
+        readReceipts: true,
+        groupAdds: 'friends',
+        findableByHandle: true,
+      });
+      expect(data.friendRequests.outgoing).toEqual([]);
+      expect(data.friendRequests.incoming).toEqual([
+        expect.objectContaining({
+          from: { id: asker.id, handle: asker.handle, displayName: 'asker' },
+        }),
+      ]);
       expect(data.friends.map((f) => f.id)).toEqual([bo.id]);
       expect(data.blocked.map((b) => b.id)).toEqual([cy.id]);
       // (befriend used an invite of ana's too.)
