@@ -8,6 +8,7 @@ import type { Deps } from '../../server/deps';
 import { homeRoutes } from '../../server/pages/home';
 import { widgetRoutes } from '../../server/widgets-routes';
 import { buildPages } from '../../widgets/build';
+import { expectNoSeriousViolations } from '../fixtures/axe';
 import {
   buildExtension,
   chromiumPath,
@@ -125,6 +126,7 @@ describe('friends in one step, in Chromium', () => {
     const incoming = benPopup.locator('[data-testid=incoming-request]');
     await expect(textsOf(incoming.locator('.name'))).resolves.toEqual(['Ana']);
     await screenshot(benPopup, 'popup-friend-request');
+    await expectNoSeriousViolations(benPopup, 'the Friends tab with a request waiting');
     await benPopup.getByRole('button', { name: 'Accept Ana' }).click();
 
     await benPopup
@@ -149,6 +151,15 @@ describe('friends in one step, in Chromium', () => {
     await benPopup.getByText('No friend matches').waitFor();
     await search.fill(`@${ana.handle.slice(0, 4)}`);
     await expect(friendNames(benPopup)).resolves.toEqual(['Ana']);
+    // The Account tab's switch: off, and a request by Ben's handle looks like nobody's.
+    await benPopup.getByRole('tab', { name: 'Account' }).click();
+    const findable = benPopup.getByRole('checkbox', { name: /Let people who know my handle/ });
+    await expect(findable.isChecked()).resolves.toBe(true);
+    // A click (not uncheck()): the box follows the server's answer, a moment later.
+    await findable.click();
+    await benPopup.getByText('Nobody can find you by handle now').waitFor({ timeout: 15_000 });
+    await expect(findable.isChecked()).resolves.toBe(false);
+    expect((await ben.api.auth.me()).settings.findableByHandle).toBe(false);
     await anaPopup.close();
     await benPopup.close();
   }, 120_000);
