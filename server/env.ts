@@ -73,6 +73,12 @@ const envSchema = z.object({
   LIMIT_CONNECTIONS_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.connectionsPerAddress),
   LIMIT_HASH_WAITING: integer(1, 100_000, defaultLimitSettings.hashWaiting),
   LIMIT_HASH_PER_ADDRESS: integer(1, 100_000, defaultLimitSettings.hashPerAddress),
+  LIMIT_FRIEND_REQUESTS: integer(1, 1_000_000, defaultLimitSettings.friendRequests),
+  LIMIT_FRIEND_REQUEST_WINDOW_SECONDS: integer(
+    1,
+    day,
+    defaultLimitSettings.friendRequestWindowSeconds,
+  ),
   /**
    * How often each instance checks its open sockets' sessions against the database, so a
    * sign-out whose signal was lost still closes them (also checked when Redis comes back).

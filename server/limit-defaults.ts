@@ -21,4 +21,6 @@ export const defaultLimitSettings = {
   connectionsPerAddress: 256,
   hashWaiting: 32,
   hashPerAddress: 8,
+  friendRequests: 30,
+  friendRequestWindowSeconds: 60 * 60,
 };

@@ -59,6 +59,13 @@ export interface LimitSettings {
   hashWaiting: number;
   /** Password hashes one client address may have admitted at a time (per process). */
   hashPerAddress: number;
+  /**
+   * Friend requests by handle one user may make per `friendRequestWindowSeconds`, counting
+   * requests to handles that do not exist (or hide) too: otherwise the limit would tell who is
+   * on Kith.
+   */
+  friendRequests: number;
+  friendRequestWindowSeconds: number;
 }
 
 /** The built-in limits (see limit-defaults.ts), each `LIMIT_*` variable's default. */
@@ -85,6 +92,8 @@ export function limitSettingsFromEnv(
     | 'LIMIT_CONNECTIONS_PER_ADDRESS'
     | 'LIMIT_HASH_WAITING'
     | 'LIMIT_HASH_PER_ADDRESS'
+    | 'LIMIT_FRIEND_REQUESTS'
+    | 'LIMIT_FRIEND_REQUEST_WINDOW_SECONDS'
   >,
 ): Partial<LimitSettings> {
   return {
@@ -105,6 +114,8 @@ export function limitSettingsFromEnv(
     connectionsPerAddress: env.LIMIT_CONNECTIONS_PER_ADDRESS,
     hashWaiting: env.LIMIT_HASH_WAITING,
     hashPerAddress: env.LIMIT_HASH_PER_ADDRESS,
+    friendRequests: env.LIMIT_FRIEND_REQUESTS,
+    friendRequestWindowSeconds: env.LIMIT_FRIEND_REQUEST_WINDOW_SECONDS,
   };
 }
 
@@ -164,6 +175,11 @@ export interface Limits {
    * minute; throws TOO_MANY_REQUESTS with the wait when over.
    */
   consumeLookup(ip: string): Promise<void>;
+  /**
+   * Counts one friend request by handle from `userId`, whether or not the handle exists;
+   * throws TOO_MANY_REQUESTS with the wait when over.
+   */
+  consumeFriendRequest(userId: string): Promise<void>;
 }
 
 /** Public product lookups one address may make a minute: far more than anyone scrolls clips. */
@@ -249,6 +265,11 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
     settings.checkoutWindowSeconds,
   );
   const lookups = limiter('lookup-ip', LOOKUPS_PER_MINUTE, 60);
+  const friendRequests = limiter(
+    'friend-request',
+    settings.friendRequests,
+    settings.friendRequestWindowSeconds,
+  );
   return {
     settings,
     hashQueue: new HashQueue({
@@ -379,6 +400,15 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
       } catch (error) {
         if (error instanceof RateLimiterRes)
           throw tooMany('Too many product lookups from this address.', error.msBeforeNext);
+        throw error;
+      }
+    },
+    async consumeFriendRequest(userId) {
+      try {
+        await friendRequests.consume(userId);
+      } catch (error) {
+        if (error instanceof RateLimiterRes)
+          throw tooMany('You have sent too many friend requests.', error.msBeforeNext);
         throw error;
       }
     },

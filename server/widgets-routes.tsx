@@ -6,8 +6,9 @@ import sirv from 'sirv';
 import type { RouteHandler } from './app';
 import { type DemoCatalog, demoCatalog } from './demo-seed';
 import type { Deps } from './deps';
+import { describeInvite } from './friends/invites';
 import { sendPage } from './pages/render';
-import { AppPage, DemoPage, NotBuiltPage } from './pages/widget-pages';
+import { AppPage, DemoPage, InvitePage, NotBuiltPage } from './pages/widget-pages';
 import { repoRoot } from './paths';
 
 /**
@@ -190,6 +191,23 @@ export function widgetRoutes(
     );
   }
 
+  /** The invite page names the inviter, read here, as text; the share app signs up below it. */
+  async function invitePage(res: ServerResponse, code: string) {
+    const built = await manifest();
+    if (!built) return notBuilt(res, 'invite page');
+    const found = await describeInvite(deps, code);
+    page(
+      res,
+      <InvitePage
+        css={`/console/assets/${built.share.css}`}
+        js={`/console/assets/${built.share.js}`}
+        code={code.toUpperCase()}
+        state={found.state}
+        inviter={found.inviter}
+      />,
+    );
+  }
+
   async function demoPage(res: ServerResponse) {
     const built = await manifest();
     if (!built) return notBuilt(res, 'demo page');
@@ -250,7 +268,7 @@ export function widgetRoutes(
     }
     const invite = /^\/invite\/([A-Za-z0-9_-]{1,64})\/?$/.exec(pathname);
     if (invite) {
-      await appPage(res, 'share', 'Kith invite', { mode: 'invite', code: invite[1]! });
+      await invitePage(res, invite[1]!);
       return true;
     }
     if (pathname === '/demo' || pathname === '/demo/') {

@@ -457,7 +457,7 @@ export class BackgroundService {
       'session.get': async () => this.state(),
       'session.signIn': async (data) => {
         const before = this.session.value;
-        const after = await this.session.signIn(data);
+        const { invite, ...after } = await this.session.signIn(data);
         if (before.user?.id !== after.user?.id || before.serverUrl !== after.serverUrl) {
           await this.badge.clear();
         }
@@ -470,7 +470,7 @@ export class BackgroundService {
         void this.outbox.flush();
         const state = this.state();
         this.broadcast('session.changed', state);
-        return state;
+        return invite ? { ...state, invite } : state;
       },
       'session.signOut': async () => {
         await this.disconnect();

@@ -2,7 +2,7 @@ import { createTRPCClient, httpLink } from '@trpc/client';
 import type { AppRouter } from '../../server/router';
 import { KithError } from '../lib/errors';
 import { DEFAULT_SERVER_URL, normalizeServerUrl } from '../lib/hosts';
-import type { SessionUser } from '../lib/protocol';
+import type { InviteOutcome, SessionUser } from '../lib/protocol';
 import { anonymousClient, describeError } from './socket';
 
 /** The part of `browser.storage.local` the session uses (fakeBrowser's in tests). */
@@ -25,6 +25,8 @@ export interface SignInInput {
   register?: boolean;
   displayName?: string;
   serverUrl?: string;
+  /** Sign-up only: an invite code or link, which makes the new account friends with its maker. */
+  inviteCode?: string;
 }
 
 const KEYS = { serverUrl: 'kith.serverUrl', token: 'kith.token', user: 'kith.user' } as const;
@@ -88,7 +90,7 @@ export class Session {
   }
 
   /** Signs in (or, with `register`, creates the account) and remembers the token. */
-  async signIn(input: SignInInput): Promise<StoredSession> {
+  async signIn(input: SignInInput): Promise<StoredSession & { invite?: InviteOutcome }> {
     let serverUrl: string;
     try {
       serverUrl = normalizeServerUrl(input.serverUrl ?? this.current.serverUrl);
@@ -101,13 +103,19 @@ export class Session {
     }
     const api = anonymousClient(serverUrl, this.deps.fetch);
     const deviceToken = input.register ? undefined : await this.deviceToken(serverUrl, handle);
-    let answer: { token: string; deviceToken?: string; user: SessionUser };
+    let answer: {
+      token: string;
+      deviceToken?: string;
+      user: SessionUser;
+      invite?: InviteOutcome;
+    };
     try {
       answer = input.register
         ? await api.auth.register.mutate({
             handle,
             password: input.password,
             ...(input.displayName?.trim() ? { displayName: input.displayName.trim() } : {}),
+            ...(input.inviteCode?.trim() ? { inviteCode: input.inviteCode.trim() } : {}),
           })
         : await api.auth.login.mutate({
             handle,
@@ -124,7 +132,7 @@ export class Session {
     };
     if (answer.deviceToken) await this.keepDeviceToken(serverUrl, user.handle, answer.deviceToken);
     await this.save({ serverUrl, token: answer.token, user });
-    return this.current;
+    return answer.invite ? { ...this.current, invite: answer.invite } : this.current;
   }
 
   /** The device token this browser holds for an account on a server, if any. */

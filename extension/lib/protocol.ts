@@ -16,6 +16,9 @@ export type GroupSummary = RouterOutputs['groups']['list'][number];
 export type MessageView = RouterOutputs['messages']['list']['messages'][number];
 export type SessionUser = { id: string; handle: string; displayName: string };
 
+/** What signing up with an invite code did: friends with the inviter, or why not. */
+export type InviteOutcome = NonNullable<RouterOutputs['auth']['register']['invite']>;
+
 export interface SessionState {
   serverUrl: string;
   user: SessionUser | null;
@@ -92,7 +95,9 @@ export interface ProtocolMap {
     register?: boolean;
     displayName?: string;
     serverUrl?: string;
-  }): SessionState;
+    /** Sign-up only: an invite code or link; the answer's `invite` says what it did. */
+    inviteCode?: string;
+  }): SessionState & { invite?: InviteOutcome };
   'session.signOut'(): SessionState;
   /** A plain query or mutation, run by the background with the user's token. */
   'api.call'(data: { path: string; type: 'query' | 'mutation'; input?: unknown }): unknown;

@@ -16,6 +16,7 @@ import {
   sessions,
   users,
 } from '../db/schema';
+import { listRequests } from '../friends/requests';
 import { selectMessages } from '../messages/view';
 import { orderViews } from '../payments/orders';
 
@@ -38,6 +39,7 @@ export async function exportAccount(db: DbOrTx, me: string) {
       displayName: users.displayName,
       sendReceipts: users.sendReceipts,
       groupAdds: users.groupAdds,
+      findableByHandle: users.findableByHandle,
       createdAt: users.createdAt,
     })
     .from(users)
@@ -168,13 +170,19 @@ export async function exportAccount(db: DbOrTx, me: string) {
       displayName: profile.displayName,
       createdAt: profile.createdAt.toISOString(),
     },
-    settings: { readReceipts: profile.sendReceipts, groupAdds: profile.groupAdds },
+    settings: {
+      readReceipts: profile.sendReceipts,
+      groupAdds: profile.groupAdds,
+      findableByHandle: profile.findableByHandle,
+    },
     sessions: sessionRows.map((s) => ({
       createdAt: s.createdAt.toISOString(),
       expiresAt: s.expiresAt.toISOString(),
     })),
     friends: friendRows.map((f) => ({ ...f, since: f.since.toISOString() })),
     blocked: blockRows.map((b) => ({ ...b, since: b.since.toISOString() })),
+    /** Friend requests by handle not yet answered: to me, and mine to others. */
+    friendRequests: await listRequests(db, me),
     invites: inviteRows.map((i) => ({
       ...i,
       createdAt: i.createdAt.toISOString(),

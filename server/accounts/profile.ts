@@ -15,6 +15,7 @@ const meColumns = {
   ...publicUserColumns,
   sendReceipts: users.sendReceipts,
   groupAdds: users.groupAdds,
+  findableByHandle: users.findableByHandle,
 };
 
 interface MeRow {
@@ -23,12 +24,17 @@ interface MeRow {
   displayName: string;
   sendReceipts: boolean;
   groupAdds: GroupAdds;
+  findableByHandle: boolean;
 }
 
 function meView(row: MeRow) {
   return {
     ...row,
-    settings: { readReceipts: row.sendReceipts, groupAdds: row.groupAdds },
+    settings: {
+      readReceipts: row.sendReceipts,
+      groupAdds: row.groupAdds,
+      findableByHandle: row.findableByHandle,
+    },
   };
 }
 
@@ -47,6 +53,8 @@ export interface ProfileChanges {
   /** Whether others see when I have read. */
   readReceipts?: boolean | undefined;
   groupAdds?: GroupAdds | undefined;
+  /** Whether others may send me a friend request by my handle. */
+  findableByHandle?: boolean | undefined;
 }
 
 /** Changes what is given of my display name and privacy settings. */
@@ -57,6 +65,9 @@ export async function updateProfile(db: DbOrTx, userId: string, changes: Profile
       ...(changes.displayName !== undefined ? { displayName: changes.displayName } : {}),
       ...(changes.readReceipts !== undefined ? { sendReceipts: changes.readReceipts } : {}),
       ...(changes.groupAdds !== undefined ? { groupAdds: changes.groupAdds } : {}),
+      ...(changes.findableByHandle !== undefined
+        ? { findableByHandle: changes.findableByHandle }
+        : {}),
     })
     .where(eq(users.id, userId))
     .returning(meColumns);

@@ -3,6 +3,7 @@ import { and, eq, ne, sql } from 'drizzle-orm';
 import { publicUserColumns } from '../accounts/profile';
 import { sessions, users } from '../db/schema';
 import type { Deps } from '../deps';
+import { notifyInviter, redeemOnSignUp } from '../friends/invites';
 import type { Limits } from '../limits';
 import { announceRevoked } from '../sync/revocation';
 import type { SessionUser } from '../trpc';
@@ -49,34 +50,52 @@ export async function withHashPlace<T>(
 
 /**
  * Creates an account and signs it in. Answers with a session `token` and a `deviceToken` to
- * keep and send with later sign-ins. Sign-ups are limited per address.
+ * keep and send with later sign-ins. Sign-ups are limited per address. With `inviteCode` (a
+ * code or an invite link) the new account is friends with the inviter from the start, in the
+ * same transaction; a code that is unknown, expired or used up still lets the sign-up through,
+ * and `invite` says why no friendship was made.
  */
 export function register(
-  caller: Caller,
-  input: { handle: string; password: string; displayName?: string | undefined },
+  caller: Caller & Pick<Deps, 'bus'>,
+  input: {
+    handle: string;
+    password: string;
+    displayName?: string | undefined;
+    inviteCode?: string | undefined;
+  },
 ) {
   return withHashPlace(caller, async (place) => {
     await caller.limits.consumeRegistration(caller.ip);
     const passwordHash = await hashPassword(input.password, place);
-    const [user] = await caller.db
-      .insert(users)
-      .values({
-        handle: input.handle,
-        displayName: input.displayName ?? input.handle,
-        passwordHash,
-      })
-      .onConflictDoNothing()
-      .returning(publicUserColumns);
-    if (!user) {
-      throw new TRPCError({
-        code: 'CONFLICT',
-        message: `The handle "${input.handle}" is taken. Pick another.`,
-      });
-    }
+    const created = await caller.db.transaction(async (tx) => {
+      const [user] = await tx
+        .insert(users)
+        .values({
+          handle: input.handle,
+          displayName: input.displayName ?? input.handle,
+          passwordHash,
+        })
+        .onConflictDoNothing()
+        .returning(publicUserColumns);
+      if (!user) {
+        throw new TRPCError({
+          code: 'CONFLICT',
+          message: `The handle "${input.handle}" is taken. Pick another.`,
+        });
+      }
+      const invite =
+        input.inviteCode === undefined
+          ? undefined
+          : await redeemOnSignUp(tx, user.id, input.inviteCode);
+      return { user, invite };
+    });
+    const { user, invite } = created;
+    if (invite?.accepted) await notifyInviter(caller, invite.friend.id, user);
     return {
       ...(await startSession(caller, user.id)),
       deviceToken: newDeviceToken(user.id, passwordHash),
       user,
+      ...(invite ? { invite } : {}),
     };
   });
 }

@@ -31,6 +31,8 @@ export const users = pgTable(
     sendReceipts: boolean('send_receipts').notNull().default(true),
     /** Who may put me in a group: my friends (the default) or nobody. */
     groupAdds: text('group_adds').$type<GroupAdds>().notNull().default('friends'),
+    /** Whether others may send me a friend request by my handle (invite links always work). */
+    findableByHandle: boolean('findable_by_handle').notNull().default(true),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('users_handle_lower_idx').on(sql`lower(${t.handle})`)],
@@ -74,6 +76,28 @@ export const friendships = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.friendId] })],
+);
+
+/**
+ * A friend request by handle, from `fromId` to `toId`, not yet answered. Accepting, declining or
+ * cancelling deletes it; a request to someone who has already asked makes friends at once.
+ */
+export const friendRequests = pgTable(
+  'friend_requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    fromId: uuid('from_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    toId: uuid('to_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('friend_requests_pair_idx').on(t.fromId, t.toId),
+    index('friend_requests_to_idx').on(t.toId),
+  ],
 );
 
 export const blocks = pgTable(

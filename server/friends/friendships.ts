@@ -4,6 +4,7 @@ import { requireUser } from '../access';
 import { publicUserColumns } from '../accounts/profile';
 import type { Db, DbOrTx } from '../db/client';
 import { blocks, friendships, users } from '../db/schema';
+import { dropRequestsBetween } from './requests';
 
 /** Both rows of a friendship between `a` and `b`. */
 const between = (a: string, b: string) =>
@@ -34,7 +35,10 @@ export async function removeFriend(db: DbOrTx, me: string, userId: string) {
   return { ok: true as const };
 }
 
-/** Blocks someone: any friendship ends, and with it their invites and threads with me. */
+/**
+ * Blocks someone: any friendship and friend request between us ends, and with it their invites
+ * and threads with me.
+ */
 export async function blockUser(db: Db, me: string, userId: string) {
   if (userId === me)
     throw new TRPCError({ code: 'BAD_REQUEST', message: 'You cannot block yourself.' });
@@ -42,6 +46,7 @@ export async function blockUser(db: Db, me: string, userId: string) {
     await requireUser(tx, userId);
     await tx.insert(blocks).values({ blockerId: me, blockedId: userId }).onConflictDoNothing();
     await tx.delete(friendships).where(between(me, userId));
+    await dropRequestsBetween(tx, me, userId);
     // Invites between the two stop working: acceptInvite checks blocks at accept time.
     return { ok: true as const };
   });

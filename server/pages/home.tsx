@@ -88,7 +88,7 @@ export function Home({ downloads, dbOk, fanOut }: HomeProps) {
         clips with them right beside TikTok, YouTube Shorts and Instagram Reels. This is a Kith
         server; the browser extension signs in to it.
       </p>
-      <h2>Get the extension</h2>
+      <h2 id="extension">Get the extension</h2>
       {downloads.length ? (
         <ul>
           {downloads.map((d) => (

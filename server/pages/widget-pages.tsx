@@ -58,6 +58,74 @@ export function AppPage(props: {
   );
 }
 
+/** What an invite link's state means for the person who opened it. */
+const INVITE_STATE_TEXT = {
+  open: 'Create your account below and you are friends at once. Already on Kith? Sign in to accept.',
+  expired:
+    'This invite has expired, so it will not make you friends. You can still create an account, then ask for a new link or add them by handle.',
+  used: 'This invite has already been used, so it will not make you friends. You can still create an account, then ask for a new link or add them by handle.',
+  unknown:
+    'This invite code does not exist. You can still create an account, then ask your friend for a new link or add them by handle.',
+} as const;
+
+export type InviteState = keyof typeof INVITE_STATE_TEXT;
+
+/**
+ * `/invite/<code>`: who invited you (their names as text nodes, escaped like every value here),
+ * where to get the extension, and the share app's sign-up (or, signed in, accept) below it.
+ */
+export function InvitePage(props: {
+  css: string;
+  js: string;
+  code: string;
+  state: InviteState;
+  inviter: { displayName: string; handle: string } | null;
+}) {
+  const { inviter } = props;
+  return (
+    <html lang="en">
+      <head>
+        <Head
+          title={inviter ? `${inviter.displayName} invited you to Kith` : 'An invite to Kith'}
+        />
+        <link rel="stylesheet" href={props.css} />
+        <script type="module" src={props.js} />
+      </head>
+      <body>
+        <header class="card narrow invite-intro">
+          <h1 id="invite-title">
+            {inviter ? (
+              <>
+                <bdi class="user-text">{inviter.displayName}</bdi> invited you to Kith
+              </>
+            ) : (
+              'An invite to Kith'
+            )}
+          </h1>
+          {inviter && (
+            <p class="muted">
+              @<bdi>{inviter.handle}</bdi> wants to watch short videos with you: chat and share
+              clips right beside TikTok, YouTube Shorts and Instagram Reels.
+            </p>
+          )}
+          <p id="invite-state" data-state={props.state}>
+            {INVITE_STATE_TEXT[props.state]}
+          </p>
+          <p>
+            <a href="/#extension">Get the Kith extension</a> for Chrome or Firefox. In its popup,
+            choose Create account and paste this invite code: <code>{props.code}</code>
+          </p>
+        </header>
+        <div id="app" data-mode="invite" data-code={props.code} data-state={props.state}>
+          <noscript>
+            Creating an account on this page needs JavaScript; the extension works too.
+          </noscript>
+        </div>
+      </body>
+    </html>
+  );
+}
+
 export function NotBuiltPage({ text }: { text: string }) {
   return (
     <html lang="en">

@@ -12,7 +12,9 @@ import { authedProcedure, publicProcedure, router } from '../trpc';
 export const authRouter = router({
   /**
    * Creates an account and signs it in. Answers with a session `token` and a `deviceToken` to
-   * keep and send with later sign-ins (see `login`). Sign-ups are limited per address.
+   * keep and send with later sign-ins (see `login`). Sign-ups are limited per address. With
+   * `inviteCode`, the answer's `invite` is `{ accepted: true, friend }` (friends with the
+   * inviter at once) or `{ accepted: false, reason: 'unknown' | 'expired' | 'used' }`.
    */
   register: publicProcedure
     .input(
@@ -20,6 +22,8 @@ export const authRouter = router({
         handle: handleSchema,
         password: passwordSchema,
         displayName: displayNameSchema.optional(),
+        /** An invite code or link: the new account is friends with the inviter at once. */
+        inviteCode: z.string().max(300, 'inviteCode is at most 300 characters').optional(),
       }),
     )
     .mutation(({ ctx, input }) => register(ctx, input)),
@@ -62,7 +66,9 @@ export const authRouter = router({
   /**
    * Profile and privacy settings: display name; whether others see when I have read
    * (`readReceipts`, also accepted under its older name `sendReceipts`); who may add me to
-   * groups (`groupAdds`: my friends, or nobody).
+   * groups (`groupAdds`: my friends, or nobody); whether others may send me a friend request
+   * by my handle (`findableByHandle`, on by default; when off, a request by my handle gets the
+   * same answer as one to a handle nobody has).
    */
   update: authedProcedure
     .input(
@@ -74,14 +80,16 @@ export const authRouter = router({
           groupAdds: z
             .enum(['friends', 'nobody'], 'groupAdds must be "friends" or "nobody"')
             .optional(),
+          findableByHandle: z.boolean('findableByHandle must be true or false').optional(),
         })
         .refine(
           (v) =>
             v.displayName !== undefined ||
             v.sendReceipts !== undefined ||
             v.readReceipts !== undefined ||
-            v.groupAdds !== undefined,
-          'Nothing to change: give displayName, readReceipts or groupAdds',
+            v.groupAdds !== undefined ||
+            v.findableByHandle !== undefined,
+          'Nothing to change: give displayName, readReceipts, groupAdds or findableByHandle',
         )
         .refine(
           (v) =>
@@ -96,6 +104,7 @@ export const authRouter = router({
         displayName: input.displayName,
         readReceipts: input.readReceipts ?? input.sendReceipts,
         groupAdds: input.groupAdds,
+        findableByHandle: input.findableByHandle,
       }),
     ),
 

@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import type { BusEvent } from '../bus';
 import type { Db } from '../db/client';
 import { groupMembers, memberPeriods } from '../db/schema';
+import { isUserEvent } from './user-events';
 
 /**
  * One span of one user's membership in a group: the events with ids `from..to`, and the messages
@@ -42,6 +43,8 @@ export class Membership {
   admit(event: BusEvent): boolean {
     const aboutMe = event.userId === this.userId;
     const id = event.id;
+    // A signal about me alone (a friend request): mine whatever my groups.
+    if (isUserEvent(event.type)) return aboutMe && id === undefined;
     if (aboutMe && event.type === 'member.added') {
       const spans = this.groups.get(event.groupId) ?? [];
       // Known already when replayed from the database; a live join opens a new span. Without a

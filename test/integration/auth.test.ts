@@ -28,7 +28,8 @@ describe.each(engines)('accounts on %s', (engine) => {
       ...user,
       sendReceipts: true,
       groupAdds: 'friends',
-      settings: { readReceipts: true, groupAdds: 'friends' },
+      findableByHandle: true,
+      settings: { readReceipts: true, groupAdds: 'friends', findableByHandle: true },
     });
   });
 

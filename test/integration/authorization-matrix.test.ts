@@ -108,6 +108,8 @@ interface World {
   ownerBrandMessage: string;
   /** A message request from `removed` (a friend of a friend) to `member`, not yet answered. */
   requestId: string;
+  /** A friend request from `buyer` to the owner, not yet answered. */
+  friendRequestId: string;
 }
 
 type Input = (w: World) => unknown;
@@ -289,6 +291,44 @@ const SPECS: Record<string, Spec> = {
     by: 'stranger',
     input: (w) => ({ code: w.inviteCode }),
     refuse: { blocked: FB, shopper: FB },
+  },
+  'friends.request': {
+    kind: 'contact',
+    by: 'stranger',
+    input: (w) => ({ handle: w.owner.handle }),
+    // Blocked either way: the same answer as a handle nobody has.
+    refuse: {
+      blocked: NF,
+      shopper: NF,
+      blocker: [
+        { code: 'NOT_FOUND', input: (w) => ({ handle: w.blocked.handle }) },
+        { code: 'NOT_FOUND', input: (w) => ({ handle: w.shopper.handle }) },
+      ],
+      removed:
+        'the removed member is the owner’s friend already (CONFLICT, friend-requests.test.ts)',
+    },
+  },
+  'friends.requests': { kind: 'self', by: 'owner', input: () => undefined },
+  // Only the one asked answers; everyone else, the asker included, learns nothing.
+  'friends.respond': {
+    kind: 'self',
+    by: 'owner',
+    input: (w) => ({ requestId: w.friendRequestId, accept: true }),
+    refuse: {
+      stranger: NF,
+      removed: NF,
+      blocked: NF,
+      shopper: NF,
+      rival: NF,
+      blocker: 'the blocker is the owner, who was asked',
+    },
+  },
+  // Only the asker takes a request back; the one asked (the owner) declines instead.
+  'friends.cancelRequest': {
+    kind: 'self',
+    by: 'buyer',
+    input: (w) => ({ requestId: w.friendRequestId }),
+    refuse: { stranger: NF, removed: NF, blocked: NF, shopper: NF, rival: NF, blocker: NF },
   },
   'friends.remove': {
     kind: 'friend',
@@ -574,7 +614,10 @@ async function worldState(db: Db) {
     (await db.execute<Record<string, unknown>>(query)).rows.map((r) => JSON.stringify(r));
   return {
     ...(await dbSnapshot(db)),
-    users: await rows(sql`select id, handle, display_name, send_receipts from users order by id`),
+    users: await rows(
+      sql`select id, handle, display_name, send_receipts, findable_by_handle from users order by id`,
+    ),
+    friendRequests: await rows(sql`select id, from_id, to_id from friend_requests order by id`),
     sessions: await rows(sql`select token_hash, user_id, expires_at from sessions order by 1`),
     invites: await rows(sql`select code, uses, max_uses, expires_at from invites order by code`),
     blocks: await rows(sql`select blocker_id, blocked_id from blocks order by 1, 2`),
@@ -708,6 +751,8 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
     const invite = await owner.api.friends.createInvite({ maxUses: 5 });
     // `removed` and `member` share a friend (the owner): a direct thread between them is a request.
     const request = await removed.api.groups.openDirect({ userId: member.id });
+    const friendRequest = await buyer.api.friends.request({ handle: owner.handle });
+    if (friendRequest.status !== 'requested') throw new Error('expected a friend request');
     await send(removed, request.id, 'hello from a friend of a friend');
 
     // The owner's second session, expired: the owner's own token must stop working.
@@ -745,6 +790,7 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
       shopperMessage: shopperAsked.message!.id,
       ownerBrandMessage,
       requestId: request.id,
+      friendRequestId: friendRequest.request.id,
     };
     secrets = [
       w.groupId,
@@ -756,6 +802,7 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
       w.inviteCode,
       w.brandThreadId,
       w.shopperThreadId,
+      w.friendRequestId,
     ];
   });
   afterAll(() => shop?.close());

@@ -78,13 +78,24 @@ describe.each(engines)('privacy and account lifecycle on %s', (engine) => {
     it('auth.me shows the privacy settings, with read receipts on and friends able to add me', async () => {
       const ana = await signUp(deps, 'settings');
       const me = await ana.api.auth.me();
-      expect(me.settings).toEqual({ readReceipts: true, groupAdds: 'friends' });
+      expect(me.settings).toEqual({
+        readReceipts: true,
+        groupAdds: 'friends',
+        findableByHandle: true,
+      });
       const updated = await ana.api.auth.update({ readReceipts: false, groupAdds: 'nobody' });
-      expect(updated.settings).toEqual({ readReceipts: false, groupAdds: 'nobody' });
+      expect(updated.settings).toEqual({
+        readReceipts: false,
+        groupAdds: 'nobody',
+        findableByHandle: true,
+      });
       expect((await ana.api.auth.me()).settings).toEqual({
         readReceipts: false,
         groupAdds: 'nobody',
+        findableByHandle: true,
       });
+      await ana.api.auth.update({ findableByHandle: false });
+      expect((await ana.api.auth.me()).settings.findableByHandle).toBe(false);
       // The older name of the same setting still works.
       await ana.api.auth.update({ sendReceipts: true });
       expect((await ana.api.auth.me()).settings.readReceipts).toBe(true);
@@ -548,9 +559,22 @@ describe.each(engines)('privacy and account lifecycle on %s', (engine) => {
       });
       const ownBrand = await makeBrand(shop, ana, { name: 'Mine', selling: false });
 
+      const asker = await signUp(deps, 'asker');
+      await asker.api.friends.request({ handle: ana.handle });
+
       const data = await ana.api.account.export();
       expect(data.profile).toMatchObject({ id: ana.id, handle: ana.handle });
-      expect(data.settings).toEqual({ readReceipts: true, groupAdds: 'friends' });
+      expect(data.settings).toEqual({
+        readReceipts: true,
+        groupAdds: 'friends',
+        findableByHandle: true,
+      });
+      expect(data.friendRequests.outgoing).toEqual([]);
+      expect(data.friendRequests.incoming).toEqual([
+        expect.objectContaining({
+          from: { id: asker.id, handle: asker.handle, displayName: 'asker' },
+        }),
+      ]);
       expect(data.friends.map((f) => f.id)).toEqual([bo.id]);
       expect(data.blocked.map((b) => b.id)).toEqual([cy.id]);
       // (befriend used an invite of ana's too.)

@@ -38,6 +38,8 @@ const variables: [string, keyof LimitSettings][] = [
   ['LIMIT_CONNECTIONS_PER_ADDRESS', 'connectionsPerAddress'],
   ['LIMIT_HASH_WAITING', 'hashWaiting'],
   ['LIMIT_HASH_PER_ADDRESS', 'hashPerAddress'],
+  ['LIMIT_FRIEND_REQUESTS', 'friendRequests'],
+  ['LIMIT_FRIEND_REQUEST_WINDOW_SECONDS', 'friendRequestWindowSeconds'],
 ];
 
 describe('rate limits from the environment', () => {

@@ -1,10 +1,24 @@
 import { useSignal } from '@preact/signals';
-import { api, deviceTokenFor, errorText, keepDeviceToken, setToken } from './api';
+import { api, deviceTokenFor, errorText, keepDeviceToken, type Outputs, setToken } from './api';
 import { Alert } from './parts';
 
-/** Sign in or create an account; the console and the share page both start here. */
-export function SignIn({ intro }: { intro?: string }) {
-  const mode = useSignal<'login' | 'register'>('login');
+export type InviteOutcome = NonNullable<Outputs['auth']['register']['invite']>;
+
+/**
+ * Sign in or create an account; the console and the share page both start here. With
+ * `inviteCode` (the invite page) it opens on sign-up, sends the code with it, and hands the
+ * answer's `invite` to `onInvite` before the page moves on.
+ */
+export function SignIn({
+  intro,
+  inviteCode,
+  onInvite,
+}: {
+  intro?: string;
+  inviteCode?: string;
+  onInvite?: (outcome: InviteOutcome) => void;
+}) {
+  const mode = useSignal<'login' | 'register'>(inviteCode ? 'register' : 'login');
   const error = useSignal('');
   const busy = useSignal(false);
 
@@ -28,7 +42,10 @@ export function SignIn({ intro }: { intro?: string }) {
               handle,
               password,
               displayName: String(form.get('displayName') ?? '') || undefined,
+              ...(inviteCode ? { inviteCode } : {}),
             });
+      const invite = (result as { invite?: InviteOutcome }).invite;
+      if (invite) onInvite?.(invite);
       keepDeviceToken(result.user.handle, result.deviceToken);
       setToken(result.token);
     } catch (e) {

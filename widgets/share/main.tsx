@@ -1,7 +1,7 @@
-import { useSignal } from '@preact/signals';
+import { signal, useSignal } from '@preact/signals';
 import { render } from 'preact';
 import { api, clientId, errorText, token } from '../console/api';
-import { SignIn } from '../console/sign-in';
+import { type InviteOutcome, SignIn } from '../console/sign-in';
 import { useLoad } from '../console/use-load';
 import '../console/console.css';
 
@@ -109,10 +109,35 @@ function Share() {
   );
 }
 
+/** What signing up through the invite did (kept across the switch to the signed-in view). */
+const signUpOutcome = signal<InviteOutcome | null>(null);
+
+const WHY_NOT: Record<'unknown' | 'expired' | 'used', string> = {
+  unknown: 'the invite code does not exist',
+  expired: 'the invite has expired',
+  used: 'the invite had already been used',
+};
+
+function outcomeText(outcome: InviteOutcome): string {
+  return outcome.accepted
+    ? `Your account is ready, and you and ${outcome.friend.displayName} are friends now. Get the extension to chat beside your videos.`
+    : `Your account is ready, but you are not friends yet: ${WHY_NOT[outcome.reason]}. Ask for a new link, or add them by handle in the extension.`;
+}
+
 function Invite() {
   const code = root.dataset.code ?? '';
   const error = useSignal('');
   const done = useSignal('');
+  const outcome = signUpOutcome.value;
+  if (outcome) {
+    return (
+      <div class="card narrow">
+        <p class={outcome.accepted ? 'ok' : 'error'} role="status" id="invite-outcome">
+          {outcomeText(outcome)}
+        </p>
+      </div>
+    );
+  }
   async function accept() {
     error.value = '';
     try {
@@ -149,11 +174,27 @@ function Invite() {
 function Page() {
   const intro =
     mode === 'invite'
-      ? 'Sign in or create an account to accept your invite.'
+      ? 'Create your account to accept the invite, or sign in if you already have one.'
       : 'Sign in to share this with your groups.';
   return (
     <main class="center">
-      {!token.value ? <SignIn intro={intro} /> : mode === 'invite' ? <Invite /> : <Share />}
+      {!token.value ? (
+        mode === 'invite' ? (
+          <SignIn
+            intro={intro}
+            inviteCode={root.dataset.code ?? ''}
+            onInvite={(outcome) => {
+              signUpOutcome.value = outcome;
+            }}
+          />
+        ) : (
+          <SignIn intro={intro} />
+        )
+      ) : mode === 'invite' ? (
+        <Invite />
+      ) : (
+        <Share />
+      )}
     </main>
   );
 }

@@ -48,6 +48,18 @@ export function accountActions({
       );
     },
 
+    async setFindable(on: boolean) {
+      await act(
+        'settings',
+        async () => {
+          me.value = await deps.api.auth.update.mutate({ findableByHandle: on });
+        },
+        on
+          ? 'People who know your handle can send you friend requests.'
+          : 'Nobody can find you by handle now: only your invite links add friends.',
+      );
+    },
+
     /** Downloads everything the server holds about me as one JSON file. */
     async downloadData() {
       await act(

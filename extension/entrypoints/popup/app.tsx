@@ -54,6 +54,15 @@ export function App({ store }: { store: PopupStore }) {
             onClick={() => store.show(p.id)}
           >
             {p.label}
+            {p.id === 'friends' && store.incomingCount.value > 0 && (
+              <span class="count tab-count" data-testid="friend-request-count">
+                <span class="visually-hidden"> (</span>
+                {store.incomingCount.value}
+                <span class="visually-hidden">
+                  {store.incomingCount.value === 1 ? ' request)' : ' requests)'}
+                </span>
+              </span>
+            )}
           </button>
         ))}
       </div>

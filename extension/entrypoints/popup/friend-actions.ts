@@ -1,8 +1,67 @@
-import type { Friend, PopupState } from './popup-state';
+import type {
+  Friend,
+  IncomingFriendRequest,
+  OutgoingFriendRequest,
+  PopupState,
+} from './popup-state';
 
-/** Invites and friends. */
-export function friendActions({ deps, notice, invite, act, loadFriends }: PopupState) {
+/** Invites, friend requests by handle, and friends. */
+export function friendActions({
+  deps,
+  notice,
+  invite,
+  act,
+  loadFriends,
+  loadFriendRequests,
+}: PopupState) {
   return {
+    /** Asks someone by handle; true when it went (or made friends at once). */
+    async requestFriend(handle: string): Promise<boolean> {
+      const trimmed = handle.trim().replace(/^@/, '');
+      if (!trimmed) {
+        notice.value = { kind: 'error', text: 'Type the handle of the person to add.' };
+        return false;
+      }
+      const answer = await act('friendRequest', async () => {
+        const result = await deps.api.friends.request.mutate({ handle: trimmed });
+        await Promise.all([loadFriendRequests(), loadFriends()]);
+        return result;
+      });
+      if (!answer) return false;
+      notice.value =
+        answer.status === 'friends'
+          ? { kind: 'ok', text: `You and ${answer.friend.displayName} are now friends.` }
+          : {
+              kind: 'ok',
+              text: `Request sent to ${answer.request.to.displayName}. You are friends once they accept.`,
+            };
+      return true;
+    },
+
+    async respondToFriend(request: IncomingFriendRequest, accept: boolean) {
+      await act(
+        `friendRequest:${request.id}`,
+        async () => {
+          await deps.api.friends.respond.mutate({ requestId: request.id, accept });
+          await Promise.all([loadFriendRequests(), loadFriends()]);
+        },
+        accept
+          ? `You and ${request.from.displayName} are now friends.`
+          : `Declined ${request.from.displayName}'s request.`,
+      );
+    },
+
+    async cancelFriendRequest(request: OutgoingFriendRequest) {
+      await act(
+        `friendRequest:${request.id}`,
+        async () => {
+          await deps.api.friends.cancelRequest.mutate({ requestId: request.id });
+          await loadFriendRequests();
+        },
+        `Request to ${request.to.displayName} taken back.`,
+      );
+    },
+
     async createInvite() {
       await act('invite', async () => {
         invite.value = await deps.api.friends.createInvite.mutate({ maxUses: 1 });

@@ -5,6 +5,7 @@ import { errorCode, errorMessage } from '../../lib/errors';
 import { pageOrigin } from '../../lib/hosts';
 import type {
   GroupSummary,
+  InviteOutcome,
   RouterOutputs,
   SessionState,
   SiteStatus,
@@ -24,6 +25,9 @@ export type Order = RouterOutputs['orders']['list']['orders'][number];
 export type Me = RouterOutputs['auth']['me'];
 export type MessageRequest = RouterOutputs['groups']['requests'][number];
 export type GroupAdds = Me['settings']['groupAdds'];
+export type FriendRequests = RouterOutputs['friends']['requests'];
+export type IncomingFriendRequest = FriendRequests['incoming'][number];
+export type OutgoingFriendRequest = FriendRequests['outgoing'][number];
 export type Panel = 'groups' | 'friends' | 'orders' | 'site' | 'account';
 
 /** What the popup needs from the extension; main.tsx passes the real one, tests a fake. */
@@ -36,7 +40,8 @@ export interface PopupDeps {
     register?: boolean;
     displayName?: string;
     serverUrl?: string;
-  }): Promise<SessionState>;
+    inviteCode?: string;
+  }): Promise<SessionState & { invite?: InviteOutcome }>;
   signOut(): Promise<SessionState>;
   onSessionChanged(listener: (state: SessionState) => void): void;
   /** Live events the background passes on while the popup is open. */
@@ -101,6 +106,9 @@ export function createPopupState(deps: PopupDeps) {
   const signInError = signal<string | null>(null);
   const me = signal<Me | null>(null);
   const requests = signal<MessageRequest[] | null>(null);
+  const friendRequests = signal<FriendRequests | null>(null);
+  /** Friend requests waiting for my answer: the count on the Friends tab. */
+  const incomingCount = computed(() => friendRequests.value?.incoming.length ?? 0);
 
   const signedIn = computed(() => Boolean(session.value?.user));
 
@@ -136,6 +144,10 @@ export function createPopupState(deps: PopupDeps) {
     requests.value = await deps.api.groups.requests.query();
   }
 
+  async function loadFriendRequests() {
+    friendRequests.value = await deps.api.friends.requests.query();
+  }
+
   /** After the server ended every session (log out everywhere, deletion): sign out here too. */
   async function forgetSession() {
     session.value = await deps.signOut();
@@ -146,6 +158,7 @@ export function createPopupState(deps: PopupDeps) {
     openGroup.value = null;
     me.value = null;
     requests.value = null;
+    friendRequests.value = null;
     panel.value = 'groups';
   }
 
@@ -166,6 +179,7 @@ export function createPopupState(deps: PopupDeps) {
         loadFriends(),
         loadSites(),
         loadRequests().catch(() => undefined),
+        loadFriendRequests().catch(() => undefined),
       ]);
     });
   }
@@ -186,11 +200,14 @@ export function createPopupState(deps: PopupDeps) {
     signInError,
     me,
     requests,
+    friendRequests,
+    incomingCount,
     signedIn,
     act,
     loadFriends,
     loadGroups,
     loadRequests,
+    loadFriendRequests,
     forgetSession,
     loadSites,
     refresh,

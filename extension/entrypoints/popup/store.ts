@@ -1,8 +1,9 @@
 import { DEFAULT_SERVER_URL } from '../../lib/hosts';
+import type { InviteOutcome } from '../../lib/protocol';
 import { accountActions } from './account-actions';
 import { friendActions } from './friend-actions';
 import { groupActions } from './group-actions';
-import { createPopupState, explain, type Panel, type PopupDeps } from './popup-state';
+import { createPopupState, explain, type Notice, type Panel, type PopupDeps } from './popup-state';
 import { serverToSignInTo } from './server-access';
 import { siteActions } from './site-actions';
 
@@ -10,16 +11,35 @@ import { siteActions } from './site-actions';
 export {
   explain,
   type Friend,
+  type FriendRequests,
   type GroupAdds,
   type GroupDetail,
+  type IncomingFriendRequest,
   type Invite,
   type Me,
   type MessageRequest,
   type Notice,
   type Order,
+  type OutgoingFriendRequest,
   type Panel,
   type PopupDeps,
 } from './popup-state';
+
+const WHY_NO_FRIEND = {
+  unknown: 'that invite code does not exist',
+  expired: 'that invite has expired',
+  used: 'that invite had already been used',
+} as const;
+
+/** What a sign-up with an invite code did, for the notice bar. */
+function inviteNotice(invite: InviteOutcome): Notice {
+  return invite.accepted
+    ? { kind: 'ok', text: `Welcome to Kith! You and ${invite.friend.displayName} are friends now.` }
+    : {
+        kind: 'error',
+        text: `Your account is ready, but no friendship was made: ${WHY_NO_FRIEND[invite.reason]}. Ask for a new link, or add them by handle.`,
+      };
+}
 
 /**
  * The popup's store: state and loaders (popup-state.ts), start-up, navigation and sign-in here,
@@ -35,6 +55,7 @@ export function createPopupStore(deps: PopupDeps) {
     act,
     loadGroups,
     loadRequests,
+    loadFriendRequests,
     forgetSession,
     refresh,
     ...signals
@@ -49,7 +70,19 @@ export function createPopupStore(deps: PopupDeps) {
     async start() {
       // Unread counts and names follow what happens while the popup is open.
       let pendingReload: ReturnType<typeof setTimeout> | null = null;
+      let pendingFriends: ReturnType<typeof setTimeout> | null = null;
       deps.onSyncEvent?.((event) => {
+        // Someone asked me, took it back, or accepted: the Friends tab and its count follow.
+        if (event.type.startsWith('friend.')) {
+          if (pendingFriends) return;
+          pendingFriends = setTimeout(() => {
+            pendingFriends = null;
+            if (!signedIn.value) return;
+            void loadFriendRequests().catch(() => undefined);
+            void state.loadFriends().catch(() => undefined);
+          }, 100);
+          return;
+        }
         if (event.type === 'typing' || event.type === 'ready' || pendingReload) return;
         pendingReload = setTimeout(() => {
           pendingReload = null;
@@ -107,20 +140,24 @@ export function createPopupStore(deps: PopupDeps) {
       register: boolean;
       displayName: string;
       serverUrl: string;
+      inviteCode?: string;
     }) {
       busy.value = 'signIn';
       signInError.value = null;
       try {
         const serverUrl = await serverToSignInTo(form.serverUrl, deps.requestOrigins);
-        session.value = await deps.signIn({
+        const { invite, ...signedInState } = await deps.signIn({
           handle: form.handle,
           password: form.password,
           register: form.register,
           ...(form.register && form.displayName.trim() ? { displayName: form.displayName } : {}),
+          ...(form.register && form.inviteCode?.trim() ? { inviteCode: form.inviteCode } : {}),
           serverUrl,
         });
-        panel.value = 'groups';
+        session.value = signedInState;
+        panel.value = invite ? 'friends' : 'groups';
         await refresh();
+        if (invite) notice.value = inviteNotice(invite);
         return true;
       } catch (error) {
         signInError.value = explain(error);

@@ -17,6 +17,16 @@ function Privacy({ store }: { store: PopupStore }) {
         />
         Send read receipts (others see when I have read their messages)
       </label>
+      <label class="check">
+        <input
+          type="checkbox"
+          name="findableByHandle"
+          checked={me.settings.findableByHandle}
+          disabled={busy}
+          onChange={(e) => store.setFindable(e.currentTarget.checked)}
+        />
+        Let people who know my handle send me friend requests
+      </label>
       <fieldset>
         <legend>Who can add me to groups</legend>
         {(

@@ -8,6 +8,7 @@ export function SignIn({ store }: { store: PopupStore }) {
   const handle = useSignal('');
   const password = useSignal('');
   const displayName = useSignal('');
+  const inviteCode = useSignal('');
   const serverUrl = useSignal(store.session.value?.serverUrl ?? DEFAULT_SERVER_URL);
   const showServer = useSignal(serverUrl.value !== DEFAULT_SERVER_URL);
   const busy = store.busy.value === 'signIn';
@@ -21,6 +22,7 @@ export function SignIn({ store }: { store: PopupStore }) {
       register: register.value,
       displayName: displayName.value,
       serverUrl: serverUrl.value,
+      inviteCode: inviteCode.value,
     });
     if (ok) password.value = '';
   };
@@ -90,6 +92,21 @@ export function SignIn({ store }: { store: PopupStore }) {
               value={displayName.value}
               onInput={(e) => {
                 displayName.value = e.currentTarget.value;
+              }}
+            />
+          </label>
+        )}
+        {register.value && (
+          <label>
+            Invite code or link <span class="muted">(optional)</span>
+            <input
+              name="inviteCode"
+              autocapitalize="off"
+              spellcheck={false}
+              maxLength={300}
+              value={inviteCode.value}
+              onInput={(e) => {
+                inviteCode.value = e.currentTarget.value;
               }}
             />
           </label>
