@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { sql } from 'drizzle-orm';
 import { io as socketIo } from 'socket.io-client';
 import WebSocket from 'ws';
