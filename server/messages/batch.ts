@@ -477,8 +477,8 @@ export class SendBatcher {
 
 const batchers = new WeakMap<Db, WeakMap<Bus, SendBatcher>>();
 
-/** The batcher for one database and bus in this process. */
-export function sendBatcher(deps: StoreDeps): SendBatcher {
+/** The batcher for one database and bus in this process (`options` apply when it is made). */
+export function sendBatcher(deps: StoreDeps, options?: BatcherOptions): SendBatcher {
   let byBus = batchers.get(deps.db);
   if (!byBus) {
     byBus = new WeakMap();
@@ -486,7 +486,7 @@ export function sendBatcher(deps: StoreDeps): SendBatcher {
   }
   let batcher = byBus.get(deps.bus);
   if (!batcher) {
-    batcher = new SendBatcher({ db: deps.db, bus: deps.bus });
+    batcher = new SendBatcher({ db: deps.db, bus: deps.bus }, options);
     byBus.set(deps.bus, batcher);
   }
   return batcher;
