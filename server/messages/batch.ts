@@ -167,9 +167,17 @@ export class SendBatcher {
   private readonly maxWaitMs: number;
   /**
    * What went which way: batches committed, sends stored in them, sends stored one by one,
-   * batches that failed, sends refused because the instance was overloaded.
+   * batches that failed, sends refused because the instance was overloaded, and the most
+   * batches that were in flight at once.
    */
-  readonly stats = { batches: 0, together: 0, alone: 0, failedBatches: 0, refused: 0 };
+  readonly stats = {
+    batches: 0,
+    together: 0,
+    alone: 0,
+    failedBatches: 0,
+    refused: 0,
+    mostInFlight: 0,
+  };
 
   constructor(
     readonly deps: StoreDeps,
@@ -207,6 +215,7 @@ export class SendBatcher {
       const groups = new Set(batch.map((w) => w.input.groupId));
       for (const g of groups) this.busy.add(g);
       this.running += 1;
+      this.stats.mostInFlight = Math.max(this.stats.mostInFlight, this.running);
       void this.run(batch).finally(() => {
         for (const g of groups) this.busy.delete(g);
         this.running -= 1;

@@ -176,6 +176,45 @@ describe.each(engines)('sends stored together on %s', (engine) => {
     expect(thread.messages.map((m) => m.atSeconds)).toEqual(views.map((_, i) => i));
   });
 
+  it('batches of different groups are in flight side by side, each group in call order, and every answer and event is the message as it reads back', async () => {
+    const rooms: { id: string }[] = [];
+    for (let g = 0; g < 6; g++)
+      rooms.push(await ana.api.groups.create({ name: `Side ${g}`, memberIds: [ben.id, cai.id] }));
+    const url = 'https://www.tiktok.com/@scout2015/video/6718335390845095173';
+    const clip = { url: resolveClipUrl(url), title: 'Scout skates' };
+    const senders = [ana, ben, cai];
+    const inputs: StoreMessageInput[] = Array.from({ length: 180 }, (_, i) => ({
+      ...text(rooms[i % 6]!.id, senders[i % 3]!, `side by side ${i}`),
+      // Stored in a 4-byte real: the answer and the event carry it as it reads back.
+      atSeconds: Math.round(i * 1.337 * 1000) / 1000,
+      ...(i % 5 === 0 ? { clip } : {}),
+    }));
+    const batcher = new SendBatcher(deps, { maxBatch: 5, concurrency: 4 });
+    published.length = 0;
+    const views = await Promise.all(inputs.map((input) => batcher.submit(input)));
+    expect(batcher.stats.together).toBe(180);
+    expect(batcher.stats.mostInFlight).toBeGreaterThan(1);
+    for (const room of rooms) {
+      const mine = inputs.filter((input) => input.groupId === room.id);
+      const rows = await stored(room.id);
+      expect(rows.map((r) => r.client_id)).toEqual(mine.map((m) => m.clientId));
+      expect(rows.map((r) => r.seq)).toEqual(mine.map((_, i) => i + 1));
+      const { messages } = await ben.api.messages.list({ groupId: room.id, limit: 100 });
+      const listed = new Map(messages.map((m) => [m.id, m]));
+      expect(listed.size).toBe(mine.length);
+      for (const view of views.filter((v) => v.groupId === room.id))
+        expect(view).toEqual(listed.get(view.id));
+    }
+    const byId = new Map(views.map((v) => [v.id, v]));
+    const created = published.filter((e) => e.type === 'message.created');
+    expect(created).toHaveLength(180);
+    for (const event of created) {
+      const payload = event.payload as { id: string };
+      expect(payload).toEqual(byId.get(payload.id));
+    }
+    expect(views.filter((v) => v.clip).every((v) => v.clip?.title === 'Scout skates')).toBe(true);
+  });
+
   it('a batch whose transaction fails stores nothing of it; each send then goes alone, once', async () => {
     const room = await ana.api.groups.create({ name: 'Flaky', memberIds: [ben.id, cai.id] });
     let failures = 1;
