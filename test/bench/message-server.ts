@@ -60,12 +60,14 @@ export type ServerReply =
       cpuSystemMs: number;
       loopDelayMs: { p50: number; p99: number; max: number };
       rssMb: number;
+      /** JavaScript heap in use (after a full collection when the request asked for one). */
+      heapMb: number;
     }
   | { type: 'closed'; stored?: { messages: number; events: number } }
   | { type: 'failed'; error: string };
 
 /** Messages from the driver to the server process. */
-export type ServerRequest = { type: 'usage'; id: number } | { type: 'close' };
+export type ServerRequest = { type: 'usage'; id: number; gc?: boolean } | { type: 'close' };
 
 const reply = (message: ServerReply) => process.send?.(message);
 
@@ -124,7 +126,9 @@ const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 let lastCpu = process.cpuUsage();
 
-function usage(id: number): ServerReply {
+function usage(id: number, gc: boolean): ServerReply {
+  // Run with --expose-gc: memory figures after a full collection are comparable between runs.
+  if (gc) (globalThis as { gc?: () => void }).gc?.();
   const cpu = process.cpuUsage(lastCpu);
   lastCpu = process.cpuUsage();
   const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
@@ -139,6 +143,7 @@ function usage(id: number): ServerReply {
       max: ms(loop.max),
     },
     rssMb: process.memoryUsage.rss() / 2 ** 20,
+    heapMb: process.memoryUsage().heapUsed / 2 ** 20,
   };
   loop.reset();
   return result;
@@ -413,7 +418,7 @@ async function main() {
     return closing;
   };
   process.on('message', (message: ServerRequest) => {
-    if (message.type === 'usage') reply(usage(message.id));
+    if (message.type === 'usage') reply(usage(message.id, message.gc === true));
     else if (message.type === 'close') void close();
   });
   // The driver went away without saying goodbye: shut down rather than linger.

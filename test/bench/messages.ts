@@ -135,7 +135,7 @@ class ServerProcess {
     spec: ServerSpec,
     profileDir?: string,
   ) {
-    const execArgv = ['--import', 'tsx'];
+    const execArgv = ['--import', 'tsx', '--expose-gc'];
     if (profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     this.child = fork(serverEntry, [JSON.stringify(spec)], {
       execArgv,
@@ -184,7 +184,7 @@ class ServerProcess {
     if (this.child.connected) this.child.send(message);
   }
 
-  usage(): Promise<Usage | null> {
+  usage(gc = false): Promise<Usage | null> {
     if (!this.child.connected) return Promise.resolve(null);
     const id = ++this.nextId;
     return new Promise((resolve) => {
@@ -197,7 +197,7 @@ class ServerProcess {
         clearTimeout(timer);
         resolve(u);
       });
-      this.request({ type: 'usage', id });
+      this.request({ type: 'usage', id, gc });
     });
   }
 
@@ -378,6 +378,14 @@ interface VariantResult {
   subscriptionErrors: number;
   /** 1-minute load average when the variant started: other work on the machine skews figures. */
   loadAverage: number;
+  /** Each server's memory with every client connected, and its growth per connected socket. */
+  memory: {
+    label: string;
+    sockets: number;
+    rssMb: number | null;
+    rssKbPerSocket: number | null;
+    heapKbPerSocket: number | null;
+  }[];
   phases: PhaseResult[];
   stored?: { messages: number; events: number }[];
 }
@@ -824,6 +832,8 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
     const readies = await Promise.all(servers.map((s) => s.ready));
     const setupSeconds = (performance.now() - setupStart) / 1000;
 
+    // Server memory before any client connects, after a full collection.
+    const idle = await Promise.all(servers.map((s) => s.usage(true)));
     // Connect every client and subscribe to its event stream.
     const connectStart = performance.now();
     const groupOf = new Map<string, number>();
@@ -908,6 +918,31 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
       } (setup ${fmt(setupSeconds, 1)} s, connect ${fmt(connectSeconds, 1)} s)`,
     );
 
+    // And with every client connected and subscribed: the growth per connected socket.
+    const connected = await Promise.all(servers.map((s) => s.usage(true)));
+    const memory = servers.map((s, i) => {
+      const sockets = clients.filter((c) => c.index % servers.length === i).length;
+      const before = idle[i];
+      const after = connected[i];
+      const perSocket = (from: number | undefined, to: number | undefined) =>
+        from === undefined || to === undefined || sockets === 0
+          ? null
+          : Math.round(((to - from) * 1024) / sockets);
+      return {
+        label: s.label,
+        sockets,
+        rssMb: after ? Math.round(after.rssMb) : null,
+        rssKbPerSocket: perSocket(before?.rssMb, after?.rssMb),
+        heapKbPerSocket: perSocket(before?.heapMb, after?.heapMb),
+      };
+    });
+    for (const m of memory)
+      console.log(
+        `    memory ${m.label}: ${fmt(m.sockets)} sockets, RSS ${m.rssMb ?? '?'} MB; per connected socket ${
+          m.rssKbPerSocket ?? '?'
+        } KB RSS, ${m.heapKbPerSocket ?? '?'} KB heap`,
+      );
+
     const phases: PhaseResult[] = [];
 
     // Phase 1: fixed rate, open loop: sends go out on schedule whether or not acks came back.
@@ -991,6 +1026,7 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
       resyncs: ctx.resyncs,
       subscriptionErrors: ctx.subscriptionErrors,
       loadAverage,
+      memory,
       phases,
     };
   } finally {
@@ -1013,6 +1049,21 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
 
 function ratio(a: number, b: number) {
   return b > 0 ? Math.round((a / b) * 100) / 100 : null;
+}
+
+function printMemory(results: VariantResult[]) {
+  console.log('\nServer memory with every client connected (after a full collection):');
+  for (const v of results)
+    for (const m of v.memory)
+      console.log(
+        `  ${v.label.padEnd(38)} ${m.label.padEnd(12)} ${fmt(m.sockets).padStart(6)} sockets  RSS ${String(
+          m.rssMb ?? '?',
+        ).padStart(
+          5,
+        )} MB  per socket ${String(m.rssKbPerSocket ?? '?').padStart(5)} KB RSS, ${String(
+          m.heapKbPerSocket ?? '?',
+        ).padStart(5)} KB heap`,
+      );
 }
 
 function printTable(results: VariantResult[]) {
@@ -1152,6 +1203,7 @@ export async function runMessagesBench(argv: string[]): Promise<void> {
     }
   }
   printTable(results);
+  printMemory(results);
   const rows = ratios(results);
   printRatios(rows, results);
   for (const [name, reason] of Object.entries(skipped)) console.log(`  skipped ${name}: ${reason}`);
