@@ -909,7 +909,13 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
         await sleep(20);
       if (fresh.every((m) => m.copies >= m.peers)) break;
       if (round >= 10) throw new Error('clients never all received the warm-up messages');
-      console.log(`    warm-up round ${round}: not every member is live yet, again`);
+      const got = fresh.reduce((n, m) => n + m.copies, 0);
+      const owed = fresh.reduce((n, m) => n + m.peers, 0);
+      console.log(
+        `    warm-up round ${round}: ${fmt(got)} of ${fmt(owed)} copies arrived (${fmt(
+          fresh.filter((m) => m.acked).length,
+        )} of ${fmt(fresh.length)} sends acked); not every member is live yet, again`,
+      );
     }
     const connectSeconds = (performance.now() - connectStart) / 1000;
     console.log(
