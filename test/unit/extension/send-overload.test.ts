@@ -78,6 +78,8 @@ describe(`one instance flooded with sends far past its capacity (${engine})`, ()
     }, 1);
     const acked: string[] = [];
     const refused: string[] = [];
+    /** Sends whose socket dropped before the answer came (no code): stored once or not at all. */
+    const lost: string[] = [];
     const errors = new Map<string, number>();
     let slowest = 0;
     let flooding = true;
@@ -97,8 +99,10 @@ describe(`one instance flooded with sends far past its capacity (${engine})`, ()
                 ? String((error.data as { code?: string } | undefined)?.code)
                 : String(error);
             errors.set(code, (errors.get(code) ?? 0) + 1);
-            refused.push(clientId);
-            if (code === 'TOO_MANY_REQUESTS') expect((error as Error).message).toBe(BUSY_MESSAGE);
+            if (code === 'TOO_MANY_REQUESTS') {
+              refused.push(clientId);
+              expect((error as Error).message).toBe(BUSY_MESSAGE);
+            } else lost.push(clientId);
           }
           slowest = Math.max(slowest, performance.now() - t0);
         }
@@ -146,7 +150,12 @@ describe(`one instance flooded with sends far past its capacity (${engine})`, ()
     //    every send got an answer within a fixed time.
     expect(refused.length).toBeGreaterThan(0);
     expect(acked.length).toBeGreaterThan(0);
-    expect([...errors.keys()]).toEqual(['TOO_MANY_REQUESTS']);
+    // Refused for the overload, or (a machine this loaded may miss a heartbeat) a socket that
+    // dropped before the answer came: both are sent again later. Nothing else.
+    expect(errors.get('TOO_MANY_REQUESTS')).toBeGreaterThan(0);
+    expect(
+      [...errors.keys()].filter((c) => c !== 'TOO_MANY_REQUESTS' && c !== 'undefined'),
+    ).toEqual([]);
     expect(slowest).toBeLessThan(ANSWER_BOUND_MS);
     expect(net.codes).toContain('TOO_MANY_REQUESTS');
 
@@ -172,7 +181,12 @@ describe(`one instance flooded with sends far past its capacity (${engine})`, ()
     for (const id of acked) expect(stored.get(id), id).toBe(1);
     for (const id of refused) expect(stored.has(id), id).toBe(false);
     for (const { clientId } of queued) expect(stored.get(clientId), clientId).toBe(1);
-    expect(rows.length).toBe(1 + acked.length + queued.length);
+    let lostStored = 0;
+    for (const id of lost) {
+      expect(stored.get(id) ?? 0, id).toBeLessThanOrEqual(1);
+      lostStored += stored.get(id) ?? 0;
+    }
+    expect(rows.length).toBe(1 + acked.length + queued.length + lostStored);
     expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
     // One event per stored message, for the members' streams to replay.
     const events = await database.db.execute<{ n: number }>(
