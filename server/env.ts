@@ -65,6 +65,8 @@ const envSchema = z.object({
   LIMIT_BATCH_CALLS: integer(1, 1000, defaultLimitSettings.batchCalls),
   LIMIT_SENDS: integer(1, 1_000_000, defaultLimitSettings.sends),
   LIMIT_SEND_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.sendWindowSeconds),
+  LIMIT_SEND_QUEUE: integer(1, 1_000_000, defaultLimitSettings.sendQueue),
+  LIMIT_SEND_WAIT_MS: integer(1, 600_000, defaultLimitSettings.sendWaitMs),
   LIMIT_CHECKOUTS: integer(1, 1_000_000, defaultLimitSettings.checkouts),
   LIMIT_CHECKOUT_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.checkoutWindowSeconds),
   LIMIT_SOCKETS_PER_USER: integer(1, 1000, defaultLimitSettings.socketsPerUser),

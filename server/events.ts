@@ -5,7 +5,7 @@ import { events } from './db/schema';
 import type { Deps } from './deps';
 
 /** Arbitrary constant naming the advisory lock that orders event ids by commit. */
-const EVENT_ORDER_LOCK = 7_412_001;
+export const EVENT_ORDER_LOCK = 7_412_001;
 
 export type EventType =
   | 'message.created'

@@ -13,6 +13,8 @@ export const defaultLimitSettings = {
   batchCalls: 20,
   sends: 30,
   sendWindowSeconds: 10,
+  sendQueue: 4096,
+  sendWaitMs: 3000,
   checkouts: 20,
   checkoutWindowSeconds: 10 * 60,
   socketsPerUser: 8,

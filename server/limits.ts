@@ -38,6 +38,13 @@ export interface LimitSettings {
   sends: number;
   sendWindowSeconds: number;
   /**
+   * Sends that may wait to be stored, per process; past it a send is refused at once with
+   * TOO_MANY_REQUESTS and a retry hint, so an overloaded instance's memory stays bounded.
+   */
+  sendQueue: number;
+  /** How long a send may wait to be stored (ms) before it is refused the same way. */
+  sendWaitMs: number;
+  /**
    * Checkouts started per client address, and per signed-in buyer, in `checkoutWindowSeconds`.
    * Each one makes a Stripe Checkout Session, so an anonymous caller must not make them in bulk.
    */
@@ -84,6 +91,8 @@ export function limitSettingsFromEnv(
     | 'LIMIT_BATCH_CALLS'
     | 'LIMIT_SENDS'
     | 'LIMIT_SEND_WINDOW_SECONDS'
+    | 'LIMIT_SEND_QUEUE'
+    | 'LIMIT_SEND_WAIT_MS'
     | 'LIMIT_CHECKOUTS'
     | 'LIMIT_CHECKOUT_WINDOW_SECONDS'
     | 'LIMIT_SOCKETS_PER_USER'
@@ -106,6 +115,8 @@ export function limitSettingsFromEnv(
     batchCalls: env.LIMIT_BATCH_CALLS,
     sends: env.LIMIT_SENDS,
     sendWindowSeconds: env.LIMIT_SEND_WINDOW_SECONDS,
+    sendQueue: env.LIMIT_SEND_QUEUE,
+    sendWaitMs: env.LIMIT_SEND_WAIT_MS,
     checkouts: env.LIMIT_CHECKOUTS,
     checkoutWindowSeconds: env.LIMIT_CHECKOUT_WINDOW_SECONDS,
     socketsPerUser: env.LIMIT_SOCKETS_PER_USER,

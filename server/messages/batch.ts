@@ -1,16 +1,18 @@
-import { and, asc, inArray, isNull, sql } from 'drizzle-orm';
-import type { Bus } from '../bus';
+import { randomUUID } from 'node:crypto';
+import { TRPCError } from '@trpc/server';
+import type { Bus, BusEvent } from '../bus';
 import { clipMeta, upsertClip } from '../clips/store';
-import { type Db, isDatabaseUnavailable } from '../db/client';
-import { groupMembers, groups, messages } from '../db/schema';
-import { transact } from '../events';
+import { type Db, isDatabaseUnavailable, type Tx } from '../db/client';
+import { EVENT_ORDER_LOCK, type transact } from '../events';
 import { type StoreMessageInput, storeMessage } from './store-message';
-import { type MessageView, selectMessages, toMessageView } from './view';
+import type { MessageView } from './view';
 
 type StoreDeps = Parameters<typeof transact>[0];
 
 interface Waiting {
   input: StoreMessageInput;
+  /** When the send was queued (ms since the epoch). */
+  at: number;
   resolve: (view: MessageView) => void;
   reject: (error: unknown) => void;
 }
@@ -19,19 +21,123 @@ export interface BatcherOptions {
   /** The most sends stored in one transaction. */
   maxBatch?: number;
   /**
-   * How many batches may be in flight at once (each on its own connection). With one, sends on
-   * this instance are stored in the order they arrived.
+   * How many batches may be in flight at once, each on its own connection. Two batches never
+   * hold sends of the same group, so each group's sends are stored in the order they arrived.
    */
   concurrency?: number;
+  /**
+   * The most sends waiting for a batch. Past it a send is refused at once with
+   * TOO_MANY_REQUESTS and a retry hint instead of queueing without limit.
+   */
+  maxQueue?: number;
+  /**
+   * How long a send may wait for a batch before it is refused (TOO_MANY_REQUESTS, retry hint),
+   * so an overloaded instance answers every send within a fixed time.
+   */
+  maxWaitMs?: number;
+}
+
+/** What an overloaded instance tells a sender: nothing was stored, send it again later. */
+export const BUSY_MESSAGE =
+  'Kith is busy right now and did not store this message. Try again in 1 s; sending it again with the same clientId never stores it twice.';
+
+function busy(): TRPCError {
+  return new TRPCError({
+    code: 'TOO_MANY_REQUESTS',
+    message: BUSY_MESSAGE,
+    cause: Object.assign(new Error('send queue full'), { retryAfterSeconds: 1 }),
+  });
 }
 
 /**
- * Stores concurrent `messages.send` calls together: every send waiting while a batch is in
- * flight goes into the next one, which stores them all in one transaction with a handful of
- * statements (lock the groups and check memberships in one, bump the seqs, insert the messages,
- * read them back, insert the events) and one commit, instead of about ten statements and a
- * commit each.
+ * Runs one statement with a name, so on PostgreSQL each connection parses and plans it once
+ * (a prepared statement) and then only binds its parameters. Its text never changes with the
+ * batch size: every list goes in as one array parameter.
+ */
+async function run<T>(tx: Tx, name: string, text: string, params: unknown[]): Promise<T[]> {
+  const query = tx._.session.prepareQuery<{
+    execute: { rows: T[] };
+    all: unknown;
+    values: unknown;
+  }>({ sql: text, params }, undefined, name, false);
+  return (await query.execute()).rows;
+}
+
+/**
+ * One statement: the batch's groups locked in id order (so two batches never wait on each
+ * other in a circle), which of the senders are members of each, which (sender, clientId)
+ * pairs are already stored (retries), the senders' names, and the transaction's timestamp
+ * (every row this transaction writes gets it as `created_at`), to the millisecond.
+ */
+const LOCK_SQL = `with locked as (
+    select id, kind, last_seq from groups
+    where id = any($1::uuid[]) and archived_at is null
+    order by id
+    for update)
+  select
+    coalesce((select json_agg(json_build_object('id', l.id, 'kind', l.kind, 'lastSeq', l.last_seq,
+      'members', (select coalesce(json_agg(m.user_id), '[]'::json) from group_members m
+                  where m.group_id = l.id and m.user_id = any($2::uuid[]))))
+      from locked l), '[]'::json) as groups,
+    coalesce((select json_agg(json_build_object('senderId', p.sender_id, 'clientId', p.client_id))
+      from messages p
+      where (p.sender_id, p.client_id) in (select * from unnest($3::uuid[], $4::text[]))),
+      '[]'::json) as priors,
+    coalesce((select json_agg(json_build_object('id', u.id, 'handle', u.handle,
+      'displayName', u.display_name))
+      from users u where u.id = any($2::uuid[])), '[]'::json) as senders,
+    floor(extract(epoch from now()) * 1000)::float8 as now_ms`;
+
+/**
+ * One statement: the groups' seqs bumped, the messages inserted, and their events inserted
+ * under the event-order lock (taken before any event id is drawn and held until commit, so
+ * event ids become visible in id order; see `transact`). Each event's payload is the message
+ * view with `atSeconds` as stored (a `real`), so it reads back exactly as it was sent out.
+ */
+const WRITE_SQL = `with event_order as (select pg_advisory_xact_lock($1::bigint) as locked),
+  v as (select * from unnest($2::uuid[], $3::uuid[], $4::int[], $5::uuid[], $6::text[],
+      $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::real[], $13::jsonb[])
+      with ordinality as v(id, group_id, seq, sender_id, client_id, kind, body, clip_ref,
+        clip_title, clip_thumbnail_url, at_seconds, payload, n)),
+  bumped as (update groups g set last_seq = b.seq
+      from (select group_id, max(seq) as seq from v group by group_id) b
+      where g.id = b.group_id),
+  stored as (insert into messages (id, group_id, seq, sender_id, client_id, kind, body,
+        clip_ref, clip_title, clip_thumbnail_url, at_seconds)
+      select id, group_id, seq, sender_id, client_id, kind, body, clip_ref, clip_title,
+        clip_thumbnail_url, at_seconds
+      from v order by n
+      returning id, at_seconds),
+  logged as (insert into events (group_id, type, payload)
+      select v.group_id, 'message.created', v.payload || jsonb_build_object('atSeconds', s.at_seconds)
+      from v join stored s on s.id = v.id cross join event_order
+      order by v.n
+      returning id, payload)
+  select id, payload from logged`;
+
+const CLIPS_SQL = 'select id, site, clip_id, url from clips where id = any($1::uuid[])';
+
+interface Locked {
+  groups: { id: string; kind: string; lastSeq: number; members: string[] }[];
+  priors: { senderId: string; clientId: string }[];
+  senders: { id: string; handle: string; displayName: string | null }[];
+  now_ms: number;
+}
+
+/** Drivers hand json back parsed, or (some) as text. */
+const parsed = <T>(value: unknown): T =>
+  (typeof value === 'string' ? JSON.parse(value) : value) as T;
+
+/**
+ * Stores concurrent `messages.send` calls together: sends waiting while batches are in flight
+ * go into the next one, which stores them all in one transaction of two statements (lock the
+ * groups and read what the batch needs; then bump the seqs, insert the messages and insert
+ * their events) and one commit, instead of about ten statements and a commit each.
  * A lone send is stored at once, so batching costs no latency when the server is quiet.
+ *
+ * Several batches are in flight at once (`concurrency`), each on its own connection, but never
+ * two with sends of the same group: a group's sends are stored in the order they arrived, and
+ * its seqs count up with no hole. Across instances the group's row lock orders them.
  *
  * Only the common case takes this path: a text or clip message in a group, from a member, that
  * is not a retry. Anything else (a retry, a reply, a product, a direct thread, a non-member, a
@@ -39,42 +145,125 @@ export interface BatcherOptions {
  * send of a batch whose transaction fails (a concurrent retry on another instance, a deadlock):
  * the transaction stored nothing, and each send then gets exactly the answer it would have got
  * alone. Either way a send is acknowledged only after its commit.
+ *
+ * Overload is bounded: at most `maxQueue` sends wait, none longer than `maxWaitMs`; past that a
+ * send is refused with TOO_MANY_REQUESTS (nothing stored, so sending it again is safe).
  */
 export class SendBatcher {
-  private readonly queue: Waiting[] = [];
+  private queue: Waiting[] = [];
   private running = 0;
+  /** Groups with a batch in flight: their next sends wait for it. */
+  private readonly busy = new Set<string>();
+  private expiry: NodeJS.Timeout | null = null;
+  /**
+   * Settles once the last batch to draw event ids has published them (or rolled back). Batches
+   * draw ids one after another (the event-order lock), so chaining on this publishes this
+   * instance's batches in id order.
+   */
+  private published: Promise<void> = Promise.resolve();
   private readonly maxBatch: number;
   private readonly concurrency: number;
-  /** What went which way: batches committed, sends stored in them, sends stored one by one. */
-  readonly stats = { batches: 0, together: 0, alone: 0, failedBatches: 0 };
+  private readonly maxQueue: number;
+  private readonly maxWaitMs: number;
+  /**
+   * What went which way: batches committed, sends stored in them, sends stored one by one,
+   * batches that failed, sends refused because the instance was overloaded, and the most
+   * batches that were in flight at once.
+   */
+  readonly stats = {
+    batches: 0,
+    together: 0,
+    alone: 0,
+    failedBatches: 0,
+    refused: 0,
+    mostInFlight: 0,
+  };
 
   constructor(
     readonly deps: StoreDeps,
     options: BatcherOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 128;
-    this.concurrency = options.concurrency ?? 1;
+    this.concurrency = options.concurrency ?? 4;
+    this.maxQueue = options.maxQueue ?? 4096;
+    this.maxWaitMs = options.maxWaitMs ?? 3000;
+  }
+
+  /** Sends waiting for a batch right now. */
+  get queued(): number {
+    return this.queue.length;
   }
 
   submit(input: StoreMessageInput): Promise<MessageView> {
-    if (input.replyTo || input.productId || input.kind === 'product') {
+    if (input.replyTo || input.productId || input.kind === 'product' || input.clipRef) {
       return storeMessage(this.deps, input);
     }
+    if (this.queue.length >= this.maxQueue) {
+      this.stats.refused += 1;
+      return Promise.reject(busy());
+    }
     return new Promise<MessageView>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+      this.queue.push({ input, at: Date.now(), resolve, reject });
       this.kick();
     });
   }
 
   private kick(): void {
     while (this.running < this.concurrency && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.take();
+      if (batch.length === 0) break;
+      const groups = new Set(batch.map((w) => w.input.groupId));
+      for (const g of groups) this.busy.add(g);
       this.running += 1;
+      this.stats.mostInFlight = Math.max(this.stats.mostInFlight, this.running);
       void this.run(batch).finally(() => {
+        for (const g of groups) this.busy.delete(g);
         this.running -= 1;
         this.kick();
       });
     }
+    this.watchExpiry();
+  }
+
+  /**
+   * The next batch: the oldest sends of groups with no batch in flight, in arrival order. Sends
+   * that waited too long are refused here (none of them was stored).
+   */
+  private take(): Waiting[] {
+    const now = Date.now();
+    const batch: Waiting[] = [];
+    const rest: Waiting[] = [];
+    for (const w of this.queue) {
+      if (now - w.at > this.maxWaitMs) {
+        this.stats.refused += 1;
+        w.reject(busy());
+      } else if (batch.length < this.maxBatch && !this.busy.has(w.input.groupId)) batch.push(w);
+      else rest.push(w);
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  /** While sends wait, looks again now and then, so none waits past `maxWaitMs` unanswered. */
+  private watchExpiry(): void {
+    if (this.expiry || this.queue.length === 0) return;
+    this.expiry = setTimeout(
+      () => {
+        this.expiry = null;
+        const now = Date.now();
+        const kept: Waiting[] = [];
+        for (const w of this.queue) {
+          if (now - w.at > this.maxWaitMs) {
+            this.stats.refused += 1;
+            w.reject(busy());
+          } else kept.push(w);
+        }
+        this.queue = kept;
+        this.kick();
+      },
+      Math.max(50, this.maxWaitMs / 4),
+    );
+    this.expiry.unref();
   }
 
   private async run(batch: Waiting[]): Promise<void> {
@@ -98,19 +287,19 @@ export class SendBatcher {
       alone = batch;
     }
     this.stats.alone += alone.length;
-    await Promise.all(alone.map((w) => storeMessage(this.deps, w.input).then(w.resolve, w.reject)));
+    // One by one, in arrival order, so a group's sends keep their order on this path too.
+    for (const w of alone) await storeMessage(this.deps, w.input).then(w.resolve, w.reject);
   }
 
   /** Stores what it can in one transaction; returns the rest to be stored one by one. */
   private async storeTogether(
     batch: Waiting[],
   ): Promise<{ stored: [Waiting, MessageView][]; rest: Waiting[] }> {
-    const db = this.deps.db;
     const rest: Waiting[] = [];
     // A clientId seen twice in one batch: the first goes in, the repeat is answered afterwards
     // as the retry it is.
     const seen = new Set<string>();
-    let fresh: Waiting[] = [];
+    const fresh: Waiting[] = [];
     for (const w of batch) {
       const key = `${w.input.senderId}\u0000${w.input.clientId}`;
       if (seen.has(key)) rest.push(w);
@@ -120,126 +309,185 @@ export class SendBatcher {
       }
     }
     if (fresh.length === 0) return { stored: [], rest };
-    const priors = await db
-      .select({ senderId: messages.senderId, clientId: messages.clientId })
-      .from(messages)
-      .where(
-        sql`(${messages.senderId}, ${messages.clientId}) in (select * from unnest(${sql.param(
-          fresh.map((w) => w.input.senderId),
-        )}::uuid[], ${sql.param(fresh.map((w) => w.input.clientId))}::text[]))`,
-      );
-    if (priors.length > 0) {
-      const retried = new Set(priors.map((p) => `${p.senderId}\u0000${p.clientId}`));
-      const next: Waiting[] = [];
-      for (const w of fresh) {
-        if (retried.has(`${w.input.senderId}\u0000${w.input.clientId}`)) rest.push(w);
-        else next.push(w);
-      }
-      fresh = next;
-    }
-    if (fresh.length === 0) return { stored: [], rest };
 
-    const stored = await transact(this.deps, async (tx, emit) => {
-      const groupIds = [...new Set(fresh.map((w) => w.input.groupId))].sort();
-      // Row locks in id order, so two batches never wait on each other in a circle.
-      const senders = [...new Set(fresh.map((w) => w.input.senderId))];
-      // One statement: the groups' rows locked, and which of the senders are members of each.
-      const locked = await tx
-        .select({
-          id: groups.id,
-          kind: groups.kind,
-          lastSeq: groups.lastSeq,
-          members: sql<string[] | null>`(select array_agg(${groupMembers.userId}::text)
-            from ${groupMembers}
-            where ${groupMembers.groupId} = ${groups.id}
-              and ${groupMembers.userId} = any(${sql.param(senders)}::uuid[]))`,
-        })
-        .from(groups)
-        .where(and(inArray(groups.id, groupIds), isNull(groups.archivedAt)))
-        .orderBy(asc(groups.id))
-        .for('update', { of: groups });
-      const live = new Map(locked.map((g) => [g.id, g]));
-      const isMember = new Set(
-        locked.flatMap((g) => (g.members ?? []).map((userId) => `${g.id}\u0000${userId}`)),
-      );
-      const take: {
-        w: Waiting;
-        seq: number;
-        clipRef: string | null;
-        meta: ReturnType<typeof clipMeta> | null;
-      }[] = [];
-      const clipRefs = new Map<string, string>();
-      for (const w of fresh) {
-        const group = live.get(w.input.groupId);
-        // Direct threads (blocks), non-members and archived groups: answered one by one.
-        if (
-          group?.kind !== 'group' ||
-          !isMember.has(`${w.input.groupId}\u0000${w.input.senderId}`)
-        ) {
-          rest.push(w);
-          continue;
-        }
-        group.lastSeq += 1;
-        let clipRef = w.input.clipRef ?? null;
-        let meta: ReturnType<typeof clipMeta> | null = null;
-        if (w.input.clip) {
-          // Chat beside one video: many sends of a batch name the same clip; store it once.
-          const { url } = w.input.clip;
-          const key = [url.site, url.clipId].join('\u0000');
-          clipRef = clipRefs.get(key) ?? (await upsertClip(tx, url));
-          clipRefs.set(key, clipRef);
-          meta = clipMeta(url, w.input.clip);
-        }
-        take.push({ w, seq: group.lastSeq, clipRef, meta });
-      }
-      if (take.length === 0) return [];
-      const bumped = locked.filter((g) => take.some((t) => t.w.input.groupId === g.id));
-      await tx.execute(sql`update ${groups} set last_seq = v.seq
-        from (select unnest(${sql.param(bumped.map((g) => g.id))}::uuid[]) as id,
-                     unnest(${sql.param(bumped.map((g) => g.lastSeq))}::int[]) as seq) as v
-        where ${groups.id} = v.id`);
-      const inserted = await tx
-        .insert(messages)
-        .values(
-          take.map(({ w, seq, clipRef, meta }) => ({
-            groupId: w.input.groupId,
-            seq,
-            senderId: w.input.senderId,
-            clientId: w.input.clientId,
-            kind: w.input.kind,
-            body: w.input.body ?? null,
+    const events: BusEvent[] = [];
+    let turn: { before: Promise<void>; done: () => void } | null = null;
+    const stored = await this.deps.db
+      .transaction(async (tx) => {
+        const groupIds = [...new Set(fresh.map((w) => w.input.groupId))].sort();
+        const senderIds = [...new Set(fresh.map((w) => w.input.senderId))];
+        const [row] = await run<Locked>(tx, 'send-batch-lock', LOCK_SQL, [
+          groupIds,
+          senderIds,
+          fresh.map((w) => w.input.senderId),
+          fresh.map((w) => w.input.clientId),
+        ]);
+        const live = new Map(parsed<Locked['groups']>(row!.groups).map((g) => [g.id, g]));
+        const isMember = new Set(
+          [...live.values()].flatMap((g) => g.members.map((userId) => `${g.id}\u0000${userId}`)),
+        );
+        const retried = new Set(
+          parsed<Locked['priors']>(row!.priors).map((p) => `${p.senderId}\u0000${p.clientId}`),
+        );
+        const senders = new Map(parsed<Locked['senders']>(row!.senders).map((u) => [u.id, u]));
+        const createdAt = new Date(Number(row!.now_ms)).toISOString();
+
+        const take: {
+          w: Waiting;
+          view: MessageView;
+          clipRef: string | null;
+        }[] = [];
+        const clipRefs = new Map<string, string>();
+        for (const w of fresh) {
+          const { input } = w;
+          const group = live.get(input.groupId);
+          const sender = senders.get(input.senderId);
+          // Retries, direct threads (blocks), non-members and archived groups: answered one by one.
+          if (
+            group?.kind !== 'group' ||
+            !sender ||
+            !isMember.has(`${input.groupId}\u0000${input.senderId}`) ||
+            retried.has(`${input.senderId}\u0000${input.clientId}`)
+          ) {
+            rest.push(w);
+            continue;
+          }
+          group.lastSeq += 1;
+          let clipRef: string | null = null;
+          let clip: MessageView['clip'] = null;
+          if (input.clip) {
+            // Chat beside one video: many sends of a batch name the same clip; store it once.
+            const { url } = input.clip;
+            const key = [url.site, url.clipId].join('\u0000');
+            clipRef = clipRefs.get(key) ?? (await upsertClip(tx, url));
+            clipRefs.set(key, clipRef);
+            const meta = clipMeta(url, input.clip);
+            // The clip's link as stored is filled in below.
+            clip = {
+              site: url.site,
+              clipId: url.clipId,
+              url: '',
+              title: meta.clipTitle,
+              thumbnailUrl: meta.clipThumbnailUrl,
+            };
+          }
+          take.push({
+            w,
             clipRef,
-            clipTitle: meta?.clipTitle ?? null,
-            clipThumbnailUrl: meta?.clipThumbnailUrl ?? null,
-            atSeconds: w.input.atSeconds ?? null,
-          })),
-        )
-        .returning({ id: messages.id, groupId: messages.groupId, seq: messages.seq });
-      const rows = await selectMessages(tx).where(
-        inArray(
-          messages.id,
-          inserted.map((r) => r.id),
-        ),
-      );
-      // Messages stored a moment ago in this transaction have no reactions yet.
-      const views = new Map(rows.map((row) => [row.id, toMessageView(row)]));
-      const out: [Waiting, MessageView][] = [];
-      for (const [i, t] of take.entries()) {
-        const view = views.get(inserted[i]!.id);
-        if (!view) throw new Error('a stored message could not be read back');
-        emit({ groupId: t.w.input.groupId, type: 'message.created', payload: view });
-        out.push([t.w, view]);
+            view: {
+              id: randomUUID(),
+              groupId: input.groupId,
+              seq: group.lastSeq,
+              clientId: input.clientId,
+              kind: input.kind,
+              sender: {
+                id: sender.id,
+                handle: sender.handle,
+                displayName: sender.displayName ?? sender.handle,
+              },
+              body: input.body ?? null,
+              clip,
+              atSeconds: input.atSeconds ?? null,
+              productId: null,
+              replyTo: null,
+              createdAt,
+              editedAt: null,
+              deletedAt: null,
+              reactions: [],
+            },
+          });
+        }
+        if (take.length === 0) return [];
+        if (clipRefs.size > 0) {
+          const rows = await run<{ id: string; site: string; clip_id: string; url: string }>(
+            tx,
+            'send-batch-clips',
+            CLIPS_SQL,
+            [[...new Set(clipRefs.values())]],
+          );
+          const byId = new Map(rows.map((r) => [r.id, r]));
+          for (const t of take) {
+            const stored = t.clipRef ? byId.get(t.clipRef) : undefined;
+            if (t.view.clip && stored) {
+              t.view.clip.site = stored.site;
+              t.view.clip.clipId = stored.clip_id;
+              t.view.clip.url = stored.url;
+            }
+          }
+        }
+        const written = await run<{ id: string | number; payload: unknown }>(
+          tx,
+          'send-batch-write',
+          WRITE_SQL,
+          [
+            EVENT_ORDER_LOCK,
+            take.map((t) => t.view.id),
+            take.map((t) => t.view.groupId),
+            take.map((t) => t.view.seq),
+            take.map((t) => t.w.input.senderId),
+            take.map((t) => t.view.clientId),
+            take.map((t) => t.view.kind),
+            take.map((t) => t.view.body),
+            take.map((t) => t.clipRef),
+            take.map((t) => (t.clipRef ? (t.view.clip?.title ?? null) : null)),
+            take.map((t) => (t.clipRef ? (t.view.clip?.thumbnailUrl ?? null) : null)),
+            take.map((t) => t.view.atSeconds),
+            take.map((t) => JSON.stringify(t.view)),
+          ],
+        );
+        const byMessage = new Map(
+          written.map((r) => {
+            const payload = parsed<MessageView>(r.payload);
+            return [payload.id, { id: Number(r.id), payload }];
+          }),
+        );
+        // Ids drawn: the next batch's come after ours; publish after the previous batch's.
+        let done = () => {};
+        const next = new Promise<void>((resolve) => {
+          done = resolve;
+        });
+        turn = { before: this.published, done };
+        this.published = next;
+        const out: [Waiting, MessageView][] = [];
+        for (const t of take) {
+          const event = byMessage.get(t.view.id);
+          if (!event) throw new Error('a stored message has no event');
+          events.push({
+            id: event.id,
+            groupId: t.view.groupId,
+            type: 'message.created',
+            userId: null,
+            payload: event.payload,
+            createdAt,
+          });
+          out.push([t.w, event.payload]);
+        }
+        events.sort((a, b) => a.id! - b.id!);
+        return out;
+      })
+      .catch(async (error: unknown) => {
+        // Rolled back: nothing to publish, but the next batch must not wait on us.
+        const t = turn as { before: Promise<void>; done: () => void } | null;
+        if (t) await t.before.finally(t.done);
+        throw error;
+      });
+    const t = turn as { before: Promise<void>; done: () => void } | null;
+    if (t) {
+      try {
+        await t.before;
+        for (const event of events) await this.deps.bus.publish(event);
+      } finally {
+        t.done();
       }
-      return out;
-    });
+    }
     return { stored, rest };
   }
 }
 
 const batchers = new WeakMap<Db, WeakMap<Bus, SendBatcher>>();
 
-/** The batcher for one database and bus in this process. */
-export function sendBatcher(deps: StoreDeps): SendBatcher {
+/** The batcher for one database and bus in this process (`options` apply when it is made). */
+export function sendBatcher(deps: StoreDeps, options?: BatcherOptions): SendBatcher {
   let byBus = batchers.get(deps.db);
   if (!byBus) {
     byBus = new WeakMap();
@@ -247,7 +495,7 @@ export function sendBatcher(deps: StoreDeps): SendBatcher {
   }
   let batcher = byBus.get(deps.bus);
   if (!batcher) {
-    batcher = new SendBatcher({ db: deps.db, bus: deps.bus });
+    batcher = new SendBatcher({ db: deps.db, bus: deps.bus }, options);
     byBus.set(deps.bus, batcher);
   }
   return batcher;

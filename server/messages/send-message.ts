@@ -31,7 +31,8 @@ export async function sendMessage(
     });
   }
   await deps.limits.consumeSend(senderId);
-  return sendBatcher(deps).submit({
+  const { sendQueue, sendWaitMs } = deps.limits.settings;
+  return sendBatcher(deps, { maxQueue: sendQueue, maxWaitMs: sendWaitMs }).submit({
     groupId: input.groupId,
     senderId,
     clientId: input.clientId,

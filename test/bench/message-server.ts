@@ -6,13 +6,17 @@
  *  - `baseline`: a bare `ws` server that speaks just enough of tRPC's WebSocket wire format for
  *    the same @trpc/client driver to use it, and broadcasts each sent message to the other members
  *    of the sender's group: no auth, no storage, no ordering.
+ *  - `socketio`: the plain stack people build by hand: Socket.IO rooms (one per group), and with
+ *    `databaseUrl` one `pg` insert per message (a pool of 8) before the broadcast and the ack.
  * Servers run in their own process so the driver's 256+ clients do not share their event loop.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import pino from 'pino';
+import { Server as SocketIoServer } from 'socket.io';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { startServer } from '../../server/app';
 import { hashPassword, hashToken, newToken } from '../../server/auth/password';
@@ -32,7 +36,12 @@ export type ServerSpec =
       /** Seed this many users in groups of `groupSize` before listening. */
       seed?: { users: number; groupSize: number };
     }
-  | { kind: 'baseline' };
+  | { kind: 'baseline' }
+  | {
+      kind: 'socketio';
+      /** PostgreSQL URL: store each message with one insert before broadcasting it. */
+      databaseUrl?: string;
+    };
 
 export interface SeededUser {
   id: string;
@@ -51,12 +60,14 @@ export type ServerReply =
       cpuSystemMs: number;
       loopDelayMs: { p50: number; p99: number; max: number };
       rssMb: number;
+      /** JavaScript heap in use (after a full collection when the request asked for one). */
+      heapMb: number;
     }
   | { type: 'closed'; stored?: { messages: number; events: number } }
   | { type: 'failed'; error: string };
 
 /** Messages from the driver to the server process. */
-export type ServerRequest = { type: 'usage'; id: number } | { type: 'close' };
+export type ServerRequest = { type: 'usage'; id: number; gc?: boolean } | { type: 'close' };
 
 const reply = (message: ServerReply) => process.send?.(message);
 
@@ -115,7 +126,9 @@ const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 let lastCpu = process.cpuUsage();
 
-function usage(id: number): ServerReply {
+function usage(id: number, gc: boolean): ServerReply {
+  // Run with --expose-gc: memory figures after a full collection are comparable between runs.
+  if (gc) (globalThis as { gc?: () => void }).gc?.();
   const cpu = process.cpuUsage(lastCpu);
   lastCpu = process.cpuUsage();
   const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
@@ -130,6 +143,7 @@ function usage(id: number): ServerReply {
       max: ms(loop.max),
     },
     rssMb: process.memoryUsage.rss() / 2 ** 20,
+    heapMb: process.memoryUsage().heapUsed / 2 ** 20,
   };
   loop.reset();
   return result;
@@ -276,9 +290,117 @@ async function startBaseline() {
   };
 }
 
+/** What a Socket.IO client sends: the same fields as Kith's `messages.send`. */
+interface SocketIoSend {
+  groupId?: string;
+  clientId?: string;
+  body?: string;
+}
+
+async function startSocketIo(spec: Extract<ServerSpec, { kind: 'socketio' }>) {
+  let pool: pg.Pool | null = null;
+  if (spec.databaseUrl) {
+    pool = new pg.Pool({ connectionString: spec.databaseUrl, max: 8 });
+    pool.on('error', () => {});
+    // A table like Kith's messages: a generated id, the group, sender, clientId (unique per
+    // sender, for retries) and body, and an index to read a group's thread in order.
+    await pool.query(`create table if not exists bench_messages (
+      id bigserial primary key,
+      group_id uuid not null,
+      sender_id uuid not null,
+      client_id text not null,
+      body text,
+      created_at timestamptz not null default now(),
+      unique (sender_id, client_id))`);
+    await pool.query(
+      'create index if not exists bench_messages_group on bench_messages (group_id, id)',
+    );
+  }
+  const io = new SocketIoServer({ transports: ['websocket'], serveClient: false });
+  io.on('connection', (socket) => {
+    const query = socket.handshake.query;
+    const userId = typeof query.user === 'string' ? query.user : randomUUID();
+    const groupId = typeof query.group === 'string' ? query.group : 'none';
+    void socket.join(groupId);
+    socket.on('send', async (input: SocketIoSend, ack?: (reply: unknown) => void) => {
+      const createdAt = new Date().toISOString();
+      let id: string = randomUUID();
+      let seq = 0;
+      if (pool) {
+        try {
+          const { rows } = await pool.query<{ id: string }>({
+            name: 'bench-insert',
+            text: `insert into bench_messages (group_id, sender_id, client_id, body)
+                   values ($1, $2, $3, $4) returning id`,
+            values: [groupId, userId, input.clientId ?? '', input.body ?? null],
+          });
+          id = rows[0]!.id;
+          seq = Number(id);
+        } catch (error) {
+          ack?.({ error: error instanceof Error ? error.message : String(error) });
+          return;
+        }
+      }
+      // The same shape as Kith's message view and sync event, as the bare `ws` baseline sends.
+      const view = {
+        id,
+        groupId,
+        seq,
+        clientId: input.clientId ?? '',
+        kind: 'text',
+        sender: { id: userId, handle: 'bench_user_0000', displayName: 'Bench 0000' },
+        body: input.body ?? null,
+        clip: null,
+        atSeconds: null,
+        productId: null,
+        replyTo: null,
+        createdAt,
+        editedAt: null,
+        deletedAt: null,
+        reactions: [],
+      };
+      socket.to(groupId).emit('event', {
+        id: seq,
+        type: 'message.created',
+        groupId,
+        userId: null,
+        payload: view,
+        createdAt,
+      });
+      ack?.({ data: view });
+    });
+  });
+  const { createServer } = await import('node:http');
+  const http = createServer();
+  io.attach(http);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = http.address() as AddressInfo;
+  return {
+    ready: { type: 'ready', wsUrl: `http://127.0.0.1:${port}` } as ServerReply,
+    async close(): Promise<ServerReply> {
+      io.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      let stored: { messages: number; events: number } | undefined;
+      if (pool) {
+        const { rows } = await pool.query<{ n: number }>(
+          'select count(*)::int as n from bench_messages',
+        );
+        stored = { messages: rows[0]?.n ?? 0, events: 0 };
+        await pool.end();
+      }
+      return { type: 'closed', stored };
+    },
+  };
+}
+
 async function main() {
   const spec = JSON.parse(process.argv[2] ?? '{}') as ServerSpec;
-  const server = spec.kind === 'baseline' ? await startBaseline() : await startKith(spec);
+  const server =
+    spec.kind === 'baseline'
+      ? await startBaseline()
+      : spec.kind === 'socketio'
+        ? await startSocketIo(spec)
+        : await startKith(spec);
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
@@ -296,7 +418,7 @@ async function main() {
     return closing;
   };
   process.on('message', (message: ServerRequest) => {
-    if (message.type === 'usage') reply(usage(message.id));
+    if (message.type === 'usage') reply(usage(message.id, message.gc === true));
     else if (message.type === 'close') void close();
   });
   // The driver went away without saying goodbye: shut down rather than linger.

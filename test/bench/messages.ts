@@ -2,10 +2,12 @@
  * Message benchmark: many WebSocket clients on loopback in 32-member groups send messages at a
  * fixed rate and then flat out; every copy's send→deliver latency is measured in this process
  * (one clock), for Kith on PGlite, on PostgreSQL, and on two instances behind Redis, next to a
- * bare `ws` broadcast baseline driven by the very same client code in the same run.
+ * bare `ws` broadcast baseline driven by the very same client code in the same run, and next to
+ * the stack people build by hand: Socket.IO rooms, without storage and with one `pg` insert per
+ * message before the broadcast (same sockets, groups and schedule; socket.io-client drives them).
  *
  *   npm run bench -- messages [--users 256] [--seconds 10] [--rate 1] [--flat-seconds 5] [--flat-count 1000]
- *                             [--body 80] [--variants baseline,pglite,postgres,redis] [--profile]
+ *                             [--body 80] [--variants baseline,socketio,socketio-pg,pglite,postgres,redis] [--profile]
  *
  * PostgreSQL variants need TEST_DATABASE_URL (a database is created and dropped); the Redis
  * variant needs it and REDIS_URL. Figures go to bench-results/messages.json.
@@ -15,19 +17,29 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { sql } from 'drizzle-orm';
+import { io as socketIo } from 'socket.io-client';
 import WebSocket from 'ws';
 import type { AppRouter } from '../../server/router';
 import type { SyncEvent } from '../../server/sync/event-stream';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import type { SeededUser, ServerReply, ServerRequest, ServerSpec } from './message-server';
 
-const VARIANT_NAMES = ['baseline', 'pglite', 'postgres', 'redis'] as const;
+const VARIANT_NAMES = [
+  'baseline',
+  'socketio',
+  'socketio-pg',
+  'pglite',
+  'postgres',
+  'redis',
+] as const;
 type VariantName = (typeof VARIANT_NAMES)[number];
 
 const LABELS: Record<VariantName, string> = {
   baseline: 'baseline: bare ws broadcast',
+  socketio: 'Socket.IO rooms, nothing stored',
+  'socketio-pg': 'Socket.IO rooms + pg insert (pool 8)',
   pglite: 'Kith, PGlite, 1 instance',
   postgres: 'Kith, PostgreSQL, 1 instance',
   redis: 'Kith, PostgreSQL + Redis, 2 instances',
@@ -123,7 +135,7 @@ class ServerProcess {
     spec: ServerSpec,
     profileDir?: string,
   ) {
-    const execArgv = ['--import', 'tsx'];
+    const execArgv = ['--import', 'tsx', '--expose-gc'];
     if (profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     this.child = fork(serverEntry, [JSON.stringify(spec)], {
       execArgv,
@@ -172,7 +184,7 @@ class ServerProcess {
     if (this.child.connected) this.child.send(message);
   }
 
-  usage(): Promise<Usage | null> {
+  usage(gc = false): Promise<Usage | null> {
     if (!this.child.connected) return Promise.resolve(null);
     const id = ++this.nextId;
     return new Promise((resolve) => {
@@ -185,7 +197,7 @@ class ServerProcess {
         clearTimeout(timer);
         resolve(u);
       });
-      this.request({ type: 'usage', id });
+      this.request({ type: 'usage', id, gc });
     });
   }
 
@@ -236,8 +248,9 @@ interface Client {
   group: number;
   member: number;
   peers: number;
-  ws: ReturnType<typeof createWSClient>;
-  api: TRPCClient<AppRouter>;
+  /** `messages.send` (or the peer's equivalent): resolves on the ack, rejects on an error. */
+  sendMessage: (input: { groupId: string; clientId: string; body: string }) => Promise<unknown>;
+  close: () => Promise<void>;
   started: boolean;
   sent: number;
   unsubscribe: () => void;
@@ -365,6 +378,14 @@ interface VariantResult {
   subscriptionErrors: number;
   /** 1-minute load average when the variant started: other work on the machine skews figures. */
   loadAverage: number;
+  /** Each server's memory with every client connected, and its growth per connected socket. */
+  memory: {
+    label: string;
+    sockets: number;
+    rssMb: number | null;
+    rssKbPerSocket: number | null;
+    heapKbPerSocket: number | null;
+  }[];
   phases: PhaseResult[];
   stored?: { messages: number; events: number }[];
 }
@@ -411,6 +432,53 @@ function onEvent(ctx: Context, client: Client, event: SyncEvent) {
   phase.lastDelivery = now;
 }
 
+/**
+ * A Socket.IO client for the Socket.IO peers: its user and group in the handshake (no auth, as
+ * the peers have none), events on 'event', sends as 'send' with an acknowledgement.
+ */
+function socketIoClient(
+  ctx: Context,
+  url: string,
+  who: Pick<Client, 'index' | 'user' | 'group' | 'member' | 'peers'>,
+): Client {
+  const socket = socketIo(url, {
+    transports: ['websocket'],
+    query: { user: who.user.id, group: who.user.groupId },
+    reconnectionDelay: 500,
+    forceNew: true,
+  });
+  const client: Client = {
+    ...who,
+    started: false,
+    sent: 0,
+    unsubscribe: () => {},
+    sendMessage: (input) =>
+      new Promise((resolve, reject) => {
+        socket.emit('send', input, (reply: { data?: unknown; error?: string }) => {
+          if (reply.error) reject(new Error(reply.error));
+          else resolve(reply.data);
+        });
+      }),
+    close: async () => {
+      socket.disconnect();
+    },
+  };
+  socket.io.on('open', () => {
+    socket.io.engine.on('data', (data: unknown) => {
+      wire.frames += 1;
+      wire.bytes += typeof data === 'string' ? data.length + 1 : 0;
+    });
+  });
+  socket.on('connect', () => {
+    client.started = true;
+  });
+  socket.on('connect_error', () => {
+    ctx.subscriptionErrors += 1;
+  });
+  socket.on('event', (event: SyncEvent) => onEvent(ctx, client, event));
+  return client;
+}
+
 function send(ctx: Context, client: Client, phase: Phase): Promise<void> {
   client.sent += 1;
   const clientId = `${phase.name.slice(0, 4)}-${client.index}-${client.sent}`.padEnd(8, '0');
@@ -430,8 +498,8 @@ function send(ctx: Context, client: Client, phase: Phase): Promise<void> {
   phase.inflight += 1;
   ctx.inflight += 1;
   const body = `${clientId} `.padEnd(ctx.options.bodyChars, 'x').slice(0, ctx.options.bodyChars);
-  return client.api.messages.send
-    .mutate({ groupId: client.user.groupId, clientId, body })
+  return client
+    .sendMessage({ groupId: client.user.groupId, clientId, body })
     .then(
       () => {
         message.acked = true;
@@ -710,8 +778,20 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
   try {
     let users: SeededUser[];
     let seedMs: number | undefined;
-    if (name === 'baseline') {
-      servers.push(new ServerProcess('ws', { kind: 'baseline' }, profileDir));
+    if (name === 'baseline' || name === 'socketio' || name === 'socketio-pg') {
+      if (name === 'socketio-pg') {
+        console.log('    creating a PostgreSQL database for this run');
+        database = await openTestDatabase('postgres');
+      }
+      servers.push(
+        new ServerProcess(
+          name === 'baseline' ? 'ws' : name,
+          name === 'baseline'
+            ? { kind: 'baseline' }
+            : { kind: 'socketio', databaseUrl: database?.url },
+          profileDir,
+        ),
+      );
       users = Array.from({ length: options.users }, (_, i) => ({
         id: randomUUID(),
         handle: `bench_${i}`,
@@ -752,6 +832,8 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
     const readies = await Promise.all(servers.map((s) => s.ready));
     const setupSeconds = (performance.now() - setupStart) / 1000;
 
+    // Server memory before any client connects, after a full collection.
+    const idle = await Promise.all(servers.map((s) => s.usage(true)));
     // Connect every client and subscribe to its event stream.
     const connectStart = performance.now();
     const groupOf = new Map<string, number>();
@@ -767,6 +849,11 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
       const member = seen.get(group) ?? 0;
       seen.set(group, member + 1);
       const base = readies[index % readies.length]!.wsUrl;
+      const peers = memberCount.get(group)! - 1;
+      if (name === 'socketio' || name === 'socketio-pg') {
+        clients.push(socketIoClient(ctx, base, { index, user, group, member, peers }));
+        return;
+      }
       const url = name === 'baseline' ? `${base}?user=${user.id}&group=${user.groupId}` : base;
       const ws = createWSClient({
         url,
@@ -780,9 +867,9 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
         user,
         group,
         member,
-        peers: memberCount.get(group)! - 1,
-        ws,
-        api,
+        peers,
+        sendMessage: (input) => api.messages.send.mutate(input),
+        close: () => ws.close(),
         started: false,
         sent: 0,
         unsubscribe: () => {},
@@ -822,7 +909,13 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
         await sleep(20);
       if (fresh.every((m) => m.copies >= m.peers)) break;
       if (round >= 10) throw new Error('clients never all received the warm-up messages');
-      console.log(`    warm-up round ${round}: not every member is live yet, again`);
+      const got = fresh.reduce((n, m) => n + m.copies, 0);
+      const owed = fresh.reduce((n, m) => n + m.peers, 0);
+      console.log(
+        `    warm-up round ${round}: ${fmt(got)} of ${fmt(owed)} copies arrived (${fmt(
+          fresh.filter((m) => m.acked).length,
+        )} of ${fmt(fresh.length)} sends acked); not every member is live yet, again`,
+      );
     }
     const connectSeconds = (performance.now() - connectStart) / 1000;
     console.log(
@@ -830,6 +923,31 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
         servers.length > 1 ? 'es' : ''
       } (setup ${fmt(setupSeconds, 1)} s, connect ${fmt(connectSeconds, 1)} s)`,
     );
+
+    // And with every client connected and subscribed: the growth per connected socket.
+    const connected = await Promise.all(servers.map((s) => s.usage(true)));
+    const memory = servers.map((s, i) => {
+      const sockets = clients.filter((c) => c.index % servers.length === i).length;
+      const before = idle[i];
+      const after = connected[i];
+      const perSocket = (from: number | undefined, to: number | undefined) =>
+        from === undefined || to === undefined || sockets === 0
+          ? null
+          : Math.round(((to - from) * 1024) / sockets);
+      return {
+        label: s.label,
+        sockets,
+        rssMb: after ? Math.round(after.rssMb) : null,
+        rssKbPerSocket: perSocket(before?.rssMb, after?.rssMb),
+        heapKbPerSocket: perSocket(before?.heapMb, after?.heapMb),
+      };
+    });
+    for (const m of memory)
+      console.log(
+        `    memory ${m.label}: ${fmt(m.sockets)} sockets, RSS ${m.rssMb ?? '?'} MB; per connected socket ${
+          m.rssKbPerSocket ?? '?'
+        } KB RSS, ${m.heapKbPerSocket ?? '?'} KB heap`,
+      );
 
     const phases: PhaseResult[] = [];
 
@@ -914,11 +1032,12 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
       resyncs: ctx.resyncs,
       subscriptionErrors: ctx.subscriptionErrors,
       loadAverage,
+      memory,
       phases,
     };
   } finally {
     for (const c of clients) c.unsubscribe();
-    await Promise.all(clients.map((c) => c.ws.close().catch(() => {})));
+    await Promise.all(clients.map((c) => c.close().catch(() => {})));
     const closed = await Promise.all(servers.map((s) => s.close()));
     stored = closed.flatMap((c) => (c?.type === 'closed' && c.stored ? [c.stored] : []));
     if (stored.length) {
@@ -936,6 +1055,21 @@ async function runVariant(name: VariantName, options: MessageBenchOptions): Prom
 
 function ratio(a: number, b: number) {
   return b > 0 ? Math.round((a / b) * 100) / 100 : null;
+}
+
+function printMemory(results: VariantResult[]) {
+  console.log('\nServer memory with every client connected (after a full collection):');
+  for (const v of results)
+    for (const m of v.memory)
+      console.log(
+        `  ${v.label.padEnd(38)} ${m.label.padEnd(12)} ${fmt(m.sockets).padStart(6)} sockets  RSS ${String(
+          m.rssMb ?? '?',
+        ).padStart(
+          5,
+        )} MB  per socket ${String(m.rssKbPerSocket ?? '?').padStart(5)} KB RSS, ${String(
+          m.heapKbPerSocket ?? '?',
+        ).padStart(5)} KB heap`,
+      );
 }
 
 function printTable(results: VariantResult[]) {
@@ -1008,6 +1142,10 @@ function ratios(results: VariantResult[]): RatioRow[] {
   };
   const baseline = byName.get('baseline');
   for (const v of results) if (v.variant !== 'baseline' && baseline) compare(v, baseline);
+  // Kith against the hand-built stack that also stores every message.
+  const peer = byName.get('socketio-pg');
+  for (const v of results)
+    if (peer && (v.variant === 'postgres' || v.variant === 'redis')) compare(v, peer);
   const one = byName.get('postgres');
   const two = byName.get('redis');
   if (one && two) compare(two, one);
@@ -1050,7 +1188,10 @@ export async function runMessagesBench(argv: string[]): Promise<void> {
   const results: VariantResult[] = [];
   const failures: Record<string, string> = {};
   for (const name of options.variants) {
-    if ((name === 'postgres' || name === 'redis') && !process.env.TEST_DATABASE_URL) {
+    if (
+      (name === 'postgres' || name === 'redis' || name === 'socketio-pg') &&
+      !process.env.TEST_DATABASE_URL
+    ) {
       skipped[name] = 'TEST_DATABASE_URL is not set (a PostgreSQL server to create a database on)';
     } else if (name === 'redis' && !process.env.REDIS_URL) {
       skipped[name] = 'REDIS_URL is not set';
@@ -1068,6 +1209,7 @@ export async function runMessagesBench(argv: string[]): Promise<void> {
     }
   }
   printTable(results);
+  printMemory(results);
   const rows = ratios(results);
   printRatios(rows, results);
   for (const [name, reason] of Object.entries(skipped)) console.log(`  skipped ${name}: ${reason}`);

@@ -12,6 +12,8 @@ import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
 
 const cid = () => `c_${randomUUID()}`;
+/** These tests are about batching, not overload: no send is refused for waiting on a busy machine. */
+const patient = { maxWaitMs: 120_000 };
 const text = (groupId: string, sender: TestUser, body: string, clientId = cid()) =>
   ({ groupId, senderId: sender.id, clientId, kind: 'text', body }) satisfies StoreMessageInput;
 
@@ -62,7 +64,7 @@ describe.each(engines)('sends stored together on %s', (engine) => {
   afterAll(() => database?.close());
 
   it('stores many concurrent sends in few transactions, each once, seqs contiguous, in call order', async () => {
-    const batcher = new SendBatcher(deps);
+    const batcher = new SendBatcher(deps, patient);
     const roomA = await ana.api.groups.create({ name: 'A', memberIds: [ben.id, cai.id] });
     const roomB = await ana.api.groups.create({ name: 'B', memberIds: [ben.id, dan.id] });
     const senders = [ana, ben, cai, dan];
@@ -110,7 +112,7 @@ describe.each(engines)('sends stored together on %s', (engine) => {
   });
 
   it('answers each send in a mixed batch as it would alone: retries, repeats, strangers, direct threads', async () => {
-    const batcher = new SendBatcher(deps);
+    const batcher = new SendBatcher(deps, patient);
     const room = await ana.api.groups.create({ name: 'Mixed', memberIds: [ben.id] });
     const direct = await ana.api.groups.openDirect({ userId: ben.id });
     const earlier = await batcher.submit(text(room.id, ana, 'already here'));
@@ -152,7 +154,7 @@ describe.each(engines)('sends stored together on %s', (engine) => {
   it('chat beside one clip, sent together, points at one stored clip and shows in its thread', async () => {
     const room = await ana.api.groups.create({ name: 'Clips', memberIds: [ben.id] });
     const url = 'https://www.tiktok.com/@scout2015/video/6718335390845095173?is_from_webapp=1';
-    const batcher = new SendBatcher(deps);
+    const batcher = new SendBatcher(deps, patient);
     const resolved = resolveClipUrl(url);
     const clip = { url: resolved, title: 'Scout skates' };
     const views = await Promise.all(
@@ -176,6 +178,45 @@ describe.each(engines)('sends stored together on %s', (engine) => {
     expect(thread.messages.map((m) => m.atSeconds)).toEqual(views.map((_, i) => i));
   });
 
+  it('batches of different groups are in flight side by side, each group in call order, and every answer and event is the message as it reads back', async () => {
+    const rooms: { id: string }[] = [];
+    for (let g = 0; g < 6; g++)
+      rooms.push(await ana.api.groups.create({ name: `Side ${g}`, memberIds: [ben.id, cai.id] }));
+    const url = 'https://www.tiktok.com/@scout2015/video/6718335390845095173';
+    const clip = { url: resolveClipUrl(url), title: 'Scout skates' };
+    const senders = [ana, ben, cai];
+    const inputs: StoreMessageInput[] = Array.from({ length: 180 }, (_, i) => ({
+      ...text(rooms[i % 6]!.id, senders[i % 3]!, `side by side ${i}`),
+      // Stored in a 4-byte real: the answer and the event carry it as it reads back.
+      atSeconds: Math.round(i * 1.337 * 1000) / 1000,
+      ...(i % 5 === 0 ? { clip } : {}),
+    }));
+    const batcher = new SendBatcher(deps, { maxBatch: 5, concurrency: 4, ...patient });
+    published.length = 0;
+    const views = await Promise.all(inputs.map((input) => batcher.submit(input)));
+    expect(batcher.stats.together).toBe(180);
+    expect(batcher.stats.mostInFlight).toBeGreaterThan(1);
+    for (const room of rooms) {
+      const mine = inputs.filter((input) => input.groupId === room.id);
+      const rows = await stored(room.id);
+      expect(rows.map((r) => r.client_id)).toEqual(mine.map((m) => m.clientId));
+      expect(rows.map((r) => r.seq)).toEqual(mine.map((_, i) => i + 1));
+      const { messages } = await ben.api.messages.list({ groupId: room.id, limit: 100 });
+      const listed = new Map(messages.map((m) => [m.id, m]));
+      expect(listed.size).toBe(mine.length);
+      for (const view of views.filter((v) => v.groupId === room.id))
+        expect(view).toEqual(listed.get(view.id));
+    }
+    const byId = new Map(views.map((v) => [v.id, v]));
+    const created = published.filter((e) => e.type === 'message.created');
+    expect(created).toHaveLength(180);
+    for (const event of created) {
+      const payload = event.payload as { id: string };
+      expect(payload).toEqual(byId.get(payload.id));
+    }
+    expect(views.filter((v) => v.clip).every((v) => v.clip?.title === 'Scout skates')).toBe(true);
+  });
+
   it('a batch whose transaction fails stores nothing of it; each send then goes alone, once', async () => {
     const room = await ana.api.groups.create({ name: 'Flaky', memberIds: [ben.id, cai.id] });
     let failures = 1;
@@ -194,7 +235,7 @@ describe.each(engines)('sends stored together on %s', (engine) => {
           });
       },
     }) as Db;
-    const batcher = new SendBatcher({ db: flaky, bus: deps.bus });
+    const batcher = new SendBatcher({ db: flaky, bus: deps.bus }, patient);
     const inputs = [ana, ben, cai, ana, ben, cai].map((u, i) => text(room.id, u, `try ${i}`));
     const views = await Promise.all(inputs.map((input) => batcher.submit(input)));
     expect(batcher.stats.failedBatches).toBe(1);

@@ -30,6 +30,8 @@ const variables: [string, keyof LimitSettings][] = [
   ['LIMIT_BATCH_CALLS', 'batchCalls'],
   ['LIMIT_SENDS', 'sends'],
   ['LIMIT_SEND_WINDOW_SECONDS', 'sendWindowSeconds'],
+  ['LIMIT_SEND_QUEUE', 'sendQueue'],
+  ['LIMIT_SEND_WAIT_MS', 'sendWaitMs'],
   ['LIMIT_CHECKOUTS', 'checkouts'],
   ['LIMIT_CHECKOUT_WINDOW_SECONDS', 'checkoutWindowSeconds'],
   ['LIMIT_SOCKETS_PER_USER', 'socketsPerUser'],
