@@ -66,7 +66,14 @@ export function brandCanSell(brand: BrandRow): boolean {
 
 /** What anyone may know about a brand. */
 export function publicBrandView(brand: BrandRow) {
-  return { id: brand.id, name: brand.name, slug: brand.slug, canSell: brandCanSell(brand) };
+  return {
+    id: brand.id,
+    name: brand.name,
+    slug: brand.slug,
+    canSell: brandCanSell(brand),
+    /** The brand's own sites: a widget there passes its page as the checkout's returnUrl. */
+    allowedOrigins: brand.allowedOrigins,
+  };
 }
 
 /** The owner's view: adds the state of the Stripe account. */

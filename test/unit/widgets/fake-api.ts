@@ -13,7 +13,13 @@ export function product(overrides: Partial<Product> & { brandName?: string } = {
   return {
     id: `00000000-0000-4000-8000-${String(next).padStart(12, '0')}`,
     brandId,
-    brand: { id: brandId, name: brandName ?? 'Acme Goods', slug: 'acme', canSell: true },
+    brand: {
+      id: brandId,
+      name: brandName ?? 'Acme Goods',
+      slug: 'acme',
+      canSell: true,
+      allowedOrigins: [],
+    },
     title: 'Canvas tote',
     description: 'Heavy cotton.',
     imageUrl: null,
