@@ -6,8 +6,8 @@ import { brands, orders } from '../db/schema';
 import type { Deps } from '../deps';
 import { sendPage } from '../pages/render';
 import { syncAccount } from './connect';
-import { formatMoney } from './money';
 import { tokenMatches } from './holds';
+import { formatMoney } from './money';
 import { advanceOrder, lockOrder, type OrderRow, type OrderView, orderViews } from './orders';
 
 /**

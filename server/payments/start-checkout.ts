@@ -79,7 +79,7 @@ async function priceFromDatabase(deps: Pick<Deps, 'db'>, wanted: Map<string, num
         'BAD_REQUEST',
         product.stock === 0
           ? `“${isolate(product.title)}” is sold out.`
-              : `Only ${product.stock} of “${isolate(product.title)}” left; lower the quantity.`,
+          : `Only ${product.stock} of “${isolate(product.title)}” left; lower the quantity.`,
       );
     lines.push({
       productId: product.id,

@@ -47,8 +47,11 @@ function collected(session: Stripe.Checkout.Session): Pick<OrderRow, 'email' | '
   const details =
     session.collected_information?.shipping_details ??
     // Older API versions put it on the session itself.
-    (session as unknown as { shipping_details?: Stripe.Checkout.Session.CollectedInformation.ShippingDetails | null })
-      .shipping_details ??
+    (
+      session as unknown as {
+        shipping_details?: Stripe.Checkout.Session.CollectedInformation.ShippingDetails | null;
+      }
+    ).shipping_details ??
     null;
   const address = details?.address;
   return {
@@ -97,7 +100,8 @@ async function orderForCharge(
     const claimed = await lockOrder(tx, orderId);
     if (!claimed?.stripeSessionId || claimed.stripePaymentIntentId) return null;
     // Whether this payment intent is the order's own is Stripe's to say.
-    if (sessionPaymentIntent === undefined) throw new NeedsSessionPaymentIntent(claimed.stripeSessionId);
+    if (sessionPaymentIntent === undefined)
+      throw new NeedsSessionPaymentIntent(claimed.stripeSessionId);
     if (sessionPaymentIntent !== pi) return null;
     order = claimed;
   }

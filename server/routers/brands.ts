@@ -14,8 +14,8 @@ import {
   questionSchema,
   slugSchema,
 } from '../brands/schemas';
-import { clientIdSchema } from '../messages/schemas';
 import { ORDER_STATUSES } from '../db/schema';
+import { clientIdSchema } from '../messages/schemas';
 import { brandIdSchema, productIdSchema } from '../payments/catalog';
 import { authedProcedure, router } from '../trpc';
 
