@@ -78,7 +78,7 @@ async function priceFromDatabase(deps: Pick<Deps, 'db'>, wanted: Map<string, num
       throw refuse(
         'BAD_REQUEST',
         product.stock === 0
-          ? `“${isolate(product.title)}” is sold out.`
+          ? `“${isolate(product.title)}” is out of stock.`
           : `Only ${product.stock} of “${isolate(product.title)}” left; lower the quantity.`,
       );
     lines.push({
