@@ -70,6 +70,9 @@ async function priceFromDatabase(deps: Pick<Deps, 'db'>, wanted: Map<string, num
       'One checkout can only hold products priced in one currency. Buy them separately.',
     );
   const lines: CheckoutLine[] = [];
+  // In the order the buyer listed them, whatever order the rows come back in.
+  const order = [...wanted.keys()];
+  rows.sort((a, b) => order.indexOf(a.product.id) - order.indexOf(b.product.id));
   for (const { product } of rows) {
     const quantity = wanted.get(product.id)!;
     if (!product.active)
