@@ -336,15 +336,13 @@ describe.each(engines)('fulfilment on %s', (engine) => {
     for (const r of lost)
       expect(String((r as PromiseRejectedResult).reason.message)).toMatch(/sold out|out of stock/);
     expect(
-      world.shop.fake
-        .calls('POST', '/v1/checkout/sessions')
-        .filter((c) =>
-          (
-            c.params.line_items as {
-              price_data: { product_data: { metadata: { product_id: string } } };
-            }[]
-          ).some((l) => l.price_data.product_data.metadata.product_id === last.id),
-        ),
+      world.shop.fake.calls('POST', '/v1/checkout/sessions').filter((c) =>
+        (
+          c.params.line_items as {
+            price_data: { product_data: { metadata: { product_id: string } } };
+          }[]
+        ).some((l) => l.price_data.product_data.metadata.product_id === last.id),
+      ),
     ).toHaveLength(1);
     expect(await stockOf(world.shop, last.id)).toBe(0);
     expect(await world.buyer.api.products.get({ productId: last.id })).toMatchObject({
