@@ -48,6 +48,9 @@ export const DEMO_PRODUCTS = [
   },
 ] as const;
 
+/** Where the demo brand ships. */
+export const DEMO_SHIPPING_COUNTRIES = ['US', 'CA', 'GB', 'DE', 'FR', 'NL', 'AU'];
+
 export type DemoKey = (typeof DEMO_PRODUCTS)[number]['key'];
 
 export interface DemoCatalog {
@@ -114,6 +117,12 @@ export async function seedDemo(deps: Deps): Promise<SeedResult> {
     });
     const owner = caller(await createContextInner(deps, { token }));
     const brand = await owner.brands.create({ name: 'Kith Demo Goods', slug: DEMO_SLUG });
+    // It ships to a few countries, and the demo page (this server) may be returned to.
+    await owner.brands.update({
+      brandId: brand.id,
+      shippingCountries: DEMO_SHIPPING_COUNTRIES,
+      allowedOrigins: [new URL(deps.env.PUBLIC_URL).origin],
+    });
     for (const p of DEMO_PRODUCTS) {
       const product = await owner.products.create({
         brandId: brand.id,

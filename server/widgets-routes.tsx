@@ -219,6 +219,7 @@ export function widgetRoutes(
         css={`/console/assets/${built.demo.css}`}
         brand={catalog?.brandName ?? 'Kith Demo Goods'}
         clip={catalog?.clip ?? ''}
+        brandId={catalog?.brandId ?? ''}
         tote={ids.tote ?? ''}
         cap={ids.cap ?? ''}
         mug={ids.mug ?? ''}

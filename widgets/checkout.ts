@@ -14,12 +14,21 @@ export async function startCheckout(
   api: string,
   items: CheckoutItems,
   clip?: string | null,
+  /** The brand's own sites: on one of them, the return pages link back to this page. */
+  allowedOrigins?: readonly string[],
 ): Promise<CheckoutResult> {
   const source: NonNullable<CheckoutInput['source']> = {};
+  const web = /^https?:$/.test(location.protocol);
   // A file:// page has no origin to attribute the sale to.
-  if (/^https?:$/.test(location.protocol)) source.widget = location.origin;
+  if (web) source.widget = location.origin;
   if (clip) source.url = clip;
-  const result = await mutate<CheckoutResult>(api, 'checkout.create', { items, source });
+  const back = web && allowedOrigins?.includes(location.origin);
+  const returnUrl = back ? location.href.split('#')[0] : undefined;
+  const result = await mutate<CheckoutResult>(api, 'checkout.create', {
+    items,
+    source,
+    ...(returnUrl ? { returnUrl } : {}),
+  });
   if (el.emit('kith:checkout', { ...result, items }, true)) location.assign(result.checkoutUrl);
   return result;
 }

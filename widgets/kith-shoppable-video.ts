@@ -15,11 +15,20 @@ interface Tagged {
  * brand's video and, at the moments the brand tagged in the console, shows chips for the
  * products in the clip; a chip opens the product card over the video.
  * Attributes: `src`, `clip` (the clip the products are tagged to; default: the video's own
- * address), `poster`, `products` (ids shown for the whole video, comma-separated), `label`,
+ * address), `brand` (the brand whose video it is: only its products show, whoever else tagged
+ * the clip), `poster`, `products` (ids shown for the whole video, comma-separated), `label`,
  * `api`, `lang`.
  */
 export class KithShoppableVideo extends KithElement {
-  static override observedAttributes = ['api', 'src', 'clip', 'poster', 'products', 'lang'];
+  static override observedAttributes = [
+    'api',
+    'src',
+    'clip',
+    'brand',
+    'poster',
+    'products',
+    'lang',
+  ];
 
   constructor() {
     super(css);
@@ -120,8 +129,14 @@ export class KithShoppableVideo extends KithElement {
 
     const clip = this.clip;
     const ids = (this.getAttribute('products') ?? '').split(/[\s,]+/).filter(Boolean);
+    const brand = this.getAttribute('brand');
     Promise.all([
-      clip ? query<ClipProducts>(api, 'shop.forClip', { url: clip }).then((r) => r.products) : [],
+      clip
+        ? query<ClipProducts>(api, 'shop.forClip', {
+            url: clip,
+            ...(brand ? { brandId: brand } : {}),
+          }).then((r) => r.products)
+        : [],
       Promise.all(ids.map((id) => getProduct(api, id).catch(() => null))),
     ]).then(
       ([inClip, extra]) => {

@@ -23,7 +23,15 @@ export function productActions(el: KithElement, product: Product, price: string)
   };
   const quantity = () =>
     Math.max(1, Math.min(MAX_QUANTITY, Number(el.getAttribute('quantity')) || 1));
-  const soldOut = !product.inStock;
+  // Why Buy is off, before any click (older servers only said whether it was in stock).
+  const blocked = product.purchasable === undefined ? !product.inStock : !product.purchasable;
+  const soldOut = blocked;
+  const reason = blocked ? (product.reason ?? 'Sold out') : '';
+  const label = !blocked
+    ? 'Buy now'
+    : product.reasonCode === 'sold_out' || !product.reasonCode
+      ? 'Sold out'
+      : 'Unavailable';
 
   const buy = h(
     'button',
@@ -34,6 +42,7 @@ export function productActions(el: KithElement, product: Product, price: string)
       disabled: soldOut,
       // The name starts with the visible words (WCAG 2.5.3: say "Buy now" and it is found).
       'aria-label': soldOut ? null : `Buy now: ${product.title}, ${price}`,
+      title: reason || null,
       onclick: async () => {
         if (buy.getAttribute('aria-busy')) return;
         buy.setAttribute('aria-busy', 'true');
@@ -44,6 +53,7 @@ export function productActions(el: KithElement, product: Product, price: string)
             el.api,
             [{ productId: product.id, quantity: quantity() }],
             el.getAttribute('clip'),
+            product.brand.allowedOrigins,
           );
           say('');
         } catch (error) {
@@ -53,8 +63,12 @@ export function productActions(el: KithElement, product: Product, price: string)
         }
       },
     },
-    soldOut ? 'Sold out' : 'Buy now',
+    label,
   );
+  if (reason) {
+    status.dataset.reason = product.reasonCode ?? 'sold_out';
+    say(reason);
+  }
 
   const add = h(
     'button',

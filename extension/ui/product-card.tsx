@@ -93,11 +93,22 @@ function BuyButton({ product, source }: { product: ShopProduct; source: Purchase
         type="button"
         class="kith-primary kith-buy"
         disabled={!product.canBuy || state.kind === 'buying'}
-        title={product.canBuy ? undefined : 'Not for sale right now'}
+        title={product.canBuy ? undefined : (product.reason ?? 'Not for sale right now')}
         onClick={buy}
       >
-        {state.kind === 'buying' ? 'Opening checkout…' : product.canBuy ? 'Buy' : 'Unavailable'}
+        {state.kind === 'buying'
+          ? 'Opening checkout…'
+          : product.canBuy
+            ? 'Buy'
+            : product.reasonCode === 'sold_out'
+              ? 'Sold out'
+              : 'Unavailable'}
       </button>
+      {!product.canBuy && product.reason && (
+        <p class="kith-notice kith-buy-reason" data-reason={product.reasonCode ?? undefined}>
+          {product.reason}
+        </p>
+      )}
       {state.kind === 'opened' && (
         <p class="kith-notice is-ok" role="status">
           Checkout opened in a new tab. Your order shows in Kith's Orders once it's paid.

@@ -17,8 +17,13 @@ type AskDeps = Pick<Deps, 'db' | 'bus' | 'limits'> & { user: SessionUser };
 const brandThreadKey = (brandId: string, userId: string) => `brand:${brandId}:${userId}`;
 
 /** The customer's thread with the brand (kind 'brand', the customer and the brand's owner). */
-async function openBrandThread(ctx: AskDeps, brand: BrandRow): Promise<string> {
-  const key = brandThreadKey(brand.id, ctx.user.id);
+export async function openBrandThread(
+  ctx: Pick<Deps, 'db' | 'bus'>,
+  brand: BrandRow,
+  customerId: string,
+  openedBy = customerId,
+): Promise<string> {
+  const key = brandThreadKey(brand.id, customerId);
   const find = async () => {
     const [row] = await ctx.db
       .select({ id: groups.id })
@@ -36,14 +41,14 @@ async function openBrandThread(ctx: AskDeps, brand: BrandRow): Promise<string> {
         name: brand.name,
         directKey: key,
         brandId: brand.id,
-        createdBy: ctx.user.id,
+        createdBy: openedBy,
       })
       .onConflictDoNothing()
       .returning({ id: groups.id });
     if (!group) return null;
     // Both people are in the thread from its start.
-    await addMemberRows(tx, emit, group.id, [ctx.user.id], 'member', ctx.user.id, 0);
-    await addMemberRows(tx, emit, group.id, [brand.ownerId], 'member', ctx.user.id, 0);
+    await addMemberRows(tx, emit, group.id, [customerId], 'member', openedBy, 0);
+    await addMemberRows(tx, emit, group.id, [brand.ownerId], 'member', openedBy, 0);
     return group.id;
   });
   const id = created ?? (await find());
@@ -82,7 +87,7 @@ export async function askBrand(ctx: AskDeps, input: AskBrandInput) {
   }
   if (await isBlockedEitherWay(ctx.db, ctx.user.id, brand.ownerId))
     throw new TRPCError({ code: 'FORBIDDEN', message: 'You cannot message this brand.' });
-  const groupId = await openBrandThread(ctx, brand);
+  const groupId = await openBrandThread(ctx, brand, ctx.user.id);
   let message: MessageView | null = null;
   if (posting && input.clientId) {
     await ctx.limits.consumeSend(ctx.user.id);

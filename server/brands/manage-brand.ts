@@ -65,6 +65,29 @@ export async function connectBrand(deps: Deps, ownerId: string, brandId: string)
   };
 }
 
+export interface BrandSettings {
+  brandId: string;
+  shippingCountries?: string[] | undefined;
+  allowedOrigins?: string[] | undefined;
+  supportEmail?: string | null | undefined;
+}
+
+/** `brands.update`: where the brand ships, where checkouts return to, its support email. */
+export async function updateBrand(db: DbOrTx, ownerId: string, input: BrandSettings) {
+  const brand = await requireBrandOwner(db, input.brandId, ownerId);
+  const set: Partial<typeof brands.$inferInsert> = {};
+  if (input.shippingCountries !== undefined) set.shippingCountries = input.shippingCountries;
+  if (input.allowedOrigins !== undefined) set.allowedOrigins = input.allowedOrigins;
+  if (input.supportEmail !== undefined) set.supportEmail = input.supportEmail;
+  if (Object.keys(set).length === 0)
+    throw new TRPCError({
+      code: 'BAD_REQUEST',
+      message: 'Nothing to update: give shippingCountries, allowedOrigins or supportEmail.',
+    });
+  const [row] = await db.update(brands).set(set).where(eq(brands.id, brand.id)).returning();
+  return ownerBrandView(row!);
+}
+
 /** The brand's sales for its owner, newest first, with what brought each one. */
 export async function brandOrders(
   db: DbOrTx,

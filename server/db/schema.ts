@@ -301,6 +301,14 @@ export const brands = pgTable(
     payoutsEnabled: boolean('payouts_enabled').notNull().default(false),
     /** Stripe time (seconds) of the account state recorded, so an older update never wins. */
     stripeSyncedAt: bigint('stripe_synced_at', { mode: 'number' }).notNull().default(0),
+    /** When a return page last asked Stripe about the account (at most once a minute). */
+    stripeCheckedAt: timestamp('stripe_checked_at', { withTimezone: true }),
+    /** ISO 3166-1 alpha-2 codes Checkout collects shipping addresses in (empty: no shipping). */
+    shippingCountries: text('shipping_countries').array().notNull().default(sql`'{}'::text[]`),
+    /** Origins (scheme://host[:port]) a checkout may send the buyer back to. */
+    allowedOrigins: text('allowed_origins').array().notNull().default(sql`'{}'::text[]`),
+    /** Where buyers write about an order. */
+    supportEmail: text('support_email'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('brands_slug_idx').on(t.slug), index('brands_owner_idx').on(t.ownerId)],
@@ -322,6 +330,8 @@ export const products = pgTable(
     /** Units left; null means not tracked (never sells out). */
     stock: integer('stock'),
     active: boolean('active').notNull().default(true),
+    /** A physical product: Checkout asks for a shipping address. */
+    requiresShipping: boolean('requires_shipping').notNull().default(true),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -353,7 +363,29 @@ export const clipProducts = pgTable(
   ],
 );
 
-export type OrderStatus = 'pending' | 'paid' | 'expired' | 'failed' | 'refunded';
+export type OrderStatus = 'pending' | 'paid' | 'shipped' | 'expired' | 'failed' | 'refunded';
+
+export const ORDER_STATUSES = [
+  'pending',
+  'paid',
+  'shipped',
+  'expired',
+  'failed',
+  'refunded',
+] as const satisfies readonly OrderStatus[];
+
+/** A shipping address as Checkout collected it. */
+export interface ShippingDetails {
+  name: string | null;
+  address: {
+    line1: string | null;
+    line2: string | null;
+    city: string | null;
+    state: string | null;
+    postalCode: string | null;
+    country: string | null;
+  };
+}
 
 /**
  * One checkout: the products of one brand in one currency, priced from the database. Status
@@ -376,6 +408,21 @@ export const orders = pgTable(
     stripeSessionId: text('stripe_session_id').unique(),
     checkoutUrl: text('checkout_url'),
     stripePaymentIntentId: text('stripe_payment_intent_id'),
+    /** SHA-256 of the order's secret: only the buyer's return links carry the secret itself. */
+    accessTokenHash: text('access_token_hash'),
+    /** Where the Checkout Session stops taking payment (and the stock hold ends). */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    /** An allowed page of the brand's site the return pages link back to. */
+    returnUrl: text('return_url'),
+    /** When a return page last asked Stripe about the session (at most once a minute). */
+    stripeCheckedAt: timestamp('stripe_checked_at', { withTimezone: true }),
+    /** From the completed Checkout Session: the buyer's email and shipping address. */
+    email: text('email'),
+    shipping: jsonb('shipping').$type<ShippingDetails>(),
+    carrier: text('carrier'),
+    trackingNumber: text('tracking_number'),
+    trackingUrl: text('tracking_url'),
+    shippedAt: timestamp('shipped_at', { withTimezone: true }),
     /** Attribution: the canonical clip link, the group it was shared in, the widget's site. */
     sourceUrl: text('source_url'),
     sourceGroupId: uuid('source_group_id').references(() => groups.id, { onDelete: 'set null' }),
@@ -412,6 +459,21 @@ export const orderItems = pgTable(
     check('order_items_quantity_range', sql`${t.quantity} between 1 and 10`),
   ],
 );
+
+/**
+ * Stock held for a checkout from its start until it is paid (the hold is used up) or expires,
+ * fails or is cancelled (the units go back). Made before the Checkout Session, so a hold may
+ * exist without its order for a moment; the sweeper gives back holds past `expires_at` whose
+ * order never came. `token` is the order's secret until the order row takes its hash.
+ */
+export const checkoutHolds = pgTable('checkout_holds', {
+  orderId: uuid('order_id').primaryKey(),
+  /** The tracked-stock units taken: [{ productId, quantity }]. */
+  lines: jsonb('lines').$type<{ productId: string; quantity: number }[]>().notNull(),
+  token: text('token'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+});
 
 /** Stripe event ids already handled; written in the same transaction as the event's effect. */
 export const stripeEvents = pgTable('stripe_events', {

@@ -15,6 +15,7 @@ declare module 'preact' {
       'kith-shoppable-video': HTMLAttributes<HTMLElement> & {
         src?: string;
         clip?: string;
+        brand?: string;
         label?: string;
       };
     }
@@ -142,6 +143,7 @@ export function NotBuiltPage({ text }: { text: string }) {
 export interface DemoValues {
   css: string;
   brand: string;
+  brandId: string;
   clip: string;
   tote: string;
   cap: string;
@@ -233,10 +235,11 @@ kith-product-card.themed { --kith-accent: #c2410c; --kith-radius: 18px; }`}</cod
             <kith-shoppable-video
               src="/demo/assets/clip.webm"
               clip={v.clip}
+              brand={v.brandId}
               label={`${v.brand}: this week's picks`}
             />
             <CodeBlock label="Shoppable video code">
-              <code>{`<kith-shoppable-video src="/demo/assets/clip.webm" clip="${v.clip}"></kith-shoppable-video>`}</code>
+              <code>{`<kith-shoppable-video src="/demo/assets/clip.webm" clip="${v.clip}" brand="${v.brandId}"></kith-shoppable-video>`}</code>
             </CodeBlock>
           </section>
 

@@ -66,7 +66,14 @@ export function brandCanSell(brand: BrandRow): boolean {
 
 /** What anyone may know about a brand. */
 export function publicBrandView(brand: BrandRow) {
-  return { id: brand.id, name: brand.name, slug: brand.slug, canSell: brandCanSell(brand) };
+  return {
+    id: brand.id,
+    name: brand.name,
+    slug: brand.slug,
+    canSell: brandCanSell(brand),
+    /** The brand's own sites: a widget there passes its page as the checkout's returnUrl. */
+    allowedOrigins: brand.allowedOrigins,
+  };
 }
 
 /** The owner's view: adds the state of the Stripe account. */
@@ -81,12 +88,34 @@ export function ownerBrandView(brand: BrandRow) {
       detailsSubmitted: brand.detailsSubmitted,
       payoutsEnabled: brand.payoutsEnabled,
     },
+    shippingCountries: brand.shippingCountries,
+    allowedOrigins: brand.allowedOrigins,
+    supportEmail: brand.supportEmail,
     createdAt: brand.createdAt.toISOString(),
   };
 }
 
+export type NotPurchasable = 'inactive' | 'sold_out' | 'brand_cannot_sell' | 'no_shipping';
+
+const REASON_TEXT: Record<NotPurchasable, (brand: BrandRow) => string> = {
+  inactive: () => 'No longer for sale',
+  sold_out: () => 'Sold out',
+  brand_cannot_sell: (brand) => `${brand.name} cannot take payments yet`,
+  no_shipping: (brand) => `${brand.name} does not ship yet`,
+};
+
+/** Why checkout would refuse this product now, or null if it would take it. */
+export function notPurchasable(product: ProductRow, brand: BrandRow): NotPurchasable | null {
+  if (!product.active) return 'inactive';
+  if (!brandCanSell(brand)) return 'brand_cannot_sell';
+  if (product.requiresShipping && brand.shippingCountries.length === 0) return 'no_shipping';
+  if (product.stock !== null && product.stock <= 0) return 'sold_out';
+  return null;
+}
+
 export function productView(product: ProductRow, brand: BrandRow) {
   const inStock = product.stock === null || product.stock > 0;
+  const blocked = notPurchasable(product, brand);
   return {
     id: product.id,
     brandId: product.brandId,
@@ -98,9 +127,14 @@ export function productView(product: ProductRow, brand: BrandRow) {
     currency: product.currency,
     stock: product.stock,
     active: product.active,
+    requiresShipping: product.requiresShipping,
     inStock,
-    /** Checkout would take it now: on sale, in stock, and the brand can take payments. */
-    canBuy: product.active && inStock && brandCanSell(brand),
+    /** Checkout would take it now: on sale, in stock, the brand takes payments and ships. */
+    canBuy: blocked === null,
+    purchasable: blocked === null,
+    /** Why Buy is off (a short sentence to show beside it), or null. */
+    reason: blocked ? REASON_TEXT[blocked](brand) : null,
+    reasonCode: blocked,
     createdAt: product.createdAt.toISOString(),
     updatedAt: product.updatedAt.toISOString(),
   };

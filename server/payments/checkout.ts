@@ -10,6 +10,7 @@ export interface CheckoutLine {
   imageUrl: string | null;
   unitPriceCents: number;
   quantity: number;
+  requiresShipping: boolean;
 }
 
 /**
@@ -27,25 +28,31 @@ export function orderIdFor(buyer: string | null, clientId: string): string {
 
 export const checkoutIdempotencyKey = (orderId: string) => `kith-order-${orderId}-checkout`;
 
-export function checkoutUrls(payments: Payments, orderId: string) {
+/** The return pages, with the order's secret: only the buyer's browser is sent there. */
+export function checkoutUrls(payments: Payments, orderId: string, token: string) {
+  const query = `order=${orderId}&token=${encodeURIComponent(token)}`;
   return {
-    success_url: `${payments.publicUrl}/checkout/success?order=${orderId}`,
-    cancel_url: `${payments.publicUrl}/checkout/cancel?order=${orderId}`,
+    success_url: `${payments.publicUrl}/checkout/success?${query}`,
+    cancel_url: `${payments.publicUrl}/checkout/cancel?${query}`,
   };
 }
 
 /**
  * A Checkout Session for the order: line items priced from the database, a destination charge
  * to the brand's connected account with the platform fee, and the order id in the metadata.
+ * It asks for the buyer's email always and for a shipping address (in the brand's countries)
+ * when something in it ships, and stops taking payment when the stock hold ends.
  */
 export async function createCheckoutSession(
   payments: Payments,
   input: {
     orderId: string;
+    token: string;
     brand: BrandRow & { stripeAccountId: string };
     currency: string;
     lines: CheckoutLine[];
     feeCents: number;
+    expiresAt: Date;
   },
 ): Promise<Stripe.Checkout.Session & { url: string }> {
   const { orderId, brand } = input;
@@ -72,7 +79,16 @@ export async function createCheckoutSession(
       metadata: { order_id: orderId, brand_id: brand.id },
     },
     metadata: { order_id: orderId, brand_id: brand.id },
-    ...checkoutUrls(payments, orderId),
+    expires_at: Math.floor(input.expiresAt.getTime() / 1000),
+    ...(input.lines.some((l) => l.requiresShipping)
+      ? {
+          shipping_address_collection: {
+            allowed_countries:
+              brand.shippingCountries as Stripe.Checkout.SessionCreateParams.ShippingAddressCollection.AllowedCountry[],
+          },
+        }
+      : {}),
+    ...checkoutUrls(payments, orderId, input.token),
   };
   let session: Stripe.Checkout.Session;
   try {

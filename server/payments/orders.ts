@@ -1,20 +1,24 @@
 import { and, asc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { DbOrTx, Tx } from '../db/client';
 import { brands, type OrderStatus, orderItems, orders, products } from '../db/schema';
+import { endHold } from './holds';
 
 export type OrderRow = typeof orders.$inferSelect;
 
 /**
  * The order state machine. It only moves forward:
- *   pending → paid | expired | failed,   paid → refunded
+ *   pending → paid | expired | failed,   paid → shipped | refunded,   shipped → refunded
  * and a refund seen while still pending means the payment happened too (pending → refunded,
  * with the payment's effects). expired → paid exists because money moved wins: an order given
  * up by the sweeper whose session Stripe confirms paid (the webhook checks with Stripe first). So any order and any repetition of the same Stripe events end in
- * the same state, and the payment's effects (paid time, stock) happen exactly once.
+ * the same state, and the payment's effects (paid time, stock) happen exactly once. The stock
+ * was held when the checkout started (holds.ts): paying uses the hold up, closing unpaid gives
+ * it back.
  */
 const NEXT: Record<OrderStatus, OrderStatus[]> = {
   pending: ['paid', 'expired', 'failed', 'refunded'],
-  paid: ['refunded'],
+  paid: ['shipped', 'refunded'],
+  shipped: ['refunded'],
   refunded: [],
   expired: ['paid'],
   failed: [],
@@ -45,7 +49,19 @@ export async function advanceOrder(
   tx: Tx,
   order: OrderRow,
   to: OrderStatus,
-  fields: Partial<Pick<OrderRow, 'stripePaymentIntentId' | 'refundedCents'>> = {},
+  fields: Partial<
+    Pick<
+      OrderRow,
+      | 'stripePaymentIntentId'
+      | 'refundedCents'
+      | 'email'
+      | 'shipping'
+      | 'carrier'
+      | 'trackingNumber'
+      | 'trackingUrl'
+      | 'shippedAt'
+    >
+  > = {},
 ): Promise<Transition> {
   const now = new Date();
   const extra = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
@@ -60,7 +76,14 @@ export async function advanceOrder(
   const paying =
     (order.status === 'pending' || order.status === 'expired') &&
     (to === 'paid' || to === 'refunded');
-  if (paying) await takeStock(tx, order.id);
+  if (paying) {
+    // The units were held at checkout; an order whose hold already ended (expired, then paid
+    // after all) takes them now.
+    const hold = await endHold(tx, order.id, true);
+    if (!hold) await takeStock(tx, order.id);
+  } else if (order.status === 'pending' && (to === 'expired' || to === 'failed')) {
+    await endHold(tx, order.id, false);
+  }
   await tx
     .update(orders)
     .set({
@@ -68,8 +91,8 @@ export async function advanceOrder(
       status: to,
       updatedAt: now,
       ...(paying ? { paidAt: now } : {}),
-      // A paid order is open again (for an expired order revived by its payment).
-      closedAt: to !== 'paid' ? now : null,
+      // A paid or shipped order is open (an expired order revived by its payment opens again).
+      closedAt: to !== 'paid' && to !== 'shipped' ? now : null,
     })
     .where(eq(orders.id, order.id));
   return { orderId: order.id, from: order.status, to, changed: true };
@@ -103,7 +126,12 @@ export async function orderViews(db: DbOrTx, rows: OrderRow[], as: 'buyer' | 'br
     .where(inArray(orderItems.orderId, ids))
     .orderBy(asc(orderItems.title));
   const brandRows = await db
-    .select({ id: brands.id, name: brands.name, slug: brands.slug })
+    .select({
+      id: brands.id,
+      name: brands.name,
+      slug: brands.slug,
+      supportEmail: brands.supportEmail,
+    })
     .from(brands)
     .where(
       inArray(
@@ -125,12 +153,28 @@ export async function orderViews(db: DbOrTx, rows: OrderRow[], as: 'buyer' | 'br
     return {
       id: order.id,
       status: order.status,
-      brand: brandById.get(order.brandId) ?? { id: order.brandId, name: '', slug: '' },
+      brand: brandById.get(order.brandId) ?? {
+        id: order.brandId,
+        name: '',
+        slug: '',
+        supportEmail: null,
+      },
       currency: order.currency,
       items: lines,
       itemCount: lines.reduce((n, l) => n + l.quantity, 0),
       totalCents: order.totalCents,
       refundedCents: order.refundedCents,
+      /** From Checkout: only the buyer and the brand ever see these. */
+      email: order.email,
+      shipping: order.shipping,
+      tracking: order.shippedAt
+        ? {
+            carrier: order.carrier ?? '',
+            number: order.trackingNumber ?? '',
+            url: order.trackingUrl,
+          }
+        : null,
+      shippedAt: order.shippedAt?.toISOString() ?? null,
       ...(as === 'brand'
         ? {
             platformFeeCents: order.feeCents,

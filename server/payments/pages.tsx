@@ -1,19 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { ComponentChildren } from 'preact';
 import type { RouteHandler } from '../app';
 import { brands, orders } from '../db/schema';
 import type { Deps } from '../deps';
 import { sendPage } from '../pages/render';
 import { syncAccount } from './connect';
+import { tokenMatches } from './holds';
 import { formatMoney } from './money';
-import { advanceOrder, lockOrder, type OrderView, orderViews } from './orders';
+import { advanceOrder, lockOrder, type OrderRow, type OrderView, orderViews } from './orders';
 
 /**
  * The server's own pages around Stripe: where Checkout sends the buyer back (success, cancel)
  * and where Connect onboarding sends the brand owner back (return, refresh). Plain HTML rendered
  * from Preact components (every value escaped by construction), no scripts.
+ *
+ * An order page needs the order's secret (`token`, only in the return links Stripe sends the
+ * buyer's browser to); without it the order does not exist. Cancelling is a POST carrying the
+ * secret in its body from a page of this origin, so another site cannot cancel for the buyer.
+ * Pages ask Stripe about an order or an account at most once a minute (STRIPE_CHECK_MS), and
+ * otherwise rely on the webhook.
  */
+
+/** How often a return page may ask Stripe about one order or one brand's account. */
+export const STRIPE_CHECK_MS = 60 * 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -63,17 +73,25 @@ function page(res: ServerResponse, status: number, title: string, body: Componen
 const STATUS_TEXT: Record<string, string> = {
   pending: 'Waiting for payment',
   paid: 'Paid',
+  shipped: 'Shipped',
   expired: 'Expired',
   failed: 'Payment failed',
   refunded: 'Refunded',
 };
 
-function OrderSummary({ order }: { order: OrderView }) {
+function OrderSummary({ order, cancelling }: { order: OrderView; cancelling?: boolean }) {
+  // Back from a cancelled checkout, a pending order is not "waiting": nothing is on its way.
+  const text =
+    cancelling && order.status === 'pending'
+      ? 'Not paid'
+      : cancelling && order.status === 'expired'
+        ? 'Cancelled'
+        : (STATUS_TEXT[order.status] ?? order.status);
   return (
     <>
       <p>
         <span class={`status ${order.status}`} id="order-status" data-status={order.status}>
-          {STATUS_TEXT[order.status] ?? order.status}
+          {text}
         </span>
       </p>
       <p class="muted">{`Order ${order.id} from ${order.brand.name}`}</p>
@@ -97,19 +115,43 @@ function OrderSummary({ order }: { order: OrderView }) {
   );
 }
 
-async function loadOrder(deps: Pick<Deps, 'db'>, orderId: string | null) {
+/** The order, if `token` is its secret; null for anything else (no such order, no secret). */
+async function loadOrder(deps: Pick<Deps, 'db'>, orderId: string | null, token: string | null) {
   if (!orderId || !UUID.test(orderId)) return null;
   const [row] = await deps.db.select().from(orders).where(eq(orders.id, orderId));
-  return row ?? null;
+  if (!row || !tokenMatches(row.accessTokenHash, token)) return null;
+  return row;
+}
+
+/** Claims the order's one Stripe look-up of this minute; false if another load had it. */
+async function claimStripeCheck(deps: Pick<Deps, 'db'>, orderId: string): Promise<boolean> {
+  const now = new Date();
+  const rows = await deps.db
+    .update(orders)
+    .set({ stripeCheckedAt: now })
+    .where(
+      and(
+        eq(orders.id, orderId),
+        eq(orders.status, 'pending'),
+        or(
+          isNull(orders.stripeCheckedAt),
+          lt(orders.stripeCheckedAt, new Date(now.getTime() - STRIPE_CHECK_MS)),
+        ),
+      ),
+    )
+    .returning({ id: orders.id });
+  return rows.length > 0;
 }
 
 /**
  * Back from Checkout, the webhook may not have arrived yet: ask Stripe about the order's own
- * session and record the payment now. The state machine makes this and the webhook agree.
+ * session (at most once a minute per order) and record the payment now. The state machine
+ * makes this and the webhook agree.
  */
-async function settleFromStripe(deps: Pick<Deps, 'db' | 'log' | 'payments'>, orderId: string) {
-  const order = await loadOrder(deps, orderId);
-  if (order?.status !== 'pending' || !order.stripeSessionId || !deps.payments) return;
+async function settleFromStripe(deps: Pick<Deps, 'db' | 'log' | 'payments'>, order: OrderRow) {
+  const orderId = order.id;
+  if (order.status !== 'pending' || !order.stripeSessionId || !deps.payments) return;
+  if (!(await claimStripeCheck(deps, orderId))) return;
   try {
     const session = await deps.payments.stripe.checkout.sessions.retrieve(order.stripeSessionId);
     const paid =
@@ -128,10 +170,28 @@ async function settleFromStripe(deps: Pick<Deps, 'db' | 'log' | 'payments'>, ord
 }
 
 async function view(deps: Pick<Deps, 'db'>, orderId: string) {
-  const order = await loadOrder(deps, orderId);
+  const [order] = await deps.db.select().from(orders).where(eq(orders.id, orderId));
   if (!order) return null;
   const [v] = await orderViews(deps.db, [order], 'buyer');
-  return v ?? null;
+  return v ? { ...v, returnUrl: order.returnUrl, guest: order.buyerId === null } : null;
+}
+
+/** The way back to where the buyer was: the brand's page, or (from Kith) a word about Kith. */
+function WayBack({
+  order,
+}: {
+  order: { returnUrl: string | null; guest: boolean; brand: { name: string } };
+}) {
+  if (!order.returnUrl && order.guest) return null;
+  if (!order.returnUrl)
+    return <p class="muted">You can close this tab: your order is in Kith, under Orders.</p>;
+  return (
+    <p>
+      <a class="button" id="return-link" href={order.returnUrl}>
+        {`Back to ${order.brand.name}`}
+      </a>
+    </p>
+  );
 }
 
 function notFound(res: ServerResponse) {
@@ -148,10 +208,16 @@ function notFound(res: ServerResponse) {
   );
 }
 
-async function successPage(deps: PagesDeps, res: ServerResponse, orderId: string | null) {
-  if (!orderId || !(await loadOrder(deps, orderId))) return notFound(res);
-  await settleFromStripe(deps, orderId);
-  const order = (await view(deps, orderId))!;
+async function successPage(
+  deps: PagesDeps,
+  res: ServerResponse,
+  orderId: string | null,
+  token: string | null,
+) {
+  const row = await loadOrder(deps, orderId, token);
+  if (!row) return notFound(res);
+  await settleFromStripe(deps, row);
+  const order = (await view(deps, row.id))!;
   const headline =
     order.status === 'paid'
       ? 'Thank you! Your payment went through.'
@@ -165,8 +231,12 @@ async function successPage(deps: PagesDeps, res: ServerResponse, orderId: string
       <p class="muted">
         This usually takes a few seconds. Reload this page to see the latest state.
       </p>
-    ) : order.status === 'paid' ? (
-      <p class="muted">{`${order.brand.name} has your order. You can find it under Orders in Kith.`}</p>
+    ) : order.status === 'paid' || order.status === 'shipped' ? (
+      <p class="muted" id="receipt-note">
+        {order.guest
+          ? `${order.brand.name} has your order and will send an email receipt${order.email ? ` to ${order.email}` : ''}.`
+          : `${order.brand.name} has your order. You can find it under Orders in Kith.`}
+      </p>
     ) : null;
   page(
     res,
@@ -176,18 +246,65 @@ async function successPage(deps: PagesDeps, res: ServerResponse, orderId: string
       <h1>{headline}</h1>
       <OrderSummary order={order} />
       {more}
+      {order.brand.supportEmail ? (
+        <p class="muted">{`Questions about this order: ${order.brand.supportEmail}`}</p>
+      ) : null}
+      <WayBack order={order} />
     </>,
   );
 }
 
-async function cancelPage(
-  deps: PagesDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
-  orderId: string | null,
-) {
-  const row = await loadOrder(deps, orderId);
-  if (!row || !orderId) return notFound(res);
+/** The fields of a small urlencoded form body (the cancel form), or null if it is not one. */
+function readForm(req: IncomingMessage, limit = 4096): Promise<URLSearchParams | null> {
+  return new Promise((resolve) => {
+    const type = String(req.headers['content-type'] ?? '');
+    if (!type.startsWith('application/x-www-form-urlencoded')) {
+      req.resume();
+      return resolve(null);
+    }
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () =>
+      resolve(size > limit ? null : new URLSearchParams(Buffer.concat(chunks).toString('utf8'))),
+    );
+    req.on('error', () => resolve(null));
+  });
+}
+
+/** A POST from another site (by Origin or Sec-Fetch-Site) is refused before anything else. */
+function crossSite(req: IncomingMessage, ownOrigin: string | null): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return true;
+  const origin = req.headers.origin;
+  if (origin && origin !== 'null' && ownOrigin && origin !== ownOrigin) return true;
+  return origin === 'null';
+}
+
+async function cancelPage(deps: PagesDeps, req: IncomingMessage, res: ServerResponse, url: URL) {
+  const orderId = url.searchParams.get('order');
+  let token = url.searchParams.get('token');
+  if (req.method === 'POST') {
+    const ownOrigin = deps.payments ? new URL(deps.payments.publicUrl).origin : null;
+    const form = await readForm(req);
+    if (crossSite(req, ownOrigin) || !form)
+      return page(
+        res,
+        403,
+        'Not allowed',
+        <>
+          <h1>Not allowed</h1>
+          <p>An order can only be cancelled from its own page.</p>
+        </>,
+      );
+    // The secret comes in the form's body, never from the address alone.
+    token = form.get('token');
+  }
+  const row = await loadOrder(deps, orderId, token);
+  if (!row || !orderId || !token) return notFound(res);
   if (req.method === 'POST' && row.status === 'pending' && row.stripeSessionId && deps.payments) {
     // The buyer gives up: close the session at Stripe so it cannot be paid any more.
     try {
@@ -200,36 +317,41 @@ async function cancelPage(
       }
     } catch (error) {
       deps.log.warn({ err: error, orderId }, 'could not expire a checkout session');
-      await settleFromStripe(deps, orderId);
+      await settleFromStripe(deps, row);
     }
   }
   const order = (await view(deps, orderId))!;
+  const paid = order.status === 'paid' || order.status === 'shipped';
   const actions =
     order.status === 'pending' && order.checkoutUrl ? (
       <>
-        <p>Nothing was charged. You can go back to checkout or cancel the order.</p>
+        <p>Nothing was charged. You can go back to checkout, or cancel the order for good.</p>
         <p>
           <a class="button" href={order.checkoutUrl}>
             Back to checkout
           </a>
         </p>
         <form method="post" action={`/checkout/cancel?order=${order.id}`}>
+          <input type="hidden" name="token" value={token} />
           <button class="secondary" type="submit">
             Cancel the order
           </button>
         </form>
       </>
-    ) : order.status === 'expired' ? (
-      <p>This order is cancelled. Nothing was charged.</p>
+    ) : order.status === 'expired' || order.status === 'failed' ? (
+      <p id="cancelled-note">This order is cancelled. Nothing was charged.</p>
+    ) : paid ? (
+      <p>This order was paid after all; it is on its way from {order.brand.name}.</p>
     ) : null;
   page(
     res,
     200,
-    'Checkout cancelled',
+    paid ? 'Order' : 'Checkout cancelled',
     <>
-      <h1>Checkout cancelled</h1>
-      <OrderSummary order={order} />
+      <h1>{paid ? 'This order is paid' : 'Checkout cancelled'}</h1>
+      <OrderSummary order={order} cancelling={!paid} />
       {actions}
+      <WayBack order={order} />
     </>,
   );
 }
@@ -240,7 +362,26 @@ async function connectReturnPage(deps: PagesDeps, res: ServerResponse, brandId: 
   const [brand] = await deps.db.select().from(brands).where(eq(brands.id, brandId));
   if (!brand) return page(res, 404, 'Brand not found', <h1>Brand not found</h1>);
   let chargesEnabled = brand.chargesEnabled;
-  if (brand.stripeAccountId && deps.payments) {
+  // Anyone can load this page: Stripe is asked at most once a minute per brand, else the
+  // state the webhook recorded is shown.
+  const now = new Date();
+  const claimed =
+    brand.stripeAccountId && deps.payments && !brand.chargesEnabled
+      ? await deps.db
+          .update(brands)
+          .set({ stripeCheckedAt: now })
+          .where(
+            and(
+              eq(brands.id, brand.id),
+              or(
+                isNull(brands.stripeCheckedAt),
+                lt(brands.stripeCheckedAt, new Date(now.getTime() - STRIPE_CHECK_MS)),
+              ),
+            ),
+          )
+          .returning({ id: brands.id })
+      : [];
+  if (brand.stripeAccountId && deps.payments && claimed.length > 0) {
     try {
       chargesEnabled = Boolean(
         (await syncAccount(deps, deps.payments, brand.stripeAccountId)).charges_enabled,
@@ -305,11 +446,11 @@ export function paymentPagesRoute(deps: PagesDeps): RouteHandler {
     switch (url.pathname) {
       case '/checkout/success':
         if (!get) return false;
-        await successPage(deps, res, url.searchParams.get('order'));
+        await successPage(deps, res, url.searchParams.get('order'), url.searchParams.get('token'));
         return true;
       case '/checkout/cancel':
         if (!get && req.method !== 'POST') return false;
-        await cancelPage(deps, req, res, url.searchParams.get('order'));
+        await cancelPage(deps, req, res, url);
         return true;
       case '/connect/return':
         if (!get) return false;

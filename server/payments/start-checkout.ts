@@ -9,6 +9,7 @@ import type { Deps } from '../deps';
 import { isolate } from '../text';
 import { type BrandRow, productsWithBrands } from './catalog';
 import { type CheckoutLine, createCheckoutSession, orderIdFor } from './checkout';
+import { endHold, findHold, forgetToken, placeHold, tokenHash } from './holds';
 import { MAX_AMOUNT, platformFee } from './money';
 import { requirePayments } from './stripe';
 
@@ -29,6 +30,8 @@ export interface StartCheckoutInput {
     widget?: string | undefined;
   };
   clientId?: string | undefined;
+  /** A page of the brand's site to send the buyer back to; must be on its allowedOrigins. */
+  returnUrl?: string | undefined;
 }
 
 const refuse = (code: 'BAD_REQUEST' | 'PRECONDITION_FAILED' | 'NOT_FOUND', message: string) =>
@@ -67,6 +70,9 @@ async function priceFromDatabase(deps: Pick<Deps, 'db'>, wanted: Map<string, num
       'One checkout can only hold products priced in one currency. Buy them separately.',
     );
   const lines: CheckoutLine[] = [];
+  // In the order the buyer listed them, whatever order the rows come back in.
+  const order = [...wanted.keys()];
+  rows.sort((a, b) => order.indexOf(a.product.id) - order.indexOf(b.product.id));
   for (const { product } of rows) {
     const quantity = wanted.get(product.id)!;
     if (!product.active)
@@ -85,6 +91,7 @@ async function priceFromDatabase(deps: Pick<Deps, 'db'>, wanted: Map<string, num
       imageUrl: product.imageUrl,
       unitPriceCents: product.priceCents,
       quantity,
+      requiresShipping: product.requiresShipping,
     });
   }
   const brand = rows[0]!.brand;
@@ -92,6 +99,11 @@ async function priceFromDatabase(deps: Pick<Deps, 'db'>, wanted: Map<string, num
     throw refuse(
       'PRECONDITION_FAILED',
       `${isolate(brand.name)} cannot take payments yet: its Stripe account is not fully set up.`,
+    );
+  if (lines.some((l) => l.requiresShipping) && brand.shippingCountries.length === 0)
+    throw refuse(
+      'PRECONDITION_FAILED',
+      `${isolate(brand.name)} has not said where it ships yet, so it cannot sell this.`,
     );
   const total = lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0);
   if (total > MAX_AMOUNT)
@@ -133,11 +145,25 @@ function answer(orderId: string, checkoutUrl: string, totalCents: number, curren
   return { orderId, checkoutUrl, status: 'pending' as const, totalCents, currency };
 }
 
+/** The return page the buyer asked for, if it is on one of the brand's allowed origins. */
+function allowedReturnUrl(brand: BrandRow, returnUrl: string | undefined): string | null {
+  if (!returnUrl) return null;
+  const url = new URL(returnUrl);
+  if (!brand.allowedOrigins.includes(url.origin))
+    throw refuse(
+      'BAD_REQUEST',
+      `returnUrl must be a page on one of ${isolate(brand.name)}'s sites (its allowed origins).`,
+    );
+  return url.href;
+}
+
 /**
- * `checkout.create`: prices `input` from the database and opens a Stripe Checkout Session for
- * it; the order is written only once Stripe has made the session, so a Stripe error or timeout
- * leaves no order behind. A retry with the same `clientId` answers the same order. Counted
- * against the checkout limits of `ip` and of the buyer (`buyerId`, null when signed out).
+ * `checkout.create`: prices `input` from the database, holds the stock (or refuses: sold out)
+ * and opens a Stripe Checkout Session for it that expires when the hold does; the order is
+ * written only once Stripe has made the session, so a Stripe error or timeout leaves no order
+ * behind (a clientId's hold waits for its retry, which reuses it; the sweeper gives back a hold
+ * never used). A retry with the same `clientId` answers the same order. Counted against the
+ * checkout limits of `ip` and of the buyer (`buyerId`, null when signed out).
  */
 export async function startCheckout(
   deps: Pick<Deps, 'db' | 'limits' | 'payments' | 'log'>,
@@ -156,6 +182,7 @@ export async function startCheckout(
   // here happens before any order row or Stripe call.
   await deps.limits.consumeCheckout(ip, buyerId);
   const { brand, currency, lines, total } = await priceFromDatabase(deps, wanted);
+  const returnUrl = allowedReturnUrl(brand, input.returnUrl);
   const feeCents = platformFee(total, payments.feeBps);
 
   // Attribution. A group counts only when the buyer is in it; otherwise it is dropped without
@@ -168,16 +195,43 @@ export async function startCheckout(
     );
   }
 
-  const session = await createCheckoutSession(payments, {
-    orderId,
-    brand,
-    currency,
-    lines,
-    feeCents,
-  });
+  // A retry of a clientId whose first try never stored its order reuses that try's hold (and
+  // so its secret and expiry: the same Stripe request again).
+  let hold = input.clientId ? await findHold(deps.db, orderId) : null;
+  if (!hold?.token) {
+    hold = await placeHold(deps.db, orderId, lines).catch(async (error: unknown) => {
+      // A concurrent retry of the same clientId placed it first.
+      if (!input.clientId || !isUniqueViolation(error)) throw error;
+      return findHold(deps.db, orderId);
+    });
+  }
+  if (!hold?.token) {
+    const again = await replay(deps, orderId, wanted);
+    if (again) return again;
+    throw new TRPCError({ code: 'CONFLICT', message: 'This checkout is starting; try again.' });
+  }
+  const token = hold.token;
+
+  let session: Awaited<ReturnType<typeof createCheckoutSession>>;
+  try {
+    session = await createCheckoutSession(payments, {
+      orderId,
+      token,
+      brand,
+      currency,
+      lines,
+      feeCents,
+      expiresAt: hold.expiresAt,
+    });
+  } catch (error) {
+    // Without a clientId nobody can retry this checkout: its units go back at once.
+    if (!input.clientId) await deps.db.transaction((tx) => endHold(tx, orderId, false));
+    throw error;
+  }
 
   try {
     await deps.db.transaction(async (tx) => {
+      await forgetToken(tx, orderId);
       await tx.insert(orders).values({
         id: orderId,
         buyerId,
@@ -188,6 +242,9 @@ export async function startCheckout(
         feeCents,
         stripeSessionId: session.id,
         checkoutUrl: session.url,
+        accessTokenHash: tokenHash(token),
+        expiresAt: hold.expiresAt,
+        returnUrl,
         sourceUrl: input.source.url?.url ?? null,
         sourceGroupId: groupId,
         sourceWidget: input.source.widget ?? null,

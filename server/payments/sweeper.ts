@@ -1,11 +1,12 @@
-import { and, eq, isNull, lt } from 'drizzle-orm';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { orders } from '../db/schema';
 import type { Deps } from '../deps';
+import { releaseHolds, releaseOrphanHolds } from './holds';
 
 /**
- * How long a Checkout Session can be paid. Checkout sessions are made without `expires_at`, so
- * Stripe's default of 24 hours applies.
+ * How long a Checkout Session made before sessions carried `expires_at` can be paid (Stripe's
+ * default of 24 hours). Newer orders store their session's `expires_at` (the stock hold's end).
  */
 export const SESSION_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
@@ -22,9 +23,10 @@ export interface SweepOptions {
 export const DEFAULT_SWEEP_MARGIN_MS = 60 * 60 * 1000;
 
 /**
- * Marks as `expired` the orders still `pending` whose Checkout Session can no longer be paid:
- * made more than the session lifetime plus the margin ago. A safety net for a lost
- * `checkout.session.expired` webhook.
+ * Marks as `expired` the orders still `pending` whose Checkout Session can no longer be paid
+ * (its `expires_at`, or for older orders the session lifetime, plus the margin, has passed) and
+ * gives back their stock holds, and the holds whose order was never stored. A safety net for a
+ * lost `checkout.session.expired` webhook.
  *
  * One UPDATE: rows are re-checked under their row lock, so a webhook that paid an order first
  * wins, and two instances sweeping at once expire each order once (the second sees it is no
@@ -38,18 +40,31 @@ export async function sweepStaleOrders(
 ): Promise<{ expired: number; orderIds: string[] }> {
   const now = options.now ?? new Date();
   const margin = options.marginMs ?? DEFAULT_SWEEP_MARGIN_MS;
-  const cutoff = new Date(now.getTime() - SESSION_LIFETIME_MS - margin);
-  const rows = await db
-    .update(orders)
-    .set({ status: 'expired', updatedAt: now, closedAt: now })
-    .where(
-      and(
-        eq(orders.status, 'pending'),
-        isNull(orders.stripePaymentIntentId),
-        lt(orders.createdAt, cutoff),
-      ),
-    )
-    .returning({ id: orders.id });
+  const cutoff = new Date(now.getTime() - margin);
+  const legacyCutoff = new Date(now.getTime() - SESSION_LIFETIME_MS - margin);
+  const rows = await db.transaction(async (tx) => {
+    const expired = await tx
+      .update(orders)
+      .set({ status: 'expired', updatedAt: now, closedAt: now })
+      .where(
+        and(
+          eq(orders.status, 'pending'),
+          isNull(orders.stripePaymentIntentId),
+          or(
+            lt(orders.expiresAt, cutoff),
+            and(isNull(orders.expiresAt), lt(orders.createdAt, legacyCutoff)),
+          ),
+        ),
+      )
+      .returning({ id: orders.id });
+    // Their stock goes back, as does that of holds whose order was never stored.
+    await releaseHolds(
+      tx,
+      expired.map((r) => r.id),
+    );
+    await releaseOrphanHolds(tx, cutoff);
+    return expired;
+  });
   return { expired: rows.length, orderIds: rows.map((r) => r.id) };
 }
 

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { RouteHandler } from '../app';
 import type { Tx } from '../db/client';
-import { orders, stripeEvents } from '../db/schema';
+import { brands, orders, stripeEvents } from '../db/schema';
 import type { Deps } from '../deps';
 import { applyAccountState } from './connect';
 import { advanceOrder, lockOrder, type OrderRow, type Transition } from './orders';
@@ -42,20 +42,80 @@ async function orderForSession(tx: Tx, session: Stripe.Checkout.Session): Promis
 const paymentIntentId = (value: string | { id: string } | null | undefined) =>
   typeof value === 'string' ? value : (value?.id ?? undefined);
 
-/** The order a charge paid for: by its payment intent, else by the metadata we put on it. */
-async function orderForCharge(tx: Tx, charge: Stripe.Charge): Promise<OrderRow | null> {
+/** The email and shipping address a completed session collected. */
+function collected(session: Stripe.Checkout.Session): Pick<OrderRow, 'email' | 'shipping'> {
+  const details =
+    session.collected_information?.shipping_details ??
+    // Older API versions put it on the session itself.
+    (
+      session as unknown as {
+        shipping_details?: Stripe.Checkout.Session.CollectedInformation.ShippingDetails | null;
+      }
+    ).shipping_details ??
+    null;
+  const address = details?.address;
+  return {
+    email: session.customer_details?.email ?? null,
+    shipping: details
+      ? {
+          name: details.name ?? null,
+          address: {
+            line1: address?.line1 ?? null,
+            line2: address?.line2 ?? null,
+            city: address?.city ?? null,
+            state: address?.state ?? null,
+            postalCode: address?.postal_code ?? null,
+            country: address?.country ?? null,
+          },
+        }
+      : null,
+  };
+}
+
+/**
+ * The order a refunded charge paid for, matched on the order's own Stripe ids: its payment
+ * intent, or (before the payment's own event has recorded that) the payment intent Stripe
+ * reports for the order's own Checkout Session. The metadata alone proves nothing: anyone who
+ * can make a charge can write an order id into it. A Connect event (`event.account`) must come
+ * from the brand's own account, and a destination charge must pay the brand's account.
+ */
+async function orderForCharge(
+  tx: Tx,
+  event: Stripe.Event,
+  charge: Stripe.Charge,
+  sessionPaymentIntent: string | null | undefined,
+): Promise<OrderRow | null> {
   const pi = paymentIntentId(charge.payment_intent);
-  if (pi) {
-    const [row] = await tx
-      .select({ id: orders.id })
-      .from(orders)
-      .where(eq(orders.stripePaymentIntentId, pi))
-      .limit(1);
-    if (row) return lockOrder(tx, row.id);
+  if (!pi) return null;
+  let order: OrderRow | null = null;
+  const [row] = await tx
+    .select({ id: orders.id })
+    .from(orders)
+    .where(eq(orders.stripePaymentIntentId, pi))
+    .limit(1);
+  if (row) order = await lockOrder(tx, row.id);
+  else {
+    const orderId = charge.metadata?.order_id;
+    if (!orderId || !/^[0-9a-f-]{36}$/i.test(orderId)) return null;
+    const claimed = await lockOrder(tx, orderId);
+    if (!claimed?.stripeSessionId || claimed.stripePaymentIntentId) return null;
+    // Whether this payment intent is the order's own is Stripe's to say.
+    if (sessionPaymentIntent === undefined)
+      throw new NeedsSessionPaymentIntent(claimed.stripeSessionId);
+    if (sessionPaymentIntent !== pi) return null;
+    order = claimed;
   }
-  const orderId = charge.metadata?.order_id;
-  if (orderId && /^[0-9a-f-]{36}$/i.test(orderId)) return lockOrder(tx, orderId);
-  return null;
+  if (!order) return null;
+  const [brand] = await tx
+    .select({ accountId: brands.stripeAccountId })
+    .from(brands)
+    .where(eq(brands.id, order.brandId));
+  const account = brand?.accountId ?? null;
+  if (event.account && event.account !== account) return null;
+  const destination = charge.transfer_data?.destination;
+  const destinationId = typeof destination === 'string' ? destination : destination?.id;
+  if (destinationId && destinationId !== account) return null;
+  return order;
 }
 
 /**
@@ -67,6 +127,23 @@ class NeedsStripeConfirmation extends Error {
   constructor(readonly sessionId: string) {
     super('the session must be confirmed with Stripe');
   }
+}
+
+/** A refund names a payment intent no order has yet: Stripe is asked whose session it paid. */
+class NeedsSessionPaymentIntent extends Error {
+  constructor(readonly sessionId: string) {
+    super('the session payment intent must be read from Stripe');
+  }
+}
+
+/** The payment intent of one of our sessions, per Stripe (null when it has none, or no key). */
+async function sessionPaymentIntentAtStripe(
+  deps: Pick<Deps, 'log'> & Partial<Pick<Deps, 'payments'>>,
+  sessionId: string,
+): Promise<string | null> {
+  if (!deps.payments) return null;
+  const session = await deps.payments.stripe.checkout.sessions.retrieve(sessionId);
+  return paymentIntentId(session.payment_intent) ?? null;
 }
 
 /** Whether Stripe reports the session completed and paid. A Stripe failure throws (→ 500, retried). */
@@ -93,6 +170,7 @@ async function applyEvent(
   deps: Pick<Deps, 'log'>,
   event: Stripe.Event,
   confirmedPaid?: boolean,
+  sessionPaymentIntent?: string | null,
 ): Promise<WebhookOutcome> {
   switch (event.type) {
     case 'checkout.session.completed':
@@ -108,6 +186,7 @@ async function applyEvent(
       if (!paid) {
         const transition = await advanceOrder(tx, order, order.status, {
           stripePaymentIntentId: pi,
+          ...collected(session),
         });
         return { status: 'handled', transition, note: 'awaiting asynchronous payment' };
       }
@@ -131,7 +210,10 @@ async function applyEvent(
       }
       return {
         status: 'handled',
-        transition: await advanceOrder(tx, order, 'paid', { stripePaymentIntentId: pi }),
+        transition: await advanceOrder(tx, order, 'paid', {
+          stripePaymentIntentId: pi,
+          ...collected(session),
+        }),
       };
     }
     case 'checkout.session.async_payment_failed':
@@ -144,7 +226,7 @@ async function applyEvent(
     }
     case 'charge.refunded': {
       const charge = event.data.object;
-      const order = await orderForCharge(tx, charge);
+      const order = await orderForCharge(tx, event, charge, sessionPaymentIntent);
       if (!order) return { status: 'handled', note: 'not a Kith order' };
       const refundedCents = Math.max(order.refundedCents, charge.amount_refunded ?? 0);
       // A partial refund keeps the order paid and records how much went back.
@@ -175,7 +257,7 @@ export async function handleStripeEvent(
   event: Stripe.Event,
 ): Promise<WebhookOutcome> {
   if (!isHandled(event.type)) return { status: 'ignored', note: `event type ${event.type}` };
-  const attempt = (confirmedPaid?: boolean) =>
+  const attempt = (confirmedPaid?: boolean, sessionPaymentIntent?: string | null) =>
     deps.db.transaction(async (tx) => {
       const first = await tx
         .insert(stripeEvents)
@@ -183,11 +265,14 @@ export async function handleStripeEvent(
         .onConflictDoNothing()
         .returning({ id: stripeEvents.id });
       if (first.length === 0) return { status: 'duplicate' } as const;
-      return applyEvent(tx, deps, event, confirmedPaid);
+      return applyEvent(tx, deps, event, confirmedPaid, sessionPaymentIntent);
     });
   const outcome = await attempt().catch(async (error: unknown) => {
-    if (!(error instanceof NeedsStripeConfirmation)) throw error;
-    return attempt(await sessionPaidAtStripe(deps, error.sessionId));
+    if (error instanceof NeedsStripeConfirmation)
+      return attempt(await sessionPaidAtStripe(deps, error.sessionId));
+    if (error instanceof NeedsSessionPaymentIntent)
+      return attempt(undefined, await sessionPaymentIntentAtStripe(deps, error.sessionId));
+    throw error;
   });
   deps.log.info({ eventId: event.id, type: event.type, ...outcome }, 'stripe event');
   return outcome;

@@ -1,8 +1,20 @@
 import { z } from 'zod';
 import { askBrand } from '../brands/ask-brand';
 import { listBrandThreads } from '../brands/list-brand-threads';
-import { brandOrders, connectBrand, createBrand, myBrands } from '../brands/manage-brand';
-import { brandNameSchema, questionSchema, slugSchema } from '../brands/schemas';
+import {
+  brandOrders,
+  connectBrand,
+  createBrand,
+  myBrands,
+  updateBrand,
+} from '../brands/manage-brand';
+import {
+  brandNameSchema,
+  brandSettingsSchema,
+  questionSchema,
+  slugSchema,
+} from '../brands/schemas';
+import { ORDER_STATUSES } from '../db/schema';
 import { clientIdSchema } from '../messages/schemas';
 import { brandIdSchema, productIdSchema } from '../payments/catalog';
 import { authedProcedure, router } from '../trpc';
@@ -12,6 +24,14 @@ export const brandsRouter = router({
   create: authedProcedure
     .input(z.object({ name: brandNameSchema, slug: slugSchema }))
     .mutation(({ ctx, input }) => createBrand(ctx.db, ctx.user.id, input)),
+
+  /**
+   * The owner sets where the brand ships (Checkout asks for an address only there), the sites
+   * checkouts may return to, and the support email buyers see. Fields left out stay as they are.
+   */
+  update: authedProcedure
+    .input(z.object({ brandId: brandIdSchema, ...brandSettingsSchema }))
+    .mutation(({ ctx, input }) => updateBrand(ctx.db, ctx.user.id, input)),
 
   /** The brands the caller owns, with the state of their Stripe accounts. */
   mine: authedProcedure.query(({ ctx }) => myBrands(ctx.db, ctx.user.id)),
@@ -29,7 +49,7 @@ export const brandsRouter = router({
     .input(
       z.object({
         brandId: brandIdSchema,
-        status: z.enum(['pending', 'paid', 'expired', 'failed', 'refunded']).optional(),
+        status: z.enum(ORDER_STATUSES).optional(),
         limit: z.number().int().min(1).max(100).default(50),
         before: z.uuid('before must be an order id').optional(),
       }),

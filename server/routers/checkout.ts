@@ -38,6 +38,14 @@ const checkoutInput = z.object({
     .default({}),
   /** Names this checkout attempt: retrying with the same clientId returns the same order. */
   clientId: clientIdSchema.optional(),
+  /**
+   * The page to send the buyer back to from the success and cancel pages: it must be on one of
+   * the brand's allowedOrigins (BAD_REQUEST otherwise), so Kith never redirects elsewhere.
+   */
+  returnUrl: z
+    .url({ protocol: /^https?$/, message: 'returnUrl must be an http(s) address' })
+    .max(2048, 'returnUrl can be at most 2048 characters')
+    .optional(),
 });
 
 export const checkoutRouter = router({

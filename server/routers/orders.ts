@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { markShipped } from '../brands/mark-shipped';
 import { listMyOrders, loadOrder } from '../payments/buyer-orders';
 import { authedProcedure, router } from '../trpc';
 
@@ -20,6 +21,35 @@ export const ordersRouter = router({
   list: authedProcedure
     .input(pageInput)
     .query(({ ctx, input }) => listMyOrders(ctx.db, ctx.user.id, input)),
+
+  /**
+   * The brand's owner marks a paid order shipped; the buyer hears of it in their thread with
+   * the brand, with the tracking link.
+   */
+  markShipped: authedProcedure
+    .input(
+      z.object({
+        orderId: orderIdSchema,
+        carrier: z
+          .string()
+          .trim()
+          .min(1, 'carrier is the shipping company, like UPS or DHL')
+          .max(40, 'carrier can be at most 40 characters'),
+        trackingNumber: z
+          .string()
+          .trim()
+          .regex(
+            /^[A-Za-z0-9][A-Za-z0-9 -]{2,39}$/,
+            'trackingNumber is 3–40 letters, digits, spaces or hyphens',
+          ),
+        /** For a carrier Kith has no tracking page for. */
+        trackingUrl: z
+          .url({ protocol: /^https$/, message: 'trackingUrl must be an https link' })
+          .max(2048)
+          .optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) => markShipped(ctx, ctx.user.id, input)),
 
   /** One order, for its buyer or for the owner of the brand that sold it. */
   get: authedProcedure

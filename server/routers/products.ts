@@ -38,6 +38,8 @@ export const productsRouter = router({
         /** Units available; leave out for stock that is not tracked. */
         stock: stockSchema.nullable().optional(),
         active: z.boolean().default(true),
+        /** A physical product: Checkout asks for a shipping address. */
+        requiresShipping: z.boolean().default(true),
       }),
     )
     .mutation(({ ctx, input }) => createProduct(ctx.db, ctx.user.id, input)),
@@ -55,6 +57,7 @@ export const productsRouter = router({
         /** null stops tracking stock. */
         stock: stockSchema.nullable().optional(),
         active: z.boolean().optional(),
+        requiresShipping: z.boolean().optional(),
       }),
     )
     .mutation(({ ctx, input }) => updateProduct(ctx.db, ctx.user.id, input)),

@@ -70,8 +70,11 @@ export const shopRouter = router({
     .input(z.object({ prefix: clipHashPrefixSchema, after: clipHashAfterSchema.optional() }))
     .query(({ ctx, input }) => productsForClipPrefix(ctx, ctx.ip, input.prefix, input.after)),
 
-  /** Public: the products on sale in a clip, each with the part of the clip it shows in. */
+  /**
+   * Public: the products on sale in a clip, each with the part of the clip it shows in; with
+   * `brandId` only that brand's (what a brand's `<kith-shoppable-video>` asks for).
+   */
   forClip: publicProcedure
-    .input(z.object({ url: clipUrlSchema }))
-    .query(({ ctx, input }) => productsForClip(ctx.db, input.url)),
+    .input(z.object({ url: clipUrlSchema, brandId: brandIdSchema.optional() }))
+    .query(({ ctx, input }) => productsForClip(ctx.db, input.url, input.brandId)),
 });

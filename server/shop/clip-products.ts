@@ -57,8 +57,11 @@ export async function productsForClipPrefix(
   };
 }
 
-/** `shop.forClip`: the products on sale in a clip, each with the part of the clip it shows in. */
-export async function productsForClip(db: Db, url: ResolvedClip) {
+/**
+ * `shop.forClip`: the products on sale in a clip, each with the part of the clip it shows in;
+ * with `brandId`, only that brand's (a brand's own video shows no one else's tags).
+ */
+export async function productsForClip(db: Db, url: ResolvedClip, brandId?: string) {
   const clipRef = await findClip(db, url);
   if (!clipRef) return { clip: url, products: [] };
   const rows = await db
@@ -66,7 +69,13 @@ export async function productsForClip(db: Db, url: ResolvedClip) {
     .from(clipProducts)
     .innerJoin(products, eq(products.id, clipProducts.productId))
     .innerJoin(brands, eq(brands.id, products.brandId))
-    .where(and(eq(clipProducts.clipRef, clipRef), eq(products.active, true)))
+    .where(
+      and(
+        eq(clipProducts.clipRef, clipRef),
+        eq(products.active, true),
+        brandId ? eq(products.brandId, brandId) : undefined,
+      ),
+    )
     .orderBy(asc(clipProducts.fromSeconds), asc(clipProducts.createdAt))
     .limit(MAX_TAGS_PER_CLIP);
   return {

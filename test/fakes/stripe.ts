@@ -443,8 +443,37 @@ export class FakeStripe {
         'application_fee_amount cannot exceed the amount.',
         'payment_intent_data[application_fee_amount]',
       );
-    const sessionId = id('cs_test');
     const created = now();
+    // Stripe takes an expiry from 30 minutes to 24 hours ahead.
+    const expiresAt =
+      params.expires_at === undefined
+        ? created + 24 * 3600
+        : int(params.expires_at, 'expires_at', created + 30 * 60 - 5);
+    if (expiresAt > created + 24 * 3600)
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        'The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.',
+        'expires_at',
+      );
+    const collection = params.shipping_address_collection as Json | undefined;
+    let allowedCountries: string[] | null = null;
+    if (collection) {
+      const countries = collection.allowed_countries;
+      if (
+        !Array.isArray(countries) ||
+        countries.length === 0 ||
+        !countries.every((c) => typeof c === 'string' && /^[A-Z]{2}$/.test(c))
+      )
+        throw new StripeApiError(
+          400,
+          'invalid_request_error',
+          'shipping_address_collection[allowed_countries] must list two-letter country codes.',
+          'shipping_address_collection[allowed_countries]',
+        );
+      allowedCountries = countries as string[];
+    }
+    const sessionId = id('cs_test');
     const session: Json = {
       id: sessionId,
       object: 'checkout.session',
@@ -461,8 +490,12 @@ export class FakeStripe {
       url: `${this.url}/checkout/${sessionId}`,
       payment_intent: null,
       customer_details: null,
+      shipping_address_collection: allowedCountries
+        ? { allowed_countries: allowedCountries }
+        : null,
+      collected_information: null,
       created,
-      expires_at: created + 24 * 3600,
+      expires_at: expiresAt,
       livemode: false,
     };
     this.sessions.set(sessionId, { session, lineItems, paymentIntentData: pid, chargeId: null });
@@ -544,7 +577,16 @@ export class FakeStripe {
    * The buyer pays. Card payments complete at once (`checkout.session.completed`, paid); with
    * `async: true` the session completes unpaid and `asyncResult` settles it later.
    */
-  async pay(sessionId: string, options: { async?: boolean; deliver?: boolean } = {}) {
+  async pay(
+    sessionId: string,
+    options: {
+      async?: boolean;
+      deliver?: boolean;
+      /** What the buyer types in: email, and an address (in an allowed country) if asked. */
+      email?: string;
+      shipping?: { name: string; address: Json };
+    } = {},
+  ) {
     const record = this.sessions.get(sessionId);
     if (!record) throw new Error(`no session ${sessionId}`);
     if (record.session.status !== 'open')
@@ -554,7 +596,28 @@ export class FakeStripe {
     s.status = 'complete';
     s.payment_intent = pi;
     s.payment_status = options.async ? 'unpaid' : 'paid';
-    s.customer_details = { email: 'buyer@example.com', name: 'Test Buyer' };
+    const collection = s.shipping_address_collection as { allowed_countries: string[] } | null;
+    const shipping = collection
+      ? (options.shipping ?? {
+          name: 'Test Buyer',
+          address: {
+            line1: '1 Main Street',
+            line2: null,
+            city: 'Springfield',
+            state: null,
+            postal_code: '12345',
+            country: collection.allowed_countries[0],
+          },
+        })
+      : null;
+    if (shipping && !collection!.allowed_countries.includes(shipping.address.country as string))
+      throw new Error(`Checkout does not ship to ${String(shipping.address.country)}`);
+    s.customer_details = {
+      email: options.email ?? 'buyer@example.com',
+      name: shipping?.name ?? 'Test Buyer',
+      address: shipping?.address ?? null,
+    };
+    s.collected_information = shipping ? { shipping_details: shipping } : null;
     const events: FakeEvent[] = [];
     if (!options.async) events.push(...this.charge(record, pi));
     events.push(this.event('checkout.session.completed', s));
@@ -635,6 +698,17 @@ export class FakeStripe {
       return this.emit([this.expireSession(record)], options.deliver);
     return this.emit(
       [this.event('checkout.session.expired', { ...record.session, status: 'expired' })],
+      options.deliver,
+    );
+  }
+
+  /** Time passes: every open session whose `expires_at` is before `at` (seconds) expires. */
+  async expireDue(at: number, options: { deliver?: boolean } = {}) {
+    const due = [...this.sessions.values()].filter(
+      (r) => r.session.status === 'open' && (r.session.expires_at as number) < at,
+    );
+    return this.emit(
+      due.map((r) => this.expireSession(r)),
       options.deliver,
     );
   }

@@ -100,6 +100,8 @@ interface World {
   productId: string;
   rivalBrandId: string;
   orderId: string;
+  /** A paid order of the owner's brand (the buyer's), ready to ship. */
+  paidOrderId: string;
   inviteCode: string;
   brandThreadId: string;
   /** The shopper's thread with the owner's brand, from before the owner blocked the shopper. */
@@ -234,6 +236,16 @@ const SPECS: Record<string, Spec> = {
     kind: 'brand',
     by: 'owner',
     input: (w) => ({ brandId: w.brandId }),
+  },
+  'brands.update': {
+    kind: 'brand',
+    by: 'owner',
+    input: (w) => ({
+      brandId: w.brandId,
+      shippingCountries: ['FR'],
+      allowedOrigins: ['https://evil.example'],
+      supportEmail: 'evil@example.com',
+    }),
   },
   'brands.threads': {
     kind: 'brand',
@@ -553,6 +565,16 @@ const SPECS: Record<string, Spec> = {
     refuse: { stranger: { code: 'NOT_FOUND' }, rival: { code: 'NOT_FOUND' } },
   },
 
+  'orders.markShipped': {
+    kind: 'order',
+    by: 'owner',
+    input: (w) => ({
+      orderId: w.paidOrderId,
+      carrier: 'UPS',
+      trackingNumber: '1Z999AA10123456784',
+    }),
+  },
+
   'products.get': { kind: 'public', by: 'stranger', input: (w) => ({ productId: w.productId }) },
   'products.list': { kind: 'public', by: 'stranger', input: (w) => ({ brandId: w.brandId }) },
   'products.create': {
@@ -744,6 +766,11 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
       source: { url: CLIP },
       clientId: newClientId(),
     });
+    const paid = await buyer.api.checkout.create({
+      items: [{ productId, quantity: 1 }],
+      clientId: newClientId(),
+    });
+    await shop.fake.pay(shop.fake.sessionForOrder(paid.orderId)!.id as string);
     const asked = await buyer.api.brands.ask({ brandId, body: 'Still in stock?', clientId: cid() });
     const shopperAsked = await shopper.api.brands.ask({ brandId, body: 'Blue?', clientId: cid() });
     const ownerBrandMessage = (await send(owner, shopperAsked.group.id, 'Yes, blue.')).id;
@@ -784,6 +811,7 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
       productId,
       rivalBrandId,
       orderId: order.orderId,
+      paidOrderId: paid.orderId,
       inviteCode: invite.code,
       brandThreadId: asked.group.id,
       shopperThreadId: shopperAsked.group.id,
@@ -799,6 +827,7 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
       w.removedMessage,
       w.directMessage,
       w.orderId,
+      w.paidOrderId,
       w.inviteCode,
       w.brandThreadId,
       w.shopperThreadId,

@@ -10,6 +10,7 @@ import {
   openShop,
   orderRow,
   type Shop,
+  stockOf,
 } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { befriend, callerFor, signUp, type TestUser } from '../fixtures/deps';
@@ -80,8 +81,19 @@ describe.each(engines)('checkout on %s', (engine) => {
     expect(call!.params).toMatchObject({
       mode: 'payment',
       client_reference_id: result.orderId,
-      success_url: `${shop.server.url}/checkout/success?order=${result.orderId}`,
-      cancel_url: `${shop.server.url}/checkout/cancel?order=${result.orderId}`,
+      success_url: expect.stringMatching(
+        new RegExp(
+          `^${shop.server.url}/checkout/success\\?order=${result.orderId}&token=[\\w-]{32}$`,
+        ),
+      ),
+      cancel_url: expect.stringMatching(
+        new RegExp(
+          `^${shop.server.url}/checkout/cancel\\?order=${result.orderId}&token=[\\w-]{32}$`,
+        ),
+      ),
+      // Held stock expires with the session; the address only in the brand's countries.
+      expires_at: expect.stringMatching(/^\d+$/),
+      shipping_address_collection: { allowed_countries: ['DE', 'GB', 'US'] },
       metadata: { order_id: result.orderId, brand_id: brandId },
       payment_intent_data: {
         // 500 basis points of the total, rounded down.
@@ -118,8 +130,9 @@ describe.each(engines)('checkout on %s', (engine) => {
         expect.objectContaining({ productId: mug.id, quantity: 1, unitPriceCents: 1200 }),
       ]),
     );
-    // Stock is only taken on payment.
-    expect((await buyer.api.products.get({ productId: tote.id })).stock).toBe(5);
+    // The checkout holds its units until it is paid, expires or is cancelled.
+    expect((await buyer.api.products.get({ productId: tote.id })).stock).toBe(3);
+    expect((await buyer.api.products.get({ productId: mug.id })).stock).toBeNull();
   });
 
   it('a guest can check out; a widget source is kept as its site origin', async () => {
@@ -250,10 +263,13 @@ describe.each(engines)('checkout on %s', (engine) => {
         'BAD_REQUEST',
         /“\u2068Sold out\u2069” is out of stock/,
       );
+      // Pending checkouts above hold some of the 5 totes.
+      const left = (await stockOf(shop, tote.id))!;
+      expect(left).toBeLessThan(5);
       await expectRefused(
-        () => buyer.api.checkout.create({ items: [{ productId: tote.id, quantity: 6 }] }),
+        () => buyer.api.checkout.create({ items: [{ productId: tote.id, quantity: left + 1 }] }),
         'BAD_REQUEST',
-        /Only 5 of “\u2068Tote\u2069” left/,
+        new RegExp(`Only ${left} of “\u2068Tote\u2069” left`),
       );
     });
 

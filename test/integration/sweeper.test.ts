@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { HOLD_MS } from '../../server/payments/holds';
 import {
   DEFAULT_SWEEP_MARGIN_MS,
-  SESSION_LIFETIME_MS,
   startSweeper,
   sweepStaleOrders,
 } from '../../server/payments/sweeper';
@@ -28,14 +28,15 @@ describe.each(engines)('sweeping stale pending orders on %s', (engine) => {
     placePendingOrder(world, { stock, quantity });
   const statusOf = (orderId: string) => orderStatus(world.shop, orderId);
 
-  /** Moves the order's creation `ms` into the past. */
+  /** Moves the order's creation, and its session's end, `ms` into the past. */
   async function age(orderId: string, ms: number) {
     await world.shop.database.db.execute(
-      sql`update orders set created_at = created_at - make_interval(secs => ${ms / 1000}) where id = ${orderId}`,
+      sql`update orders set created_at = created_at - make_interval(secs => ${ms / 1000}),
+            expires_at = expires_at - make_interval(secs => ${ms / 1000}) where id = ${orderId}`,
     );
   }
 
-  const stale = SESSION_LIFETIME_MS + DEFAULT_SWEEP_MARGIN_MS + HOUR;
+  const stale = HOLD_MS + DEFAULT_SWEEP_MARGIN_MS + HOUR;
 
   it('expires a pending order past its session and margin; a fresh one and a paid one stay', async () => {
     const old = await pendingOrder();
@@ -44,8 +45,8 @@ describe.each(engines)('sweeping stale pending orders on %s', (engine) => {
     await world.shop.fake.pay(paid.sessionId);
     await age(old.orderId, stale);
     await age(paid.orderId, stale);
-    // Past the session's 24 h but inside the margin: Stripe's own webhook may still come.
-    await age(fresh.orderId, SESSION_LIFETIME_MS + DEFAULT_SWEEP_MARGIN_MS / 2);
+    // Past the session's end but inside the margin: Stripe's own webhook may still come.
+    await age(fresh.orderId, HOLD_MS + DEFAULT_SWEEP_MARGIN_MS / 2);
 
     const result = await sweepStaleOrders(world.shop.database.db);
     expect(result.orderIds).toContain(old.orderId);
@@ -64,10 +65,10 @@ describe.each(engines)('sweeping stale pending orders on %s', (engine) => {
   it('the given "now" decides what is stale', async () => {
     const order = await pendingOrder();
     const result = await world.shop.database.db.execute<{ ms: number }>(
-      sql`select (extract(epoch from created_at) * 1000)::float8 as ms from orders where id = ${order.orderId}`,
+      sql`select (extract(epoch from expires_at) * 1000)::float8 as ms from orders where id = ${order.orderId}`,
     );
-    const created = new Date(Number(result.rows[0]?.ms));
-    const edge = created.getTime() + SESSION_LIFETIME_MS + DEFAULT_SWEEP_MARGIN_MS;
+    // The session's own end (the stock hold's), plus the margin.
+    const edge = Number(result.rows[0]?.ms) + DEFAULT_SWEEP_MARGIN_MS;
     const before = await sweepStaleOrders(world.shop.database.db, { now: new Date(edge - 1000) });
     expect(before.orderIds).not.toContain(order.orderId);
     expect(await statusOf(order.orderId)).toBe('pending');

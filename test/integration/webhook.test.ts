@@ -11,6 +11,7 @@ import {
   orderRow,
   orderStatus,
   placePendingOrder,
+  returnPage,
   type ShopWithBrand,
   shuffled,
   stockOf,
@@ -49,7 +50,7 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
     const sales = await world.owner.api.brands.orders({ brandId: world.brandId, status: 'paid' });
     expect(sales.orders.map((o) => o.id)).toContain(orderId);
     // The buyer lands on the success page, which shows the order state.
-    const page = await fetch(`${world.shop.server.url}/checkout/success?order=${orderId}`);
+    const page = await fetch(returnPage(world.shop, orderId, 'success'));
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/data-status="paid"/);
   });
@@ -149,13 +150,15 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
     const ok = await pendingOrder(10, 1);
     await world.shop.fake.pay(ok.sessionId, { async: true });
     expect(await statusOf(ok.orderId)).toBe('pending');
-    expect(await stockOf(world.shop, ok.productId)).toBe(10);
+    // Held since the checkout started.
+    expect(await stockOf(world.shop, ok.productId)).toBe(9);
     await world.shop.fake.asyncResult(ok.sessionId, 'succeeded');
     expect(await statusOf(ok.orderId)).toBe('paid');
     expect(await stockOf(world.shop, ok.productId)).toBe(9);
 
     const bad = await pendingOrder(10, 1);
     await world.shop.fake.pay(bad.sessionId, { async: true });
+    expect(await stockOf(world.shop, bad.productId)).toBe(9);
     await world.shop.fake.asyncResult(bad.sessionId, 'failed');
     expect(await statusOf(bad.orderId)).toBe('failed');
     expect(await stockOf(world.shop, bad.productId)).toBe(10);
@@ -243,16 +246,53 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
 
   describe('return pages', () => {
     it('cancel shows the order, and cancelling expires the session at Stripe', async () => {
-      const { orderId, sessionId } = await pendingOrder();
-      const page = await fetch(`${world.shop.server.url}/checkout/cancel?order=${orderId}`);
+      const { orderId, sessionId, productId } = await pendingOrder(5, 2);
+      const cancelUrl = returnPage(world.shop, orderId, 'cancel');
+      const token = new URL(cancelUrl).searchParams.get('token')!;
+      const page = await fetch(cancelUrl);
       const html = await page.text();
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
       expect(html).toMatch(/Nothing was charged/);
+      expect(html).not.toMatch(/Waiting for payment/);
       expect(html).toContain(`href="${world.shop.fake.url}/checkout/${sessionId}"`);
-      const cancelled = await fetch(`${world.shop.server.url}/checkout/cancel?order=${orderId}`, {
-        method: 'POST',
+      const post = (body: string, headers: Record<string, string> = {}) =>
+        fetch(`${world.shop.server.url}/checkout/cancel?order=${orderId}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          body,
+        });
+      // Without the secret, or from another site, nothing happens.
+      expect((await post('')).status).toBe(404);
+      expect((await post(`token=${'x'.repeat(32)}`)).status).toBe(404);
+      expect(
+        (
+          await post(`token=${token}`, {
+            origin: 'https://evil.example',
+            'sec-fetch-site': 'cross-site',
+          })
+        ).status,
+      ).toBe(403);
+      expect(
+        (
+          await fetch(`${cancelUrl}`, {
+            method: 'POST',
+            headers: { origin: 'https://evil.example' },
+          })
+        ).status,
+      ).toBe(403);
+      expect(await statusOf(orderId)).toBe('pending');
+      expect(
+        world.shop.fake.calls('POST', `/v1/checkout/sessions/${sessionId}/expire`),
+      ).toHaveLength(0);
+      const cancelled = await post(`token=${token}`, {
+        origin: world.shop.server.url,
+        'sec-fetch-site': 'same-origin',
       });
-      expect(await cancelled.text()).toMatch(/data-status="expired"/);
+      const after = await cancelled.text();
+      expect(after).toMatch(/data-status="expired"/);
+      expect(after).toMatch(/This order is cancelled/);
+      // The held units are back.
+      expect(await stockOf(world.shop, productId)).toBe(5);
       expect(
         world.shop.fake.calls('POST', `/v1/checkout/sessions/${sessionId}/expire`),
       ).toHaveLength(1);
@@ -269,9 +309,16 @@ describe.each(engines)('Stripe webhook on %s', (engine) => {
       });
       const sessionId = world.shop.fake.sessionForOrder(orderId)!.id as string;
       const events = await world.shop.fake.pay(sessionId, { deliver: false });
-      const page = await fetch(`${world.shop.server.url}/checkout/success?order=${orderId}`);
+      // Without the order's secret there is no order, and Stripe is not asked.
+      const retrieves = () =>
+        world.shop.fake.calls('GET', `/v1/checkout/sessions/${sessionId}`).length;
+      const bare = await fetch(`${world.shop.server.url}/checkout/success?order=${orderId}`);
+      expect(bare.status).toBe(404);
+      expect(retrieves()).toBe(0);
+      const page = await fetch(returnPage(world.shop, orderId, 'success'));
       const html = await page.text();
       expect(html).toMatch(/data-status="paid"/);
+      expect(retrieves()).toBe(1);
       expect(html).not.toContain('<script>');
       expect(decodeHtml(html)).toContain('<script>alert("x")</script> & "tote"');
       expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
@@ -330,12 +377,15 @@ describe('the server process, configured only by its environment', () => {
         currency: 'GBP',
         stock: 2,
       });
+      await owner.brands.update.mutate({ brandId: brand.id, shippingCountries: ['GB'] });
       const { orderId, checkoutUrl } = await anon.checkout.create.mutate({
         items: [{ productId: product.id, quantity: 2 }],
       });
       // The buyer pays on the (fake) hosted page and is sent back to the success page.
       const pay = await fetch(`${checkoutUrl}/pay`, { method: 'POST', redirect: 'manual' });
-      expect(pay.headers.get('location')).toBe(`${server.url}/checkout/success?order=${orderId}`);
+      expect(pay.headers.get('location')).toMatch(
+        new RegExp(`^${server.url}/checkout/success\\?order=${orderId}&token=[\\w-]{32}$`),
+      );
       const page = await fetch(pay.headers.get('location')!);
       expect(await page.text()).toMatch(/data-status="paid"/);
       expect((await owner.orders.get.query({ orderId })).status).toBe('paid');

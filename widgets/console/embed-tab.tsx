@@ -17,12 +17,19 @@ const ELEMENTS = [
 type Tag = (typeof ELEMENTS)[number][0];
 
 /** The attributes of one element, in snippet order. */
-function attributesFor(tag: Tag, product: string, video: string, clip: string): [string, string][] {
+function attributesFor(
+  tag: Tag,
+  product: string,
+  video: string,
+  clip: string,
+  brandId: string,
+): [string, string][] {
   if (tag === 'kith-shop-button' || tag === 'kith-product-card') return [['product', product]];
   if (tag === 'kith-shoppable-video')
     return [
       ['src', video],
       ['clip', clip],
+      ['brand', brandId],
     ];
   return [];
 }
@@ -48,7 +55,7 @@ export function EmbedTab({ brand }: { brand: Brand }) {
   const clips = [...new Set((tags.data ?? []).map((t) => t.clip.url))];
   const productId = product.value || list[0]?.id || '';
   const clipUrl = clip.value || clips[0] || '';
-  const attributes = attributesFor(tag.value, productId, video.value, clipUrl);
+  const attributes = attributesFor(tag.value, productId, video.value, clipUrl, brand.id);
   const snippet = snippetFor(location.origin, tag.value, attributes);
 
   async function copy() {

@@ -85,7 +85,14 @@ describe('<kith-shop-button>', () => {
   });
 
   it('shows sold out products with disabled buttons', async () => {
-    const gone = product({ stock: 0, inStock: false, canBuy: false });
+    const gone = product({
+      stock: 0,
+      inStock: false,
+      canBuy: false,
+      purchasable: false,
+      reason: 'Sold out',
+      reasonCode: 'sold_out',
+    });
     fakeApi([gone]);
     const el = mount(`<kith-shop-button product="${gone.id}" api="${API}"></kith-shop-button>`);
     await vi.waitFor(() => expect(text(el)).toContain('Sold out'));

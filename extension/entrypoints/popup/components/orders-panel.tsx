@@ -5,6 +5,7 @@ import type { Order, PopupStore } from '../store';
 const STATUS: Record<string, string> = {
   pending: 'Waiting for payment',
   paid: 'Paid',
+  shipped: 'Shipped',
   expired: 'Expired',
   failed: 'Payment failed',
   refunded: 'Refunded',
@@ -23,6 +24,7 @@ function safeLink(url: string | null): string | null {
 
 function OrderRow({ order }: { order: Order }) {
   const pay = safeLink(order.checkoutUrl);
+  const track = safeLink(order.tracking?.url ?? null);
   return (
     <li class="row order">
       <span class="who">
@@ -38,8 +40,22 @@ function OrderRow({ order }: { order: Order }) {
           ))}
         </span>
         <span class="muted small">
-          {new Date(order.createdAt).toLocaleDateString()} · {STATUS[order.status] ?? order.status}
+          {new Date(order.createdAt).toLocaleDateString()} ·{' '}
+          <span data-status={order.status}>{STATUS[order.status] ?? order.status}</span>
         </span>
+        {order.tracking && (
+          <span class="muted small tracking">
+            {`${order.tracking.carrier} ${order.tracking.number}`}
+            {track && (
+              <>
+                {' · '}
+                <a href={track} target="_blank" rel="noopener noreferrer">
+                  Track
+                </a>
+              </>
+            )}
+          </span>
+        )}
       </span>
       <span class="actions">
         <strong>{money(order.totalCents, order.currency)}</strong>
