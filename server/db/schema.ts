@@ -406,8 +406,9 @@ export const clipChannels = pgTable(
 export type TagRequestState = 'pending' | 'accepted' | 'declined';
 
 /**
- * A brand asking a clip's channel owner to show one of its products in the clip. Accepting it
- * makes the tag (with the owner's consent); one request per clip and product.
+ * A brand asking a clip's channel owner to show one of its products in the clip. Whoever owns
+ * the clip's verified channel at the time answers it; accepting makes the tag with their
+ * consent. One request per clip and product.
  */
 export const tagRequests = pgTable(
   'tag_requests',
@@ -420,10 +421,6 @@ export const tagRequests = pgTable(
       .notNull()
       .references(() => products.id, { onDelete: 'cascade' }),
     requestedBy: uuid('requested_by').references(() => users.id, { onDelete: 'set null' }),
-    /** The channel's verified owner when asked: the one who answers. */
-    ownerId: uuid('owner_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
     atSeconds: real('at_seconds'),
     state: text('state').$type<TagRequestState>().notNull().default('pending'),
     createdAt: createdAt(),
@@ -431,7 +428,6 @@ export const tagRequests = pgTable(
   },
   (t) => [
     uniqueIndex('tag_requests_clip_product_idx').on(t.clipRef, t.productId),
-    index('tag_requests_owner_idx').on(t.ownerId, t.state),
     check('tag_requests_state_known', sql`${t.state} in ('pending', 'accepted', 'declined')`),
   ],
 );

@@ -25,7 +25,6 @@ CREATE TABLE "tag_requests" (
 	"clip_ref" uuid NOT NULL,
 	"product_id" uuid NOT NULL,
 	"requested_by" uuid,
-	"owner_id" uuid NOT NULL,
 	"at_seconds" real,
 	"state" text DEFAULT 'pending' NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -41,13 +40,11 @@ ALTER TABLE "clip_channels" ADD CONSTRAINT "clip_channels_clip_ref_clips_id_fk" 
 ALTER TABLE "tag_requests" ADD CONSTRAINT "tag_requests_clip_ref_clips_id_fk" FOREIGN KEY ("clip_ref") REFERENCES "public"."clips"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tag_requests" ADD CONSTRAINT "tag_requests_product_id_products_id_fk" FOREIGN KEY ("product_id") REFERENCES "public"."products"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tag_requests" ADD CONSTRAINT "tag_requests_requested_by_users_id_fk" FOREIGN KEY ("requested_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "tag_requests" ADD CONSTRAINT "tag_requests_owner_id_users_id_fk" FOREIGN KEY ("owner_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "channel_claims_code_idx" ON "channel_claims" USING btree ("code");--> statement-breakpoint
 CREATE UNIQUE INDEX "channel_claims_claimant_idx" ON "channel_claims" USING btree ("site","handle","user_id",coalesce("brand_id", '00000000-0000-0000-0000-000000000000'::uuid));--> statement-breakpoint
 CREATE UNIQUE INDEX "channel_claims_verified_idx" ON "channel_claims" USING btree ("site","handle") WHERE "channel_claims"."state" = 'verified';--> statement-breakpoint
 CREATE INDEX "channel_claims_user_idx" ON "channel_claims" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "clip_channels_channel_idx" ON "clip_channels" USING btree ("site","handle");--> statement-breakpoint
 CREATE UNIQUE INDEX "tag_requests_clip_product_idx" ON "tag_requests" USING btree ("clip_ref","product_id");--> statement-breakpoint
-CREATE INDEX "tag_requests_owner_idx" ON "tag_requests" USING btree ("owner_id","state");--> statement-breakpoint
 ALTER TABLE "clip_products" ADD CONSTRAINT "clip_products_consent_by_users_id_fk" FOREIGN KEY ("consent_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "products" ADD CONSTRAINT "products_affiliate_bps_range" CHECK ("products"."affiliate_bps" >= 0 and "products"."affiliate_bps" <= 5000);
