@@ -98,6 +98,8 @@ export function productView(product: ProductRow, brand: BrandRow) {
     currency: product.currency,
     stock: product.stock,
     active: product.active,
+    /** Creators' commission on sales from their clips, in basis points (0: no affiliates). */
+    affiliateBps: product.affiliateBps,
     inStock,
     /** Checkout would take it now: on sale, in stock, and the brand can take payments. */
     canBuy: product.active && inStock && brandCanSell(brand),

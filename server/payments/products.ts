@@ -22,6 +22,7 @@ export interface NewProduct {
   currency: string;
   stock?: number | null | undefined;
   active: boolean;
+  affiliateBps?: number | undefined;
 }
 
 export type ProductChanges = Partial<{
@@ -32,6 +33,7 @@ export type ProductChanges = Partial<{
   currency: string | undefined;
   stock: number | null | undefined;
   active: boolean | undefined;
+  affiliateBps: number | undefined;
 }>;
 
 /** `products.create`: a product of the brand, by its owner; at most MAX_PRODUCTS_PER_BRAND. */
@@ -55,6 +57,7 @@ export async function createProduct(db: Db, userId: string, input: NewProduct) {
       currency: input.currency,
       stock: input.stock ?? null,
       active: input.active,
+      affiliateBps: input.affiliateBps ?? 0,
     })
     .returning();
   return productView(row!, brand);

@@ -21,6 +21,7 @@ export function product(overrides: Partial<Product> & { brandName?: string } = {
     currency: 'USD',
     stock: 10,
     active: true,
+    affiliateBps: 0,
     inStock: true,
     canBuy: true,
     createdAt: '2025-01-01T00:00:00.000Z',
