@@ -14,7 +14,11 @@ export interface FakeProfiles {
   /** Makes the clip page at `path` (e.g. `/shorts/aBcDeFgHiJk`) name `handle` as its channel. */
   setClipOwner(site: string, path: string, handle: string): void;
   /** Any other answer for a path: the handler gets the request and response. */
-  route(site: string, path: string, handler: (req: IncomingMessage, res: ServerResponse) => void): void;
+  route(
+    site: string,
+    path: string,
+    handler: (req: IncomingMessage, res: ServerResponse) => void,
+  ): void;
   /** The paths asked for, in order (`/<site><path>`). */
   requests: string[];
   /** Points a test server's deps (and every caller already made from them) at this fake. */
@@ -22,8 +26,7 @@ export interface FakeProfiles {
   close(): Promise<void>;
 }
 
-const esc = (text: string) =>
-  text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function profilePage(site: string, handle: string, bio: string): string {
   const data = JSON.stringify({ user: { uniqueId: handle, signature: bio } });
