@@ -22,6 +22,8 @@ export type Order = RouterOutputs['orders']['list']['orders'][number];
 export type Me = RouterOutputs['auth']['me'];
 export type MessageRequest = RouterOutputs['groups']['requests'][number];
 export type GroupAdds = Me['settings']['groupAdds'];
+export type ChannelClaim = RouterOutputs['channels']['mine'][number];
+export type TagRequest = RouterOutputs['shop']['tagRequests']['incoming'][number];
 export type Panel = 'groups' | 'friends' | 'orders' | 'site' | 'account';
 
 /** What the popup needs from the extension; main.tsx passes the real one, tests a fake. */
@@ -84,6 +86,9 @@ export function createPopupState(deps: PopupDeps) {
   const signInError = signal<string | null>(null);
   const me = signal<Me | null>(null);
   const requests = signal<MessageRequest[] | null>(null);
+  /** My channel claims, and brands' requests to tag my clips (the Account tab). */
+  const channels = signal<ChannelClaim[] | null>(null);
+  const tagRequests = signal<TagRequest[] | null>(null);
 
   const signedIn = computed(() => Boolean(session.value?.user));
 
@@ -129,6 +134,8 @@ export function createPopupState(deps: PopupDeps) {
     openGroup.value = null;
     me.value = null;
     requests.value = null;
+    channels.value = null;
+    tagRequests.value = null;
     panel.value = 'groups';
   }
 
@@ -169,6 +176,8 @@ export function createPopupState(deps: PopupDeps) {
     signInError,
     me,
     requests,
+    channels,
+    tagRequests,
     signedIn,
     act,
     loadFriends,

@@ -1,5 +1,6 @@
 import { DEFAULT_SERVER_URL } from '../../lib/hosts';
 import { accountActions } from './account-actions';
+import { channelActions } from './channel-actions';
 import { friendActions } from './friend-actions';
 import { groupActions } from './group-actions';
 import { createPopupState, explain, type Panel, type PopupDeps } from './popup-state';
@@ -8,6 +9,7 @@ import { siteActions } from './site-actions';
 
 // The popup's types and helpers live in popup-state.ts; importable from here as before.
 export {
+  type ChannelClaim,
   explain,
   type Friend,
   type GroupAdds,
@@ -19,6 +21,7 @@ export {
   type Order,
   type Panel,
   type PopupDeps,
+  type TagRequest,
 } from './popup-state';
 
 /**
@@ -87,6 +90,7 @@ export function createPopupStore(deps: PopupDeps) {
         void act('me', async () => {
           me.value = await deps.api.auth.me.query();
         });
+        void store.loadChannels();
       }
       if (next === 'orders') {
         void act('orders', async () => {
@@ -133,6 +137,7 @@ export function createPopupStore(deps: PopupDeps) {
     },
 
     ...accountActions(state),
+    ...channelActions(state),
     ...friendActions(state),
     ...groupActions(state),
     ...siteActions(state),
