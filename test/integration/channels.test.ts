@@ -54,6 +54,16 @@ describe.each(engines)('verified channels on %s', (engine) => {
     expect(await ana.api.channels.mine()).toEqual([
       expect.objectContaining({ claimId: claim.claimId, handle: 'ana.makes', state: 'verified' }),
     ]);
+    // The claim is in Ana's data export, with its code.
+    const exported = await ana.api.account.export();
+    expect(exported.channels).toEqual([
+      expect.objectContaining({
+        site: 'tiktok',
+        handle: 'ana.makes',
+        code: claim.code,
+        state: 'verified',
+      }),
+    ]);
   });
 
   it('claims a channel from a clip link: TikTok names it, a YouTube Short is read from its page', async () => {
