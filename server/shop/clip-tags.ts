@@ -46,6 +46,12 @@ export async function channelIfKnown(
   }
 }
 
+const notChannelOwner = () =>
+  new TRPCError({
+    code: 'FORBIDDEN',
+    message: 'Only the verified owner of the clip’s channel can tag or untag products on it.',
+  });
+
 /** The clip's channel, if the caller is its verified owner; FORBIDDEN otherwise. */
 async function requireChannelOwner(
   deps: Deps,
@@ -61,12 +67,7 @@ async function requireChannelOwner(
     throw new TRPCError({ code: 'PRECONDITION_FAILED', message: error.message });
   }
   const owner = channel ? await verifiedOwner(deps.db, channel) : null;
-  if (!channel || owner?.userId !== userId) {
-    throw new TRPCError({
-      code: 'FORBIDDEN',
-      message: 'Only the verified owner of the clip’s channel can tag products on it.',
-    });
-  }
+  if (!channel || owner?.userId !== userId) throw notChannelOwner();
   return channel;
 }
 
@@ -192,21 +193,17 @@ export async function tagClip(
  * brand's owner (with `brandId`) or the clip channel's verified owner may untag.
  */
 export async function untagClip(deps: Deps, userId: string, input: TagInput) {
-  let productId: string;
+  let productId = input.productId;
   if (input.brandId) {
     const brand = await requireBrandOwner(deps.db, input.brandId, userId);
     productId = (await brandProduct(deps.db, brand.id, input.productId)).id;
-  } else {
-    const clipRef = await findClip(deps.db, input.url);
-    if (clipRef) await requireChannelOwner(deps, input.url, clipRef, userId);
-    else
-      throw new TRPCError({
-        code: 'FORBIDDEN',
-        message: 'Only the verified owner of the clip’s channel can untag products on it.',
-      });
-    productId = input.productId;
   }
   const clipRef = await findClip(deps.db, input.url);
+  if (!input.brandId) {
+    // Without a brand: only the clip channel's verified owner (a clip never seen has none).
+    if (!clipRef) throw notChannelOwner();
+    await requireChannelOwner(deps, input.url, clipRef, userId);
+  }
   if (!clipRef) return { removed: false };
   const removed = await deps.db
     .delete(clipProducts)
