@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import { and, eq, sql } from 'drizzle-orm';
-import { brands, products } from './db/schema';
+import { newClaimCode } from './channels/claims';
+import { brands, channelClaims, products } from './db/schema';
 import type { Deps } from './deps';
 import { appRouter } from './router';
 import { createCallerFactory, createContextInner } from './trpc';
@@ -17,6 +18,8 @@ import { createCallerFactory, createContextInner } from './trpc';
 export const DEMO_SLUG = 'kith-demo';
 /** The clip the demo products are tagged to (the demo page plays a local video for it). */
 export const DEMO_CLIP = 'https://www.tiktok.com/@kithdemo/video/7300000000000000001';
+/** The demo brand's own channel, verified by the seed, so its tags show to viewers. */
+export const DEMO_CHANNEL = { site: 'tiktok', handle: 'kithdemo' } as const;
 
 export const DEMO_PRODUCTS = [
   {
@@ -94,12 +97,36 @@ async function refreshImages(deps: Pick<Deps, 'db' | 'env'>, brandId: string) {
   }
 }
 
+/**
+ * Makes the demo channel the demo brand's, verified, unless someone already owns it. The seed
+ * cannot put a code in a real bio, so it writes the verified claim itself.
+ */
+async function verifyDemoChannel(db: Deps['db'], brandId: string) {
+  const [brand] = await db
+    .select({ ownerId: brands.ownerId })
+    .from(brands)
+    .where(eq(brands.id, brandId));
+  if (!brand) return;
+  await db
+    .insert(channelClaims)
+    .values({
+      userId: brand.ownerId,
+      brandId,
+      ...DEMO_CHANNEL,
+      code: newClaimCode(),
+      state: 'verified',
+      verifiedAt: new Date(),
+    })
+    .onConflictDoNothing();
+}
+
 export type SeedResult = 'seeded' | 'present' | 'skipped';
 
 export async function seedDemo(deps: Deps): Promise<SeedResult> {
   const existing = await demoCatalog(deps.db);
   if (existing) {
     await refreshImages(deps, existing.brandId);
+    await verifyDemoChannel(deps.db, existing.brandId);
     return 'present';
   }
   const { rows } = await deps.db.execute<{ n: number }>(
@@ -123,6 +150,7 @@ export async function seedDemo(deps: Deps): Promise<SeedResult> {
       shippingCountries: DEMO_SHIPPING_COUNTRIES,
       allowedOrigins: [new URL(deps.env.PUBLIC_URL).origin],
     });
+    await verifyDemoChannel(deps.db, brand.id);
     for (const p of DEMO_PRODUCTS) {
       const product = await owner.products.create({
         brandId: brand.id,

@@ -33,6 +33,11 @@ const envSchema = z.object({
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_API_BASE: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /**
+   * Where channel profiles and clip pages are fetched from instead of the sites themselves
+   * (tests point it at a loopback fake): `<base>/<site><path>`.
+   */
+  CHANNEL_FETCH_BASE: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10000).default(500),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**

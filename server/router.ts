@@ -1,6 +1,7 @@
 import { accountRouter } from './routers/account';
 import { authRouter } from './routers/auth';
 import { brandsRouter } from './routers/brands';
+import { channelsRouter } from './routers/channels';
 import { checkoutRouter } from './routers/checkout';
 import { clipsRouter } from './routers/clips';
 import { friendsRouter } from './routers/friends';
@@ -16,6 +17,7 @@ export const appRouter = router({
   account: accountRouter,
   auth: authRouter,
   brands: brandsRouter,
+  channels: channelsRouter,
   checkout: checkoutRouter,
   clips: clipsRouter,
   friends: friendsRouter,

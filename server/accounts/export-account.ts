@@ -4,6 +4,7 @@ import type { DbOrTx } from '../db/client';
 import {
   blocks,
   brands,
+  channelClaims,
   friendships,
   groupMembers,
   groups,
@@ -235,6 +236,22 @@ export async function exportAccount(db: DbOrTx, me: string) {
     }),
     orders: await orderViews(db, orderRows, 'buyer'),
     brands: brandRows.map((b) => ({ ...b, createdAt: b.createdAt.toISOString() })),
+    // My channel claims (the bio code is mine to know).
+    channels: (
+      await db
+        .select({
+          site: channelClaims.site,
+          handle: channelClaims.handle,
+          brandId: channelClaims.brandId,
+          code: channelClaims.code,
+          state: channelClaims.state,
+          createdAt: channelClaims.createdAt,
+          verifiedAt: channelClaims.verifiedAt,
+        })
+        .from(channelClaims)
+        .where(eq(channelClaims.userId, me))
+        .orderBy(asc(channelClaims.createdAt))
+    ).map((c) => ({ ...c, createdAt: c.createdAt.toISOString(), verifiedAt: iso(c.verifiedAt) })),
     reports: reportRows.map((r) => {
       const member = mine.has(r.groupId);
       return {

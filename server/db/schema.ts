@@ -332,6 +332,11 @@ export const products = pgTable(
     active: boolean('active').notNull().default(true),
     /** A physical product: Checkout asks for a shipping address. */
     requiresShipping: boolean('requires_shipping').notNull().default(true),
+    /**
+     * Commission a creator earns on a sale that starts from their own clip, in basis points of
+     * the total (0: the brand takes no affiliates; creators cannot tag it on their clips).
+     */
+    affiliateBps: integer('affiliate_bps').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -339,6 +344,10 @@ export const products = pgTable(
     index('products_brand_idx').on(t.brandId),
     check('products_price_positive', sql`${t.priceCents} > 0`),
     check('products_stock_nonnegative', sql`${t.stock} is null or ${t.stock} >= 0`),
+    check(
+      'products_affiliate_bps_range',
+      sql`${t.affiliateBps} >= 0 and ${t.affiliateBps} <= 5000`,
+    ),
   ],
 );
 
@@ -355,11 +364,105 @@ export const clipProducts = pgTable(
     fromSeconds: real('from_seconds'),
     toSeconds: real('to_seconds'),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /**
+     * The clip's channel owner who agreed to this tag (tagged it themselves, or accepted the
+     * brand's request). Counts only while that user still owns the clip's verified channel.
+     */
+    consentBy: uuid('consent_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
   },
   (t) => [
     primaryKey({ columns: [t.clipRef, t.productId] }),
     index('clip_products_product_idx').on(t.productId),
+  ],
+);
+
+export type ChannelSite = 'tiktok' | 'youtube' | 'instagram';
+export type ChannelClaimState = 'pending' | 'verified';
+
+/**
+ * A user's claim to a channel on a video site, for themselves or for a brand they own. It is
+ * verified once `code` is found in the channel's public profile; a channel has at most one
+ * verified claim (its owner). `handle` is lower-case, without the `@`.
+ */
+export const channelClaims = pgTable(
+  'channel_claims',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    brandId: uuid('brand_id').references(() => brands.id, { onDelete: 'cascade' }),
+    site: text('site').$type<ChannelSite>().notNull(),
+    handle: text('handle').notNull(),
+    code: text('code').notNull(),
+    state: text('state').$type<ChannelClaimState>().notNull().default('pending'),
+    createdAt: createdAt(),
+    verifiedAt: timestamp('verified_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('channel_claims_code_idx').on(t.code),
+    // One claim per person (and brand) per channel; one verified owner per channel.
+    uniqueIndex('channel_claims_claimant_idx').on(
+      t.site,
+      t.handle,
+      t.userId,
+      sql`coalesce(${t.brandId}, '00000000-0000-0000-0000-000000000000'::uuid)`,
+    ),
+    uniqueIndex('channel_claims_verified_idx')
+      .on(t.site, t.handle)
+      .where(sql`${t.state} = 'verified'`),
+    index('channel_claims_user_idx').on(t.userId),
+    check('channel_claims_state_known', sql`${t.state} in ('pending', 'verified')`),
+    check('channel_claims_site_known', sql`${t.site} in ('tiktok', 'youtube', 'instagram')`),
+  ],
+);
+
+/**
+ * Whose channel a clip is on: read from the clip's URL where it names the channel, else from
+ * the clip's public page, fetched once. Never from what a client says.
+ */
+export const clipChannels = pgTable(
+  'clip_channels',
+  {
+    clipRef: uuid('clip_ref')
+      .primaryKey()
+      .references(() => clips.id, { onDelete: 'cascade' }),
+    site: text('site').$type<ChannelSite>().notNull(),
+    handle: text('handle').notNull(),
+    /** `url`: named by the clip's link; `page`: read from the clip's public page. */
+    source: text('source').$type<'url' | 'page'>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('clip_channels_channel_idx').on(t.site, t.handle)],
+);
+
+export type TagRequestState = 'pending' | 'accepted' | 'declined';
+
+/**
+ * A brand asking a clip's channel owner to show one of its products in the clip. Whoever owns
+ * the clip's verified channel at the time answers it; accepting makes the tag with their
+ * consent. One request per clip and product.
+ */
+export const tagRequests = pgTable(
+  'tag_requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    clipRef: uuid('clip_ref')
+      .notNull()
+      .references(() => clips.id, { onDelete: 'cascade' }),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    requestedBy: uuid('requested_by').references(() => users.id, { onDelete: 'set null' }),
+    atSeconds: real('at_seconds'),
+    state: text('state').$type<TagRequestState>().notNull().default('pending'),
+    createdAt: createdAt(),
+    respondedAt: timestamp('responded_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('tag_requests_clip_product_idx').on(t.clipRef, t.productId),
+    check('tag_requests_state_known', sql`${t.state} in ('pending', 'accepted', 'declined')`),
   ],
 );
 

@@ -128,6 +128,8 @@ export function productView(product: ProductRow, brand: BrandRow) {
     stock: product.stock,
     active: product.active,
     requiresShipping: product.requiresShipping,
+    /** Creators' commission on sales from their clips, in basis points (0: no affiliates). */
+    affiliateBps: product.affiliateBps,
     inStock,
     /** Checkout would take it now: on sale, in stock, the brand takes payments and ships. */
     canBuy: blocked === null,

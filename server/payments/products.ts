@@ -23,6 +23,7 @@ export interface NewProduct {
   stock?: number | null | undefined;
   active: boolean;
   requiresShipping: boolean;
+  affiliateBps?: number | undefined;
 }
 
 export type ProductChanges = Partial<{
@@ -34,6 +35,7 @@ export type ProductChanges = Partial<{
   stock: number | null | undefined;
   active: boolean | undefined;
   requiresShipping: boolean | undefined;
+  affiliateBps: number | undefined;
 }>;
 
 /** `products.create`: a product of the brand, by its owner; at most MAX_PRODUCTS_PER_BRAND. */
@@ -58,6 +60,7 @@ export async function createProduct(db: Db, userId: string, input: NewProduct) {
       stock: input.stock ?? null,
       active: input.active,
       requiresShipping: input.requiresShipping,
+      affiliateBps: input.affiliateBps ?? 0,
     })
     .returning();
   return productView(row!, brand);

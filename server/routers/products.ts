@@ -19,6 +19,13 @@ const descriptionSchema = z
 export const imageUrlSchema = z
   .url({ protocol: /^https$/, message: 'imageUrl must be an https link' })
   .max(2048, 'imageUrl can be at most 2048 characters');
+/** Creators' commission on sales from their clips, in basis points (0: no affiliates). */
+export const MAX_AFFILIATE_BPS = 5000;
+const affiliateBpsSchema = z
+  .number({ message: 'affiliateBps must be a whole number of basis points' })
+  .int('affiliateBps must be a whole number of basis points')
+  .min(0, 'affiliateBps cannot be negative')
+  .max(MAX_AFFILIATE_BPS, `affiliateBps can be at most ${MAX_AFFILIATE_BPS} (50%)`);
 const stockSchema = z
   .number({ message: 'stock must be a whole number, or null for untracked stock' })
   .int('stock must be a whole number, or null for untracked stock')
@@ -40,6 +47,8 @@ export const productsRouter = router({
         active: z.boolean().default(true),
         /** A physical product: Checkout asks for a shipping address. */
         requiresShipping: z.boolean().default(true),
+        /** Commission for creators who tag it on their clips, in basis points; 0 takes none. */
+        affiliateBps: affiliateBpsSchema.default(0),
       }),
     )
     .mutation(({ ctx, input }) => createProduct(ctx.db, ctx.user.id, input)),
@@ -58,6 +67,7 @@ export const productsRouter = router({
         stock: stockSchema.nullable().optional(),
         active: z.boolean().optional(),
         requiresShipping: z.boolean().optional(),
+        affiliateBps: affiliateBpsSchema.optional(),
       }),
     )
     .mutation(({ ctx, input }) => updateProduct(ctx.db, ctx.user.id, input)),

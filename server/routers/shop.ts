@@ -4,6 +4,7 @@ import { atSecondsSchema } from '../messages/schemas';
 import { brandIdSchema, productIdSchema } from '../payments/catalog';
 import { productsForClip, productsForClipPrefix } from '../shop/clip-products';
 import { brandTags, tagClip, untagClip } from '../shop/clip-tags';
+import { listTagRequests, requestTag, respondTag } from '../shop/tag-requests';
 import { authedProcedure, publicProcedure, router } from '../trpc';
 
 /** A prefix of a clip's key hash (hex SHA-256 of `site:clipId`): 4 to 64 hex digits. */
@@ -27,13 +28,18 @@ const clipHashAfterSchema = z
   );
 
 const tagInput = z.object({
-  brandId: brandIdSchema,
+  /** The brand tagging its own product; left out when a channel owner tags their own clip. */
+  brandId: brandIdSchema.optional(),
   url: clipUrlSchema,
   productId: productIdSchema,
 });
 
 export const shopRouter = router({
-  /** Shows one of the brand's products in a clip, for the whole clip or between two moments. */
+  /**
+   * Shows a product in a clip, for the whole clip or between two moments: a brand's own product
+   * (with `brandId`; viewers see it once the clip's channel consents), or, by the clip channel's
+   * verified owner, any product that takes affiliates.
+   */
   tag: authedProcedure
     .input(
       tagInput
@@ -47,11 +53,30 @@ export const shopRouter = router({
           { message: 'fromSeconds must be before toSeconds', path: ['toSeconds'] },
         ),
     )
-    .mutation(({ ctx, input }) => tagClip(ctx.db, ctx.user.id, input)),
+    .mutation(({ ctx, input }) => tagClip(ctx, ctx.user.id, input)),
 
   untag: authedProcedure
     .input(tagInput)
-    .mutation(({ ctx, input }) => untagClip(ctx.db, ctx.user.id, input)),
+    .mutation(({ ctx, input }) => untagClip(ctx, ctx.user.id, input)),
+
+  /** A brand's owner asks the clip channel's verified owner to show one of its products. */
+  requestTag: authedProcedure
+    .input(
+      z.object({
+        clipUrl: clipUrlSchema,
+        productId: productIdSchema,
+        atSeconds: atSecondsSchema.optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) => requestTag(ctx, ctx.user.id, input)),
+
+  /** Requests on the caller's channels' clips (`incoming`) and by the caller's brands (`outgoing`). */
+  tagRequests: authedProcedure.query(({ ctx }) => listTagRequests(ctx.db, ctx.user.id)),
+
+  /** The channel's owner accepts or declines a brand's request. */
+  respondTag: authedProcedure
+    .input(z.object({ requestId: z.uuid('requestId must be a request id'), accept: z.boolean() }))
+    .mutation(({ ctx, input }) => respondTag(ctx.db, ctx.user.id, input)),
 
   /** The brand's tags, for its console. */
   tags: authedProcedure

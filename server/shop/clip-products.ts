@@ -6,11 +6,14 @@ import { brands, clipProducts, clips, products } from '../db/schema';
 import type { Limits } from '../limits';
 import { productView } from '../payments/catalog';
 import { MAX_TAGS_PER_CLIP } from './clip-tags';
+import { tagConsented } from './consent';
 
 /** `shop.forClipPrefix` answers with at most this many tagged products. */
 export const MAX_PREFIX_PRODUCTS = 200;
 
 /**
+ * Both lookups show only tags the clip's channel owner consented to (`tagConsented`).
+ *
  * `shop.forClipPrefix`: the products on sale in every tagged clip whose key hash starts with
  * `prefix`, each with its clip's full hash, in hash order; `truncated` says more matched: the
  * next page is asked for with `after`, a full key hash, to get only clips that sort after it.
@@ -35,6 +38,7 @@ export async function productsForClipPrefix(
         like(clips.keyHash, `${prefix}%`),
         after ? gt(clips.keyHash, after) : undefined,
         eq(products.active, true),
+        tagConsented(),
       ),
     )
     .orderBy(
@@ -74,6 +78,7 @@ export async function productsForClip(db: Db, url: ResolvedClip, brandId?: strin
         eq(clipProducts.clipRef, clipRef),
         eq(products.active, true),
         brandId ? eq(products.brandId, brandId) : undefined,
+        tagConsented(),
       ),
     )
     .orderBy(asc(clipProducts.fromSeconds), asc(clipProducts.createdAt))

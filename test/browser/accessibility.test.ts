@@ -29,6 +29,7 @@ import {
   startFixtureServer,
   startWidgetServer,
 } from '../fixtures/browser';
+import { ownChannelOnce } from '../fixtures/channels';
 import { makeBrand, makeProduct, type Shop } from '../fixtures/commerce';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
@@ -93,6 +94,7 @@ const world = sharedSetup(async (): Promise<World> => {
   // The shop strip: a selling brand with a product tagged on the clip.
   const brand = await makeBrand({ fake } as Shop, owner, { name: 'Grip Co' });
   const wax = await makeProduct(owner, brand.id, { title: 'Skate wax', priceCents: 1250 });
+  await ownChannelOnce(deps, owner, CLIP_URL, brand.id);
   await owner.api.shop.tag({ brandId: brand.id, url: CLIP_URL, productId: wax.id });
   const order = await ana.api.checkout.create({
     items: [{ productId: wax.id, quantity: 1 }],

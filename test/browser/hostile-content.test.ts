@@ -45,6 +45,7 @@ import {
   startFixtureServer,
   startWidgetServer,
 } from '../fixtures/browser';
+import { ownChannelOnce } from '../fixtures/channels';
 import { makeBrand, newClientId, type Shop } from '../fixtures/commerce';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, callerFor, makeDeps, type TestUser } from '../fixtures/deps';
@@ -432,6 +433,7 @@ describe('hostile content in the overlay, popup, console and widgets', () => {
     taggedIds = ['script tag', 'very long word', 'huge emoji run', 'rtl override left open'].map(
       (n) => productIds[HOSTILE.findIndex((p) => p.name === n)]!,
     );
+    await ownChannelOnce(deps, owner, CLIP_URL, brandId);
     for (const productId of taggedIds)
       await owner.api.shop.tag({ brandId, url: CLIP_URL, productId });
     // A product shared in the thread (a product card in chat).

@@ -18,6 +18,7 @@ import {
   signIn,
   startFriendsWorld,
 } from '../fixtures/browser';
+import { ownChannelOnce } from '../fixtures/channels';
 import type { TestUser } from '../fixtures/deps';
 
 const FEED = ['7301234567890123451', '7301234567890123452', '7301234567890123453'];
@@ -85,6 +86,8 @@ describe('watching without acting', () => {
       stock: 5,
       active: true,
     });
+    // The clip is on Jo's brand's own verified channel, so the tote shows to viewers.
+    await ownChannelOnce(base.deps, jo, FIRST, brand.id);
     await jo.api.shop.tag({ brandId: brand.id, url: FIRST, productId: tote.id });
     browser = await launchBrowser({ extensionDir: base.extensionDir, fixtures });
     await signIn(browser, ines, server.url, 'correct horse battery');

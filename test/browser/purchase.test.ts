@@ -18,6 +18,7 @@ import {
   signInEach,
   startFixtureServer,
 } from '../fixtures/browser';
+import { ownChannelOnce } from '../fixtures/channels';
 import { makeBrand, makeProduct, openShop, type Shop } from '../fixtures/commerce';
 import { befriend, signUp, type TestUser } from '../fixtures/deps';
 
@@ -81,6 +82,8 @@ describe('buying a product tagged in a clip, from the overlay', () => {
     const wax = await makeProduct(owner, brandId, { title: 'Skate wax', priceCents: 1250 });
     productId = wax.id;
     const deck = await makeProduct(owner, brandId, { title: 'Pro deck', priceCents: 8900 });
+    // The clip is on the brand's own verified channel, so its tags show to viewers.
+    await ownChannelOnce(shop.deps, owner, CLIP_URL, brandId);
     await owner.api.shop.tag({ brandId, url: CLIP_URL, productId });
     await owner.api.shop.tag({
       brandId,

@@ -22,6 +22,7 @@ import { widgetRoutes } from '../../server/widgets-routes';
 import { buildPages, buildWidgets } from '../../widgets/build';
 import { type FakeStripe, startFakeStripe } from '../fakes/stripe';
 import { chromiumPath, repoRoot, startWidgetServer } from '../fixtures/browser';
+import { ownChannelOnce } from '../fixtures/channels';
 import { makeBrand, makeProduct, type Shop } from '../fixtures/commerce';
 import { openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
@@ -222,6 +223,7 @@ beforeAll(async () => {
   ).id;
   ids.evil = (await makeProduct(owner, brand.id, { title: EVIL })).id;
   ids.inactive = (await makeProduct(owner, brand.id, { title: 'Old mug', active: false })).id;
+  await ownChannelOnce(deps, owner, CLIP, brand.id);
   await owner.api.shop.tag({ brandId: brand.id, url: CLIP, productId: ids.tote, toSeconds: 1 });
   await owner.api.shop.tag({ brandId: brand.id, url: CLIP, productId: ids.cap, fromSeconds: 0 });
 

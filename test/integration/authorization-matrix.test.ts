@@ -5,6 +5,8 @@ import { hashToken } from '../../server/auth/password';
 import type { BusEvent } from '../../server/bus';
 import type { Db } from '../../server/db/client';
 import type { Deps } from '../../server/deps';
+import { type FakeProfiles, startFakeProfiles } from '../fakes/profiles';
+import { ownChannel } from '../fixtures/channels';
 import { makeBrand, makeProduct, newClientId, openShop, type Shop } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { befriend, callerFor, signUp, type TestUser } from '../fixtures/deps';
@@ -32,6 +34,8 @@ const PUBLIC: Record<string, string> = {
 };
 
 const CLIP = 'https://www.youtube.com/shorts/aBcDeFgHiJk';
+/** A clip on the member's verified TikTok channel. */
+const MEMBER_CLIP = 'https://www.tiktok.com/@member_chan/video/7300000000000000777';
 
 /** The people of the world below. `expired` is the owner with a session past its expiry. */
 type Actor =
@@ -72,12 +76,14 @@ type Code = 'NOT_FOUND' | 'FORBIDDEN';
  * - group: a group or a message in it; a stranger and a removed member learn nothing (NOT_FOUND);
  * - brand: a brand the owner runs; a stranger and another brand's owner are refused;
  * - order: an order of the owner's brand; a stranger and another brand's owner learn nothing;
+ * - claim: a channel claim, or a tag request to a channel's owner: only its owner may act on
+ *   it, everyone else learns nothing;
  * - friend: the owner as a friend; a stranger and a user the owner blocked are refused;
  * - contact: open to anyone (an invite, asking a brand) except a user the owner blocked;
  * - self: only the caller's own account (its answers must not leak the owner's things);
  * - public: listed in PUBLIC.
  */
-type Kind = 'group' | 'brand' | 'order' | 'friend' | 'contact' | 'self' | 'public';
+type Kind = 'group' | 'brand' | 'order' | 'claim' | 'friend' | 'contact' | 'self' | 'public';
 interface World {
   owner: TestUser;
   member: TestUser;
@@ -112,6 +118,10 @@ interface World {
   requestId: string;
   /** A friend request from `buyer` to the owner, not yet answered. */
   friendRequestId: string;
+  /** The owner's claim to a channel whose bio holds its code, not yet verified. */
+  claimId: string;
+  /** The owner's brand asking the member (verified owner of MEMBER_CLIP's channel) to tag. */
+  tagRequestId: string;
 }
 
 type Input = (w: World) => unknown;
@@ -173,6 +183,14 @@ const DEFAULT_ROWS: Record<Kind, Partial<Record<Outsider, Row>>> = {
     removed: 'open to anyone the owner has not blocked',
     rival: 'open to anyone the owner has not blocked',
     blocker: 'the blocker is the owner',
+  },
+  claim: {
+    stranger: NF,
+    removed: NF,
+    blocked: NF,
+    shopper: NF,
+    rival: NF,
+    blocker: 'the blocker is the owner, whose claim it is',
   },
   self: Object.fromEntries(OUTSIDERS.map((o) => [o, SELF])),
   public: Object.fromEntries(OUTSIDERS.map((o) => [o, 'public: see PUBLIC'])),
@@ -595,6 +613,11 @@ const SPECS: Record<string, Spec> = {
     by: 'owner',
     input: (w) => ({ brandId: w.brandId, url: CLIP, productId: w.productId, fromSeconds: 1 }),
     refuse: {
+      // Without a brand, as a creator: the clip is on the member's channel, not theirs.
+      stranger: [
+        FB,
+        { code: 'FORBIDDEN', input: (w) => ({ url: MEMBER_CLIP, productId: w.productId }) },
+      ],
       rival: [
         { code: 'FORBIDDEN' },
         // Another brand's owner cannot tag the owner's product on their own brand either.
@@ -610,6 +633,10 @@ const SPECS: Record<string, Spec> = {
     by: 'owner',
     input: (w) => ({ brandId: w.brandId, url: CLIP, productId: w.productId }),
     refuse: {
+      stranger: [
+        FB,
+        { code: 'FORBIDDEN', input: (w) => ({ url: MEMBER_CLIP, productId: w.productId }) },
+      ],
       rival: [
         { code: 'FORBIDDEN' },
         {
@@ -624,6 +651,28 @@ const SPECS: Record<string, Spec> = {
     by: 'owner',
     input: (w) => ({ brandId: w.brandId }),
   },
+
+  'shop.requestTag': {
+    kind: 'brand',
+    by: 'owner',
+    input: (w) => ({ clipUrl: MEMBER_CLIP, productId: w.productId, atSeconds: 3 }),
+  },
+  'shop.tagRequests': { kind: 'self', by: 'member', input: () => undefined },
+  'shop.respondTag': {
+    kind: 'claim',
+    by: 'member',
+    input: (w) => ({ requestId: w.tagRequestId, accept: true }),
+    // The owner asked (through their brand) but does not own the channel: not theirs to answer.
+    refuse: { blocker: NF },
+  },
+
+  'channels.claim': {
+    kind: 'brand',
+    by: 'owner',
+    input: (w) => ({ url: 'https://www.tiktok.com/@owner_brand_chan', brandId: w.brandId }),
+  },
+  'channels.verify': { kind: 'claim', by: 'owner', input: (w) => ({ claimId: w.claimId }) },
+  'channels.mine': { kind: 'self', by: 'owner', input: () => undefined },
 
   'sync.events': { kind: 'self', by: 'owner', input: () => ({}) },
 };
@@ -658,6 +707,16 @@ async function worldState(db: Db) {
       sql`select group_id, from_user_id, to_user_id, status from message_requests order by 1`,
     ),
     reports: await rows(sql`select id, reporter_id, message_id, status from reports order by id`),
+    consent: await rows(
+      sql`select clip_ref, product_id, consent_by from clip_products order by 1, 2`,
+    ),
+    claims: await rows(
+      sql`select id, user_id, brand_id, site, handle, state from channel_claims order by id`,
+    ),
+    clipChannels: await rows(sql`select clip_ref, site, handle from clip_channels order by 1`),
+    tagRequests: await rows(
+      sql`select id, clip_ref, product_id, state, at_seconds from tag_requests order by id`,
+    ),
   };
 }
 
@@ -717,6 +776,7 @@ const paths = procedurePaths();
 
 describe.each(engines)('authorization matrix on %s', (engine) => {
   let shop: Shop;
+  let profiles: FakeProfiles;
   let deps: Deps;
   let db: Db;
   let w: World;
@@ -726,6 +786,8 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
 
   beforeAll(async () => {
     shop = await openShop(engine);
+    profiles = await startFakeProfiles();
+    profiles.use(shop.deps);
     deps = shop.deps;
     db = shop.database.db;
     const [owner, member, removed, stranger, blocked, shopper, rival, buyer] = await Promise.all(
@@ -780,6 +842,12 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
     const request = await removed.api.groups.openDirect({ userId: member.id });
     const friendRequest = await buyer.api.friends.request({ handle: owner.handle });
     if (friendRequest.status !== 'requested') throw new Error('expected a friend request');
+    // The member's verified channel, asked by the owner's brand to show the lamp in a clip; the
+    // owner's claim to another channel, its code in the bio, not yet verified.
+    await ownChannel(profiles, member, 'https://www.tiktok.com/@member_chan');
+    const tagRequest = await owner.api.shop.requestTag({ clipUrl: MEMBER_CLIP, productId });
+    const claim = await owner.api.channels.claim({ url: 'https://www.tiktok.com/@owner_chan' });
+    profiles.setBio('tiktok', 'owner_chan', `hello ${claim.code}`);
     await send(removed, request.id, 'hello from a friend of a friend');
 
     // The owner's second session, expired: the owner's own token must stop working.
@@ -819,6 +887,8 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
       ownerBrandMessage,
       requestId: request.id,
       friendRequestId: friendRequest.request.id,
+      claimId: claim.claimId,
+      tagRequestId: tagRequest.requestId,
     };
     secrets = [
       w.groupId,
@@ -832,9 +902,14 @@ describe.each(engines)('authorization matrix on %s', (engine) => {
       w.brandThreadId,
       w.shopperThreadId,
       w.friendRequestId,
+      w.claimId,
+      w.tagRequestId,
     ];
   });
-  afterAll(() => shop?.close());
+  afterAll(async () => {
+    await shop?.close();
+    await profiles?.close();
+  });
 
   it('every procedure has an input builder, and every builder a procedure', () => {
     const missing = paths.map((p) => p.path).filter((p) => !(p in SPECS));

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeProfiles, startFakeProfiles } from '../fakes/profiles';
+import { ownChannel } from '../fixtures/channels';
 import { makeBrand, makeProduct, newClientId, openShop, type Shop } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { befriend, callerFor, signUp, type TestUser } from '../fixtures/deps';
@@ -13,6 +15,18 @@ const CLIP = 'https://www.youtube.com/shorts/dQw4w9WgXcQ';
 /** The same clip as a share link: tags and lookups meet on the canonical URL. */
 const CLIP_SHARE_LINK = 'https://youtu.be/dQw4w9WgXcQ?si=tracking';
 
+/**
+ * Makes CLIP a clip of the brand's own verified YouTube channel (its page names the channel),
+ * so the brand's tags on it show to viewers.
+ */
+async function clipOnBrandChannel(shop: Shop, owner: TestUser, brandId: string) {
+  const profiles = await startFakeProfiles();
+  profiles.use(shop.deps);
+  profiles.setClipOwner('youtube', '/shorts/dQw4w9WgXcQ', 'totes');
+  await ownChannel(profiles, owner, 'https://www.youtube.com/@totes', brandId);
+  return profiles;
+}
+
 describe.each(engines)('brands, products and clip tags on %s', (engine) => {
   let shop: Shop;
   let owner: TestUser;
@@ -20,6 +34,7 @@ describe.each(engines)('brands, products and clip tags on %s', (engine) => {
   let stranger: TestUser;
   let brandId: string;
   let rivalBrandId: string;
+  let profiles: FakeProfiles;
 
   beforeAll(async () => {
     shop = await openShop(engine);
@@ -28,8 +43,12 @@ describe.each(engines)('brands, products and clip tags on %s', (engine) => {
     stranger = await signUp(shop.deps, 'stranger');
     brandId = (await makeBrand(shop, owner, { name: 'Tote & Co' })).id;
     rivalBrandId = (await makeBrand(shop, rival, { name: 'Rival' })).id;
+    profiles = await clipOnBrandChannel(shop, owner, brandId);
   });
-  afterAll(() => shop?.close());
+  afterAll(async () => {
+    await shop?.close();
+    await profiles?.close();
+  });
 
   describe('brands', () => {
     it('a user creates a brand they own; the slug is unique whatever its case', async () => {
@@ -568,15 +587,20 @@ describe.each(engines)('without STRIPE_SECRET_KEY on %s', (engine) => {
   let shop: Shop;
   let owner: TestUser;
   let buyer: TestUser;
+  let profiles: FakeProfiles | undefined;
   beforeAll(async () => {
     shop = await openShop(engine, { payments: false });
     owner = await signUp(shop.deps, 'owner');
     buyer = await signUp(shop.deps, 'buyer');
   });
-  afterAll(() => shop?.close());
+  afterAll(async () => {
+    await shop?.close();
+    await profiles?.close();
+  });
 
   it('checkout and connect say payments are not configured; everything else works', async () => {
     const brand = await makeBrand(shop, owner, { selling: false });
+    profiles = await clipOnBrandChannel(shop, owner, brand.id);
     const product = await makeProduct(owner, brand.id);
     await owner.api.shop.tag({ brandId: brand.id, url: CLIP, productId: product.id });
     expect((await buyer.api.shop.forClip({ url: CLIP })).products[0]).toMatchObject({

@@ -9,6 +9,8 @@ import { migrate } from 'drizzle-orm/pglite/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsFolder } from '../../server/db/client';
 import { LOOKUPS_PER_MINUTE } from '../../server/limits';
+import { type FakeProfiles, startFakeProfiles } from '../fakes/profiles';
+import { ownChannel } from '../fixtures/channels';
 import { makeBrand, makeProduct, openShop, type Shop } from '../fixtures/commerce';
 import { engines } from '../fixtures/db';
 import { signUp, type TestUser } from '../fixtures/deps';
@@ -45,16 +47,24 @@ async function httpQuery(shop: Shop, pathName: string, input: unknown) {
 
 describe.each(engines)('products by clip hash prefix on %s', (engine) => {
   let shop: Shop;
+  let profiles: FakeProfiles;
   let owner: TestUser;
   let brandId: string;
   const [first, second] = collidingTikToks();
 
   beforeAll(async () => {
     shop = await openShop(engine);
+    profiles = await startFakeProfiles();
+    profiles.use(shop.deps);
     owner = await signUp(shop.deps, 'prefix');
     brandId = (await makeBrand(shop, owner, { name: 'Prefix Goods' })).id;
+    // The clips are on the brand's own verified channel, so its tags show to viewers.
+    await ownChannel(profiles, owner, 'https://www.tiktok.com/@someone', brandId);
   });
-  afterAll(() => shop?.close());
+  afterAll(async () => {
+    await shop?.close();
+    await profiles?.close();
+  });
 
   it('a viewer sends four hex digits of the clip hash and gets every tagged clip under them, with full hashes', async () => {
     const scarf = await makeProduct(owner, brandId, { title: 'Scarf' });

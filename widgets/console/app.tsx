@@ -1,6 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { api, type Brand, errorText, setToken, token } from './api';
+import { ChannelsTab } from './channels-tab';
 import { EmbedTab } from './embed-tab';
 import { InboxTab } from './inbox-tab';
 import { OrdersTab } from './orders-tab';
@@ -14,6 +15,7 @@ import { useLoad } from './use-load';
 const TABS = [
   ['products', 'Products'],
   ['clips', 'Clips'],
+  ['channels', 'Channels'],
   ['embed', 'Embed'],
   ['orders', 'Orders'],
   ['inbox', 'Inbox'],
@@ -131,6 +133,7 @@ function Console() {
             )}
             {tab.value === 'products' && <ProductsTab brand={brand} />}
             {tab.value === 'clips' && <TagsTab brand={brand} />}
+            {tab.value === 'channels' && <ChannelsTab brand={brand} />}
             {tab.value === 'embed' && <EmbedTab brand={brand} />}
             {tab.value === 'orders' && <OrdersTab brand={brand} />}
             {tab.value === 'inbox' && <InboxTab brand={brand} />}

@@ -56,7 +56,9 @@ export function TagsTab({ brand }: { brand: Brand }) {
       <h1 id="tags-title">Products in clips</h1>
       <p class="muted">
         Tag a product to a TikTok, YouTube Short, Instagram reel or any video page. Kith users see
-        it beside the clip, and <code>&lt;kith-shoppable-video&gt;</code> shows it at these moments.
+        it beside the clip, and <code>&lt;kith-shoppable-video&gt;</code> shows it at these moments,
+        once the clip’s channel consents: it is your verified channel, or its owner accepted your
+        request (see Channels).
       </p>
       <form class="card" onSubmit={submit} aria-label="Tag a product to a clip">
         <div class="grid">
@@ -96,7 +98,7 @@ export function TagsTab({ brand }: { brand: Brand }) {
       </form>
       {tags.error && <p class="error">{tags.error}</p>}
       {(tags.data ?? []).length > 0 && (
-        <Table columns={['Clip', 'Product', 'Shown']} actions>
+        <Table columns={['Clip', 'Product', 'Shown', 'Viewers see it']} actions>
           {tags.data!.map((t) => (
             <tr key={`${t.clip.url} ${t.product.id}`}>
               <td class="break">
@@ -112,6 +114,7 @@ export function TagsTab({ brand }: { brand: Brand }) {
                   ? 'Whole clip'
                   : `${seconds(t.fromSeconds) || 'start'} – ${seconds(t.toSeconds) || 'end'}`}
               </td>
+              <td>{t.shown ? 'Yes' : 'Not until the channel consents (see Channels)'}</td>
               <td class="actions">
                 <button
                   type="button"

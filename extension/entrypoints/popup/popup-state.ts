@@ -28,6 +28,8 @@ export type GroupAdds = Me['settings']['groupAdds'];
 export type FriendRequests = RouterOutputs['friends']['requests'];
 export type IncomingFriendRequest = FriendRequests['incoming'][number];
 export type OutgoingFriendRequest = FriendRequests['outgoing'][number];
+export type ChannelClaim = RouterOutputs['channels']['mine'][number];
+export type TagRequest = RouterOutputs['shop']['tagRequests']['incoming'][number];
 export type Panel = 'groups' | 'friends' | 'orders' | 'site' | 'account';
 
 /** What the popup needs from the extension; main.tsx passes the real one, tests a fake. */
@@ -109,6 +111,9 @@ export function createPopupState(deps: PopupDeps) {
   const friendRequests = signal<FriendRequests | null>(null);
   /** Friend requests waiting for my answer: the count on the Friends tab. */
   const incomingCount = computed(() => friendRequests.value?.incoming.length ?? 0);
+  /** My channel claims, and brands' requests to tag my clips (the Account tab). */
+  const channels = signal<ChannelClaim[] | null>(null);
+  const tagRequests = signal<TagRequest[] | null>(null);
 
   const signedIn = computed(() => Boolean(session.value?.user));
 
@@ -159,6 +164,8 @@ export function createPopupState(deps: PopupDeps) {
     me.value = null;
     requests.value = null;
     friendRequests.value = null;
+    channels.value = null;
+    tagRequests.value = null;
     panel.value = 'groups';
   }
 
@@ -202,6 +209,8 @@ export function createPopupState(deps: PopupDeps) {
     requests,
     friendRequests,
     incomingCount,
+    channels,
+    tagRequests,
     signedIn,
     act,
     loadFriends,

@@ -1,6 +1,7 @@
 import { DEFAULT_SERVER_URL } from '../../lib/hosts';
 import type { InviteOutcome } from '../../lib/protocol';
 import { accountActions } from './account-actions';
+import { channelActions } from './channel-actions';
 import { friendActions } from './friend-actions';
 import { groupActions } from './group-actions';
 import { createPopupState, explain, type Notice, type Panel, type PopupDeps } from './popup-state';
@@ -9,6 +10,7 @@ import { siteActions } from './site-actions';
 
 // The popup's types and helpers live in popup-state.ts; importable from here as before.
 export {
+  type ChannelClaim,
   explain,
   type Friend,
   type FriendRequests,
@@ -23,6 +25,7 @@ export {
   type OutgoingFriendRequest,
   type Panel,
   type PopupDeps,
+  type TagRequest,
 } from './popup-state';
 
 const WHY_NO_FRIEND = {
@@ -122,6 +125,7 @@ export function createPopupStore(deps: PopupDeps) {
         void act('me', async () => {
           me.value = await deps.api.auth.me.query();
         });
+        void store.loadChannels();
       }
       if (next === 'orders') {
         void act('orders', async () => {
@@ -172,6 +176,7 @@ export function createPopupStore(deps: PopupDeps) {
     },
 
     ...accountActions(state),
+    ...channelActions(state),
     ...friendActions(state),
     ...groupActions(state),
     ...siteActions(state),

@@ -28,6 +28,7 @@ export function product(overrides: Partial<Product> & { brandName?: string } = {
     stock: 10,
     active: true,
     requiresShipping: true,
+    affiliateBps: 0,
     inStock: true,
     canBuy: true,
     purchasable: true,

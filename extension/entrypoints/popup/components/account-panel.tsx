@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals';
 import type { GroupAdds, PopupStore } from '../store';
+import { ChannelsCard } from './channels-card';
 
 function Privacy({ store }: { store: PopupStore }) {
   const me = store.me.value;
@@ -157,6 +158,7 @@ export function AccountPanel({ store }: { store: PopupStore }) {
         <h2>Privacy</h2>
         <Privacy store={store} />
       </div>
+      <ChannelsCard store={store} />
       <div class="card">
         <h2>Your data</h2>
         <p class="small">Everything Kith keeps about you, as one JSON file.</p>

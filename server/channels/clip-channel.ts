@@ -1,0 +1,75 @@
+import { eq } from 'drizzle-orm';
+import type { ResolvedClip } from '../clips/resolve';
+import type { DbOrTx } from '../db/client';
+import { type ChannelSite, clipChannels } from '../db/schema';
+import type { Env } from '../env';
+import { type Channel, channelFromClipPage, channelFromClipUrl, clipPagePath } from './channel-url';
+import { type FetchOptions, fetchSitePage, PageFetchError } from './fetch-page';
+
+export type ChannelFetchDeps = { db: DbOrTx; env: Pick<Env, 'CHANNEL_FETCH_BASE'> };
+
+/** How the fetcher is pointed, from the environment. */
+export const fetchOptions = (env: Pick<Env, 'CHANNEL_FETCH_BASE'>): FetchOptions => ({
+  base: env.CHANNEL_FETCH_BASE,
+});
+
+/** Why a clip's channel could not be told, for the person who asked. */
+export class ClipChannelUnknown extends Error {
+  override readonly name = 'ClipChannelUnknown';
+}
+
+/**
+ * The channel a clip is on, remembered per clip: from its link where the link names it
+ * (TikTok's `/@handle/video/…`), else from the clip's public page, fetched once and then
+ * cached. A web page has no channel (null). A link naming another channel than the one
+ * remembered is settled by the clip's page, so a made-up handle in a link cannot move a clip.
+ */
+export async function clipChannel(
+  deps: ChannelFetchDeps,
+  clip: ResolvedClip,
+  clipRef: string,
+): Promise<Channel | null> {
+  if (clip.site === 'web') return null;
+  const site = clip.site as ChannelSite;
+  const [cached] = await deps.db
+    .select({ site: clipChannels.site, handle: clipChannels.handle })
+    .from(clipChannels)
+    .where(eq(clipChannels.clipRef, clipRef));
+  const named = channelFromClipUrl(clip);
+  if (cached && (!named || named.handle === cached.handle)) return cached;
+  if (named && !cached) {
+    await remember(deps.db, clipRef, named, 'url');
+    return named;
+  }
+  const path = clipPagePath(clip);
+  if (!path) {
+    throw new ClipChannelUnknown(
+      'A short link does not say whose clip it is: paste the full link to the clip.',
+    );
+  }
+  let html: string;
+  try {
+    html = await fetchSitePage(site, path, fetchOptions(deps.env));
+  } catch (error) {
+    if (error instanceof PageFetchError) {
+      throw new ClipChannelUnknown(
+        `Could not read the clip's page to see whose it is: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+  const found = channelFromClipPage(site, html);
+  if (!found) throw new ClipChannelUnknown("The clip's page does not say whose channel it is on.");
+  await remember(deps.db, clipRef, found, 'page');
+  return found;
+}
+
+async function remember(db: DbOrTx, clipRef: string, channel: Channel, source: 'url' | 'page') {
+  await db
+    .insert(clipChannels)
+    .values({ clipRef, site: channel.site, handle: channel.handle, source })
+    .onConflictDoUpdate({
+      target: clipChannels.clipRef,
+      set: { site: channel.site, handle: channel.handle, source },
+    });
+}
