@@ -45,8 +45,11 @@ async function makeFriends(tx: Tx, a: string, b: string) {
     );
 }
 
-/** Serialises every change to one pair's requests, so two crossing requests make friends. */
-async function lockPair(tx: Tx, a: string, b: string) {
+/**
+ * Serialises every change between one pair (requests, answers, invites, blocks), so two
+ * crossing requests make friends and a block is never overtaken by a request already on its way.
+ */
+export async function lockPair(tx: Tx, a: string, b: string) {
   const key = a < b ? `${a}:${b}` : `${b}:${a}`;
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`friends:${key}`}))`);
 }
@@ -86,6 +89,9 @@ export async function requestFriend(
 
   const answer = await deps.db.transaction(async (tx): Promise<RequestAnswer> => {
     await lockPair(tx, me.id, friend.id);
+    // A block may have landed since the lookup: answered like any handle that cannot be asked.
+    if (await isBlockedEitherWay(tx, me.id, friend.id))
+      throw new TRPCError({ code: 'NOT_FOUND', message: NO_SUCH_HANDLE });
     const [theirs] = await tx
       .select({ id: friendRequests.id })
       .from(friendRequests)
