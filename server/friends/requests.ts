@@ -189,16 +189,29 @@ export async function respondToRequest(
   return { accepted: true, friend };
 }
 
-/** Takes back a request I made; its recipient's count drops at once. */
+/**
+ * Takes back a request I made; its recipient's count drops at once. Under the pair's lock, so
+ * a crossing request that is turning it into a friendship either finishes first (then the
+ * request is gone) or finds it taken back.
+ */
 export async function cancelRequest(
   deps: Pick<Deps, 'db' | 'bus'>,
   me: string,
   requestId: string,
 ): Promise<{ ok: true }> {
-  const [taken] = await deps.db
-    .delete(friendRequests)
-    .where(and(eq(friendRequests.id, requestId), eq(friendRequests.fromId, me)))
-    .returning({ toId: friendRequests.toId });
+  const [request] = await deps.db
+    .select({ toId: friendRequests.toId })
+    .from(friendRequests)
+    .where(and(eq(friendRequests.id, requestId), eq(friendRequests.fromId, me)));
+  if (!request) throw noRequest();
+  const taken = await deps.db.transaction(async (tx) => {
+    await lockPair(tx, me, request.toId);
+    const [row] = await tx
+      .delete(friendRequests)
+      .where(and(eq(friendRequests.id, requestId), eq(friendRequests.fromId, me)))
+      .returning({ toId: friendRequests.toId });
+    return row;
+  });
   if (!taken) throw noRequest();
   await notifyUser(deps, taken.toId, 'friend.cancelled', { requestId });
   return { ok: true };
