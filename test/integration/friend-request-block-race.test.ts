@@ -1,4 +1,4 @@
-import { and, eq, or } from 'drizzle-orm';
+import { type AnyColumn, and, eq, or } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { friendRequests, friendships } from '../../server/db/schema';
@@ -57,7 +57,7 @@ describe('a block racing a friend request between the same two people', () => {
   }
 
   async function between(a: TestUser, b: TestUser) {
-    const pair = (x: typeof friendRequests.fromId, y: typeof friendRequests.toId) =>
+    const pair = (x: AnyColumn, y: AnyColumn) =>
       or(and(eq(x, a.id), eq(y, b.id)), and(eq(x, b.id), eq(y, a.id)));
     const requests = await database.db
       .select()
