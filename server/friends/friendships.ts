@@ -4,7 +4,7 @@ import { requireUser } from '../access';
 import { publicUserColumns } from '../accounts/profile';
 import type { Db, DbOrTx } from '../db/client';
 import { blocks, friendships, users } from '../db/schema';
-import { dropRequestsBetween } from './requests';
+import { dropRequestsBetween, lockPair } from './requests';
 
 /** Both rows of a friendship between `a` and `b`. */
 const between = (a: string, b: string) =>
@@ -44,6 +44,8 @@ export async function blockUser(db: Db, me: string, userId: string) {
     throw new TRPCError({ code: 'BAD_REQUEST', message: 'You cannot block yourself.' });
   return db.transaction(async (tx) => {
     await requireUser(tx, userId);
+    // After any request, answer or invite between us already under way, never in its middle.
+    await lockPair(tx, me, userId);
     await tx.insert(blocks).values({ blockerId: me, blockedId: userId }).onConflictDoNothing();
     await tx.delete(friendships).where(between(me, userId));
     await dropRequestsBetween(tx, me, userId);

@@ -7,7 +7,7 @@ import { friendships, invites } from '../db/schema';
 import type { Deps } from '../deps';
 import { notifyUser } from '../sync/user-events';
 import type { SessionUser } from '../trpc';
-import { dropRequestsBetween } from './requests';
+import { dropRequestsBetween, lockPair } from './requests';
 
 export const INVITE_DAYS = 7;
 
@@ -140,6 +140,8 @@ export async function acceptInvite(deps: Pick<Deps, 'db' | 'bus'>, me: SessionUs
         message: 'This invite has already been used. Ask your friend for a new one.',
       });
     }
+    // A block between the two is either seen here or waits until this is done.
+    await lockPair(tx, userId, invite.inviterId);
     if (await isBlockedEitherWay(tx, userId, invite.inviterId)) {
       throw new TRPCError({
         code: 'FORBIDDEN',

@@ -45,8 +45,11 @@ async function makeFriends(tx: Tx, a: string, b: string) {
     );
 }
 
-/** Serialises every change to one pair's requests, so two crossing requests make friends. */
-async function lockPair(tx: Tx, a: string, b: string) {
+/**
+ * Serialises every change between one pair (requests, answers, invites, blocks), so two
+ * crossing requests make friends and a block is never overtaken by a request already on its way.
+ */
+export async function lockPair(tx: Tx, a: string, b: string) {
   const key = a < b ? `${a}:${b}` : `${b}:${a}`;
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`friends:${key}`}))`);
 }
@@ -86,6 +89,9 @@ export async function requestFriend(
 
   const answer = await deps.db.transaction(async (tx): Promise<RequestAnswer> => {
     await lockPair(tx, me.id, friend.id);
+    // A block may have landed since the lookup: answered like any handle that cannot be asked.
+    if (await isBlockedEitherWay(tx, me.id, friend.id))
+      throw new TRPCError({ code: 'NOT_FOUND', message: NO_SUCH_HANDLE });
     const [theirs] = await tx
       .select({ id: friendRequests.id })
       .from(friendRequests)
@@ -183,16 +189,29 @@ export async function respondToRequest(
   return { accepted: true, friend };
 }
 
-/** Takes back a request I made; its recipient's count drops at once. */
+/**
+ * Takes back a request I made; its recipient's count drops at once. Under the pair's lock, so
+ * a crossing request that is turning it into a friendship either finishes first (then the
+ * request is gone) or finds it taken back.
+ */
 export async function cancelRequest(
   deps: Pick<Deps, 'db' | 'bus'>,
   me: string,
   requestId: string,
 ): Promise<{ ok: true }> {
-  const [taken] = await deps.db
-    .delete(friendRequests)
-    .where(and(eq(friendRequests.id, requestId), eq(friendRequests.fromId, me)))
-    .returning({ toId: friendRequests.toId });
+  const [request] = await deps.db
+    .select({ toId: friendRequests.toId })
+    .from(friendRequests)
+    .where(and(eq(friendRequests.id, requestId), eq(friendRequests.fromId, me)));
+  if (!request) throw noRequest();
+  const taken = await deps.db.transaction(async (tx) => {
+    await lockPair(tx, me, request.toId);
+    const [row] = await tx
+      .delete(friendRequests)
+      .where(and(eq(friendRequests.id, requestId), eq(friendRequests.fromId, me)))
+      .returning({ toId: friendRequests.toId });
+    return row;
+  });
   if (!taken) throw noRequest();
   await notifyUser(deps, taken.toId, 'friend.cancelled', { requestId });
   return { ok: true };

@@ -118,10 +118,19 @@ const WHY_NOT: Record<'unknown' | 'expired' | 'used', string> = {
   used: 'the invite had already been used',
 };
 
-function outcomeText(outcome: InviteOutcome): string {
-  return outcome.accepted
-    ? `Your account is ready, and you and ${outcome.friend.displayName} are friends now. Get the extension to chat beside your videos.`
-    : `Your account is ready, but you are not friends yet: ${WHY_NOT[outcome.reason]}. Ask for a new link, or add them by handle in the extension.`;
+/** The inviter's name is isolated (`<bdi>`), so a right-to-left override in it stays inside. */
+function OutcomeText({ outcome }: { outcome: InviteOutcome }) {
+  return outcome.accepted ? (
+    <>
+      Your account is ready, and you and <bdi class="user-text">{outcome.friend.displayName}</bdi>{' '}
+      are friends now. Get the extension to chat beside your videos.
+    </>
+  ) : (
+    <>
+      Your account is ready, but you are not friends yet: {WHY_NOT[outcome.reason]}. Ask for a new
+      link, or add them by handle in the extension.
+    </>
+  );
 }
 
 function Invite() {
@@ -133,7 +142,7 @@ function Invite() {
     return (
       <div class="card narrow">
         <p class={outcome.accepted ? 'ok' : 'error'} role="status" id="invite-outcome">
-          {outcomeText(outcome)}
+          <OutcomeText outcome={outcome} />
         </p>
       </div>
     );
