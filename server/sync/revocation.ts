@@ -171,10 +171,14 @@ export class SessionSockets {
 
   private async checkOnce(): Promise<number> {
     try {
-      const live = await this.liveOf([...new Set([...this.open.values()].map((s) => s.tokenHash))]);
+      const asked = new Set([...this.open.values()].map((s) => s.tokenHash));
+      const live = await this.liveOf([...asked]);
       const gone = new Map<string, { userId: string; tokenHash: string }>();
+      // Only sessions the query asked about: a socket that signed in while it ran (a slow
+      // query under load) is not in its answer, and is not thereby signed out.
       for (const session of this.open.values()) {
-        if (!live.has(session.tokenHash)) gone.set(session.tokenHash, session);
+        if (asked.has(session.tokenHash) && !live.has(session.tokenHash))
+          gone.set(session.tokenHash, session);
       }
       for (const session of gone.values()) this.endSession(session);
       return gone.size;
