@@ -85,7 +85,7 @@ describe('a burst of signed-in sockets connecting at once (postgres)', () => {
     const failures: string[] = [];
     const sockets = await Promise.all(
       tokens.map(
-        (token) =>
+        () =>
           new Promise<WebSocket>((resolve) => {
             const ws = new WebSocket(`${server.wsUrl}?connectionParams=1`);
             ws.on('error', (e) => {
@@ -98,13 +98,14 @@ describe('a burst of signed-in sockets connecting at once (postgres)', () => {
               if (message.error)
                 failures.push(`${String(message.id)} ${message.error.data?.code ?? 'error'}`);
             });
-            ws.on('open', () => {
-              ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
-              resolve(ws);
-            });
+            ws.on('open', () => resolve(ws));
           }),
       ),
     );
+    // Every socket is open; now all of them sign in at the same moment (a server restart's
+    // reconnect wave).
+    for (const [i, ws] of sockets.entries())
+      ws.send(JSON.stringify({ method: 'connectionParams', data: { token: tokens[i] } }));
     // A lookup that waits in the pool's queue fails within its connect timeout (300 ms) and
     // says so on the socket; give every one of them time to answer.
     await new Promise((r) => setTimeout(r, 3000));
