@@ -1,9 +1,8 @@
 import { initTRPC, TRPCError } from '@trpc/server';
-import { and, eq, gt } from 'drizzle-orm';
 import { ZodError, z } from 'zod';
 import { hashToken } from './auth/password';
+import { findSessionUser } from './auth/session-lookup';
 import { isDatabaseUnavailable } from './db/client';
-import { sessions, users } from './db/schema';
 import type { Deps } from './deps';
 import type { FrameSocket } from './sync/frames';
 import { SESSION_ENDED_MESSAGE } from './sync/revocation';
@@ -40,15 +39,10 @@ export async function createContextInner(
   const token = request.token;
   if (!token || token.length > 200) return base;
   const tokenHash = hashToken(token);
-  const [row] = await deps.db
-    .select({ id: users.id, handle: users.handle, displayName: users.displayName })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date())))
-    .limit(1)
-    .catch((error: unknown) => {
-      throw isDatabaseUnavailable(error) ? databaseUnavailable(error) : error;
-    });
+  // Lookups of one moment share one query (many sockets sign in at once after a restart).
+  const row = await findSessionUser(deps.db, tokenHash).catch((error: unknown) => {
+    throw isDatabaseUnavailable(error) ? databaseUnavailable(error) : error;
+  });
   return row ? { ...base, user: row, tokenHash } : base;
 }
 

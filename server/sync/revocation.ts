@@ -75,6 +75,10 @@ interface Waiter {
  */
 export class SessionSockets {
   private readonly open = new Map<WebSocket, { userId: string; tokenHash: string }>();
+  /** Every socket's session, kept after it closes (weakly): a late call is judged by it. */
+  private readonly sessionOf = new WeakMap<WebSocket, { userId: string; tokenHash: string }>();
+  /** Sockets closed because their session ended: their calls are refused without asking. */
+  private readonly ended = new WeakSet<WebSocket>();
   private readonly stops: (() => void)[] = [];
   private readonly timer: NodeJS.Timeout | null = null;
   private checking: Promise<number> | null = null;
@@ -110,6 +114,7 @@ export class SessionSockets {
 
   private end(socket: WebSocket): void {
     this.open.delete(socket);
+    this.ended.add(socket);
     // A moment's grace: when this very socket asked to end the session (log out everywhere
     // over the socket), its answer is still on the way out.
     setTimeout(() => socket.close(SESSION_ENDED_CLOSE_CODE, 'session ended'), CLOSE_GRACE_MS);
@@ -171,10 +176,14 @@ export class SessionSockets {
 
   private async checkOnce(): Promise<number> {
     try {
-      const live = await this.liveOf([...new Set([...this.open.values()].map((s) => s.tokenHash))]);
+      const asked = new Set([...this.open.values()].map((s) => s.tokenHash));
+      const live = await this.liveOf([...asked]);
       const gone = new Map<string, { userId: string; tokenHash: string }>();
+      // Only sessions the query asked about: a socket that signed in while it ran (a slow
+      // query under load) is not in its answer, and is not thereby signed out.
       for (const session of this.open.values()) {
-        if (!live.has(session.tokenHash)) gone.set(session.tokenHash, session);
+        if (asked.has(session.tokenHash) && !live.has(session.tokenHash))
+          gone.set(session.tokenHash, session);
       }
       for (const session of gone.values()) this.endSession(session);
       return gone.size;
@@ -191,8 +200,11 @@ export class SessionSockets {
    * first. Rejects when the database cannot answer.
    */
   async stillSignedIn(socket: WebSocket): Promise<boolean> {
-    const session = this.open.get(socket);
-    // Not tracked: already ended (closing after a revocation) or closed.
+    // Closing after its session ended: refused. A socket that merely closed (dropped under
+    // load, a missed heartbeat) while one of its calls was on its way is judged by its session
+    // like any other: "not signed in" signs the client out, so it is said only when true.
+    if (this.ended.has(socket)) return false;
+    const session = this.open.get(socket) ?? this.sessionOf.get(socket);
     if (!session) return false;
     if (!this.recheck) return true;
     const live = await new Promise<boolean>((resolve, reject) => {
@@ -222,6 +234,9 @@ export class SessionSockets {
   }
 
   track(socket: WebSocket, userId: string, tokenHash: string): void {
+    this.sessionOf.set(socket, { userId, tokenHash });
+    // Its sign-in lookup may finish after it closed: a closed socket is never kept.
+    if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) return;
     this.open.set(socket, { userId, tokenHash });
     socket.once('close', () => this.open.delete(socket));
   }
