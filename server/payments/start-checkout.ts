@@ -172,7 +172,9 @@ function answer(orderId: string, checkoutUrl: string, totalCents: number, curren
 function allowedReturnUrl(brand: BrandRow, returnUrl: string | undefined): string | null {
   if (!returnUrl) return null;
   const url = new URL(returnUrl);
-  if (!brand.allowedOrigins.includes(url.origin))
+  // A user name or password (`https://other.example@shop.example/`) keeps the brand's origin
+  // but makes the link read as another site's: refused like any address off the brand's sites.
+  if (url.username || url.password || !brand.allowedOrigins.includes(url.origin))
     throw refuse(
       'BAD_REQUEST',
       `returnUrl must be a page on one of ${isolate(brand.name)}'s sites (its allowed origins).`,
