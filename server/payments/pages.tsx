@@ -9,6 +9,7 @@ import { syncAccount } from './connect';
 import { tokenMatches } from './holds';
 import { formatMoney } from './money';
 import { advanceOrder, lockOrder, type OrderRow, type OrderView, orderViews } from './orders';
+import { collected } from './webhook';
 
 /**
  * The server's own pages around Stripe: where Checkout sends the buyer back (success, cancel)
@@ -162,7 +163,13 @@ async function settleFromStripe(deps: Pick<Deps, 'db' | 'log' | 'payments'>, ord
       const locked = await lockOrder(tx, orderId);
       if (!locked) return;
       const pi = typeof session.payment_intent === 'string' ? session.payment_intent : undefined;
-      await advanceOrder(tx, locked, paid ? 'paid' : 'expired', { stripePaymentIntentId: pi });
+      // A paid session also brings what the brand ships with (the webhook may never come).
+      await advanceOrder(
+        tx,
+        locked,
+        paid ? 'paid' : 'expired',
+        paid ? { stripePaymentIntentId: pi, ...collected(session) } : { stripePaymentIntentId: pi },
+      );
     });
   } catch (error) {
     deps.log.warn({ err: error, orderId }, 'could not ask Stripe about a checkout session');

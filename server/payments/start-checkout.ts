@@ -70,6 +70,8 @@ async function priceFromDatabase(deps: Pick<Deps, 'db'>, wanted: Map<string, num
       'One checkout can only hold products priced in one currency. Buy them separately.',
     );
   const lines: CheckoutLine[] = [];
+  /** The products whose stock is counted (and so held): the others sell without a hold. */
+  const tracked = new Set<string>();
   // In the order the buyer listed them, whatever order the rows come back in.
   const order = [...wanted.keys()];
   rows.sort((a, b) => order.indexOf(a.product.id) - order.indexOf(b.product.id));
@@ -84,6 +86,7 @@ async function priceFromDatabase(deps: Pick<Deps, 'db'>, wanted: Map<string, num
           ? `“${isolate(product.title)}” is out of stock.`
           : `Only ${product.stock} of “${isolate(product.title)}” left; lower the quantity.`,
       );
+    if (product.stock !== null) tracked.add(product.id);
     lines.push({
       productId: product.id,
       title: product.title,
@@ -112,9 +115,33 @@ async function priceFromDatabase(deps: Pick<Deps, 'db'>, wanted: Map<string, num
     brand: brand as BrandRow & { stripeAccountId: string },
     currency: rows[0]!.product.currency,
     lines,
+    tracked,
     total,
   };
 }
+
+/**
+ * Whether a hold placed by an earlier try of this clientId holds exactly what this try sells:
+ * the same quantity of every tracked product and nothing else. A retry that asks for other
+ * products or quantities must not sell on a hold that does not cover them.
+ */
+function holdCovers(
+  held: { productId: string; quantity: number }[],
+  wanted: Map<string, number>,
+  tracked: Set<string>,
+) {
+  const heldIds = new Set(held.map((l) => l.productId));
+  return (
+    held.every((l) => wanted.get(l.productId) === l.quantity) &&
+    [...tracked].every((id) => heldIds.has(id))
+  );
+}
+
+const differentCheckout = () =>
+  new TRPCError({
+    code: 'CONFLICT',
+    message: 'This clientId was already used for a different checkout. Use a new clientId.',
+  });
 
 function sameItems(a: Map<string, number>, b: { productId: string; quantity: number }[]) {
   return a.size === b.length && b.every((i) => a.get(i.productId) === i.quantity);
@@ -128,11 +155,7 @@ async function replay(deps: Pick<Deps, 'db'>, orderId: string, wanted: Map<strin
     .select({ productId: orderItems.productId, quantity: orderItems.quantity })
     .from(orderItems)
     .where(eq(orderItems.orderId, orderId));
-  if (!sameItems(wanted, items))
-    throw new TRPCError({
-      code: 'CONFLICT',
-      message: 'This clientId was already used for a different checkout. Use a new clientId.',
-    });
+  if (!sameItems(wanted, items)) throw differentCheckout();
   if (order.status !== 'pending' || !order.checkoutUrl)
     throw new TRPCError({
       code: 'CONFLICT',
@@ -149,7 +172,9 @@ function answer(orderId: string, checkoutUrl: string, totalCents: number, curren
 function allowedReturnUrl(brand: BrandRow, returnUrl: string | undefined): string | null {
   if (!returnUrl) return null;
   const url = new URL(returnUrl);
-  if (!brand.allowedOrigins.includes(url.origin))
+  // A user name or password (`https://other.example@shop.example/`) keeps the brand's origin
+  // but makes the link read as another site's: refused like any address off the brand's sites.
+  if (url.username || url.password || !brand.allowedOrigins.includes(url.origin))
     throw refuse(
       'BAD_REQUEST',
       `returnUrl must be a page on one of ${isolate(brand.name)}'s sites (its allowed origins).`,
@@ -181,7 +206,7 @@ export async function startCheckout(
   // Counted only for a checkout not made yet: a retry answered above is free, and a refusal
   // here happens before any order row or Stripe call.
   await deps.limits.consumeCheckout(ip, buyerId);
-  const { brand, currency, lines, total } = await priceFromDatabase(deps, wanted);
+  const { brand, currency, lines, tracked, total } = await priceFromDatabase(deps, wanted);
   const returnUrl = allowedReturnUrl(brand, input.returnUrl);
   const feeCents = platformFee(total, payments.feeBps);
 
@@ -205,6 +230,8 @@ export async function startCheckout(
       return findHold(deps.db, orderId);
     });
   }
+  // A hold an earlier (or concurrent) try placed sells only what it holds.
+  if (hold?.token && !holdCovers(hold.lines, wanted, tracked)) throw differentCheckout();
   if (!hold?.token) {
     const again = await replay(deps, orderId, wanted);
     if (again) return again;

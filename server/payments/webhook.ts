@@ -43,7 +43,7 @@ const paymentIntentId = (value: string | { id: string } | null | undefined) =>
   typeof value === 'string' ? value : (value?.id ?? undefined);
 
 /** The email and shipping address a completed session collected. */
-function collected(session: Stripe.Checkout.Session): Pick<OrderRow, 'email' | 'shipping'> {
+export function collected(session: Stripe.Checkout.Session): Pick<OrderRow, 'email' | 'shipping'> {
   const details =
     session.collected_information?.shipping_details ??
     // Older API versions put it on the session itself.
