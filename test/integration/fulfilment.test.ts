@@ -5,10 +5,12 @@
  * order's own Stripe ids, and a brand's video showing only its products. Everything goes
  * through the real Stripe SDK against the loopback fake, webhooks signed as Stripe signs them.
  */
+
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { sweepStaleOrders } from '../../server/payments/sweeper';
 import type { FakeEvent } from '../fakes/stripe';
+import { ownChannelOnce } from '../fixtures/channels';
 import {
   makeBrand,
   makeProduct,
@@ -434,12 +436,21 @@ describe.each(engines)('fulfilment on %s', (engine) => {
 
   it("a brand's shoppable video shows only that brand's products", async () => {
     const clip = 'https://www.tiktok.com/@parcel/video/7399999999999999999';
+    // The clip is on the brand's own verified channel; another brand's tag shows there only
+    // because the channel's owner accepted its request.
+    await ownChannelOnce(
+      world.shop.deps,
+      world.owner,
+      'https://www.tiktok.com/@parcel',
+      world.brandId,
+    );
     const mine = await makeProduct(world.owner, world.brandId, { title: 'Mine' });
     await world.owner.api.shop.tag({ brandId: world.brandId, url: clip, productId: mine.id });
     const hostile = await signUp(world.shop.deps, 'hostile');
     const theirBrand = await makeBrand(world.shop, hostile, { selling: false });
     const theirs = await makeProduct(hostile, theirBrand.id, { title: 'Theirs' });
-    await hostile.api.shop.tag({ brandId: theirBrand.id, url: clip, productId: theirs.id });
+    const asked = await hostile.api.shop.requestTag({ clipUrl: clip, productId: theirs.id });
+    await world.owner.api.shop.respondTag({ requestId: asked.requestId, accept: true });
     const all = await world.buyer.api.shop.forClip({ url: clip });
     expect(all.products.map((p) => p.title).sort()).toEqual(['Mine', 'Theirs']);
     const own = await world.buyer.api.shop.forClip({ url: clip, brandId: world.brandId });
