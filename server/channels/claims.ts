@@ -9,6 +9,7 @@ import { requireBrandOwner } from '../payments/catalog';
 import { type Channel, parseChannelLink, profilePath } from './channel-url';
 import { ClipChannelUnknown, clipChannel, fetchOptions } from './clip-channel';
 import { fetchSitePage, PageFetchError } from './fetch-page';
+import { bioHasCode } from './profile-bio';
 
 /** A person has at most this many claims waiting to be verified. */
 export const MAX_PENDING_CLAIMS = 20;
@@ -136,7 +137,8 @@ export async function verifyClaim(deps: Deps, userId: string, claimId: string) {
       message: `Could not read the profile of @${claim.handle}: ${error.message} Try again in a moment.`,
     });
   }
-  if (!page.includes(claim.code)) {
+  // Only the bio counts: the rest of the page (comments, other accounts) anyone can write.
+  if (!bioHasCode(claim, page, claim.code)) {
     throw new TRPCError({
       code: 'PRECONDITION_FAILED',
       message: `The code ${claim.code} is not in the bio of @${claim.handle} yet. Add it, save, and verify again.`,
@@ -160,7 +162,7 @@ export async function verifyClaim(deps: Deps, userId: string, claimId: string) {
           ),
         );
       if (current) {
-        if (current.userId !== userId && page.includes(current.code)) {
+        if (current.userId !== userId && bioHasCode(claim, page, current.code)) {
           throw new TRPCError({
             code: 'CONFLICT',
             message: `@${claim.handle} is verified to someone else, and their code is still in the bio. Once it is removed, verify again.`,

@@ -3,7 +3,7 @@ import type { ResolvedClip } from '../clips/resolve';
 import type { DbOrTx } from '../db/client';
 import { type ChannelSite, clipChannels } from '../db/schema';
 import type { Env } from '../env';
-import { type Channel, channelFromClipPage, channelFromClipUrl, clipPagePath } from './channel-url';
+import { type Channel, channelFromClipPage, clipPagePath } from './channel-url';
 import { type FetchOptions, fetchSitePage, PageFetchError } from './fetch-page';
 
 export type ChannelFetchDeps = { db: DbOrTx; env: Pick<Env, 'CHANNEL_FETCH_BASE'> };
@@ -19,10 +19,11 @@ export class ClipChannelUnknown extends Error {
 }
 
 /**
- * The channel a clip is on, remembered per clip: from its link where the link names it
- * (TikTok's `/@handle/video/…`), else from the clip's public page, fetched once and then
- * cached. A web page has no channel (null). A link naming another channel than the one
- * remembered is settled by the clip's page, so a made-up handle in a link cannot move a clip.
+ * The channel a clip is on, remembered per clip: read from the clip's public page, fetched
+ * once and then cached. A web page has no channel (null). The handle in a TikTok link
+ * (`/@handle/video/…`) is not taken on trust: TikTok serves a video under any handle, so a
+ * link can name a channel the video is not on. Such a link only answers without a fetch once
+ * the clip's page has confirmed that handle.
  */
 export async function clipChannel(
   deps: ChannelFetchDeps,
@@ -32,15 +33,11 @@ export async function clipChannel(
   if (clip.site === 'web') return null;
   const site = clip.site as ChannelSite;
   const [cached] = await deps.db
-    .select({ site: clipChannels.site, handle: clipChannels.handle })
+    .select({ site: clipChannels.site, handle: clipChannels.handle, source: clipChannels.source })
     .from(clipChannels)
     .where(eq(clipChannels.clipRef, clipRef));
-  const named = channelFromClipUrl(clip);
-  if (cached && (!named || named.handle === cached.handle)) return cached;
-  if (named && !cached) {
-    await remember(deps.db, clipRef, named, 'url');
-    return named;
-  }
+  // Only what the clip's page said is settled; a handle a link once named is asked again.
+  if (cached?.source === 'page') return { site: cached.site, handle: cached.handle };
   const path = clipPagePath(clip);
   if (!path) {
     throw new ClipChannelUnknown(
