@@ -3,7 +3,7 @@ import type { ResolvedClip } from '../clips/resolve';
 import type { DbOrTx } from '../db/client';
 import { type ChannelSite, clipChannels } from '../db/schema';
 import type { Env } from '../env';
-import { type Channel, channelFromClipPage, clipPagePath } from './channel-url';
+import { type Channel, channelFromClipPage, channelFromClipUrl, clipPagePath } from './channel-url';
 import { type FetchOptions, fetchSitePage, PageFetchError } from './fetch-page';
 
 export type ChannelFetchDeps = { db: DbOrTx; env: Pick<Env, 'CHANNEL_FETCH_BASE'> };
@@ -20,10 +20,12 @@ export class ClipChannelUnknown extends Error {
 
 /**
  * The channel a clip is on, remembered per clip: read from the clip's public page, fetched
- * once and then cached. A web page has no channel (null). The handle in a TikTok link
- * (`/@handle/video/…`) is not taken on trust: TikTok serves a video under any handle, so a
- * link can name a channel the video is not on. Such a link only answers without a fetch once
- * the clip's page has confirmed that handle.
+ * once and then cached; a web page has no channel (null). The handle a TikTok link names
+ * (`/@handle/video/…`) is only a hint: TikTok serves a video under any handle, so a link can
+ * name a channel the video is not on. The clip's page decides whenever it can be read, and
+ * once it has, no link moves the clip. Only while the page cannot be read (the site is down
+ * or refuses) does the link's handle stand in, and a link naming another handle later asks
+ * the page again.
  */
 export async function clipChannel(
   deps: ChannelFetchDeps,
@@ -36,8 +38,10 @@ export async function clipChannel(
     .select({ site: clipChannels.site, handle: clipChannels.handle, source: clipChannels.source })
     .from(clipChannels)
     .where(eq(clipChannels.clipRef, clipRef));
-  // Only what the clip's page said is settled; a handle a link once named is asked again.
-  if (cached?.source === 'page') return { site: cached.site, handle: cached.handle };
+  const named = channelFromClipUrl(clip);
+  if (cached && (cached.source === 'page' || !named || named.handle === cached.handle)) {
+    return { site: cached.site, handle: cached.handle };
+  }
   const path = clipPagePath(clip);
   if (!path) {
     throw new ClipChannelUnknown(
@@ -48,12 +52,14 @@ export async function clipChannel(
   try {
     html = await fetchSitePage(site, path, fetchOptions(deps.env));
   } catch (error) {
-    if (error instanceof PageFetchError) {
-      throw new ClipChannelUnknown(
-        `Could not read the clip's page to see whose it is: ${error.message}`,
-      );
+    if (!(error instanceof PageFetchError)) throw error;
+    if (named) {
+      await remember(deps.db, clipRef, named, 'url');
+      return named;
     }
-    throw error;
+    throw new ClipChannelUnknown(
+      `Could not read the clip's page to see whose it is: ${error.message}`,
+    );
   }
   const found = channelFromClipPage(site, html);
   if (!found) throw new ClipChannelUnknown("The clip's page does not say whose channel it is on.");
