@@ -4,17 +4,21 @@ import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { upsertClip } from '../clips/store';
 import { type Db, type DbOrTx, isUniqueViolation } from '../db/client';
 import { brands, channelClaims } from '../db/schema';
-import type { Env } from '../env';
 import { requireBrandOwner } from '../payments/catalog';
 import { type Channel, parseChannelLink, profilePath } from './channel-url';
-import { ClipChannelUnknown, clipChannel, fetchOptions } from './clip-channel';
+import {
+  type ChannelFetchDeps,
+  ClipChannelUnknown,
+  clipChannel,
+  fetchOptions,
+} from './clip-channel';
 import { fetchSitePage, PageFetchError } from './fetch-page';
 import { bioHasCode } from './profile-bio';
 
 /** A person has at most this many claims waiting to be verified. */
 export const MAX_PENDING_CLAIMS = 20;
 
-type Deps = { db: Db; env: Pick<Env, 'CHANNEL_FETCH_BASE'> };
+type Deps = { db: Db } & Omit<ChannelFetchDeps, 'db'>;
 type ClaimRow = typeof channelClaims.$inferSelect;
 
 // No 0/o, 1/l/i: the code is typed into a bio by hand.
@@ -60,7 +64,7 @@ export async function claimChannel(
   else {
     const clipRef = await upsertClip(deps.db, parsed.clip);
     try {
-      const found = await clipChannel(deps, parsed.clip, clipRef);
+      const found = await clipChannel(deps, parsed.clip, clipRef, userId);
       if (!found) throw new ClipChannelUnknown('That clip is on no channel.');
       channel = found;
     } catch (error) {
@@ -128,6 +132,7 @@ export async function verifyClaim(deps: Deps, userId: string, claimId: string) {
   if (claim.state === 'verified') return claimView(claim, brandName);
 
   let page: string;
+  await deps.limits.consumePageFetch(userId);
   try {
     page = await fetchSitePage(claim.site, profilePath(claim), fetchOptions(deps.env));
   } catch (error) {

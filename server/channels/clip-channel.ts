@@ -3,10 +3,15 @@ import type { ResolvedClip } from '../clips/resolve';
 import type { DbOrTx } from '../db/client';
 import { type ChannelSite, clipChannels } from '../db/schema';
 import type { Env } from '../env';
+import type { Limits } from '../limits';
 import { type Channel, channelFromClipPage, channelFromClipUrl, clipPagePath } from './channel-url';
 import { type FetchOptions, fetchSitePage, PageFetchError } from './fetch-page';
 
-export type ChannelFetchDeps = { db: DbOrTx; env: Pick<Env, 'CHANNEL_FETCH_BASE'> };
+export type ChannelFetchDeps = {
+  db: DbOrTx;
+  env: Pick<Env, 'CHANNEL_FETCH_BASE'>;
+  limits: Pick<Limits, 'consumePageFetch'>;
+};
 
 /** How the fetcher is pointed, from the environment. */
 export const fetchOptions = (env: Pick<Env, 'CHANNEL_FETCH_BASE'>): FetchOptions => ({
@@ -31,6 +36,8 @@ export async function clipChannel(
   deps: ChannelFetchDeps,
   clip: ResolvedClip,
   clipRef: string,
+  /** Who asked: each page read is counted against them (`LIMIT_PAGE_FETCHES`). */
+  askedBy: string,
 ): Promise<Channel | null> {
   if (clip.site === 'web') return null;
   const site = clip.site as ChannelSite;
@@ -50,6 +57,7 @@ export async function clipChannel(
   }
   let html: string;
   try {
+    await deps.limits.consumePageFetch(askedBy);
     html = await fetchSitePage(site, path, fetchOptions(deps.env));
   } catch (error) {
     if (!(error instanceof PageFetchError)) throw error;
