@@ -86,6 +86,8 @@ const envSchema = z.object({
     day,
     defaultLimitSettings.friendRequestWindowSeconds,
   ),
+  LIMIT_PAGE_FETCHES: integer(1, 1_000_000, defaultLimitSettings.pageFetches),
+  LIMIT_PAGE_FETCH_WINDOW_SECONDS: integer(1, day, defaultLimitSettings.pageFetchWindowSeconds),
   /**
    * How often each instance checks its open sockets' sessions against the database, so a
    * sign-out whose signal was lost still closes them (also checked when Redis comes back).

@@ -25,4 +25,6 @@ export const defaultLimitSettings = {
   hashPerAddress: 8,
   friendRequests: 30,
   friendRequestWindowSeconds: 60 * 60,
+  pageFetches: 60,
+  pageFetchWindowSeconds: 10 * 60,
 };

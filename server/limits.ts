@@ -73,6 +73,13 @@ export interface LimitSettings {
    */
   friendRequests: number;
   friendRequestWindowSeconds: number;
+  /**
+   * Video-site pages (profiles, clip pages) one user may make the server fetch per
+   * `pageFetchWindowSeconds`: verifying a claim, or claiming, tagging or asking about a clip
+   * whose channel is not known yet. Answers already cached cost nothing.
+   */
+  pageFetches: number;
+  pageFetchWindowSeconds: number;
 }
 
 /** The built-in limits (see limit-defaults.ts), each `LIMIT_*` variable's default. */
@@ -103,6 +110,8 @@ export function limitSettingsFromEnv(
     | 'LIMIT_HASH_PER_ADDRESS'
     | 'LIMIT_FRIEND_REQUESTS'
     | 'LIMIT_FRIEND_REQUEST_WINDOW_SECONDS'
+    | 'LIMIT_PAGE_FETCHES'
+    | 'LIMIT_PAGE_FETCH_WINDOW_SECONDS'
   >,
 ): Partial<LimitSettings> {
   return {
@@ -127,6 +136,8 @@ export function limitSettingsFromEnv(
     hashPerAddress: env.LIMIT_HASH_PER_ADDRESS,
     friendRequests: env.LIMIT_FRIEND_REQUESTS,
     friendRequestWindowSeconds: env.LIMIT_FRIEND_REQUEST_WINDOW_SECONDS,
+    pageFetches: env.LIMIT_PAGE_FETCHES,
+    pageFetchWindowSeconds: env.LIMIT_PAGE_FETCH_WINDOW_SECONDS,
   };
 }
 
@@ -191,6 +202,11 @@ export interface Limits {
    * throws TOO_MANY_REQUESTS with the wait when over.
    */
   consumeFriendRequest(userId: string): Promise<void>;
+  /**
+   * Counts one video-site page the server is about to fetch for `userId`; throws
+   * TOO_MANY_REQUESTS with the wait when over.
+   */
+  consumePageFetch(userId: string): Promise<void>;
 }
 
 /** Public product lookups one address may make a minute: far more than anyone scrolls clips. */
@@ -281,6 +297,7 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
     settings.friendRequests,
     settings.friendRequestWindowSeconds,
   );
+  const pageFetches = limiter('page-fetch', settings.pageFetches, settings.pageFetchWindowSeconds);
   return {
     settings,
     hashQueue: new HashQueue({
@@ -420,6 +437,18 @@ export function createLimits(overrides: Partial<LimitSettings> = {}, store?: Lim
       } catch (error) {
         if (error instanceof RateLimiterRes)
           throw tooMany('You have sent too many friend requests.', error.msBeforeNext);
+        throw error;
+      }
+    },
+    async consumePageFetch(userId) {
+      try {
+        await pageFetches.consume(userId);
+      } catch (error) {
+        if (error instanceof RateLimiterRes)
+          throw tooMany(
+            'You have asked for too many video-site pages to be read.',
+            error.msBeforeNext,
+          );
         throw error;
       }
     },

@@ -118,11 +118,33 @@ const PAGE_PATTERNS: Record<ChannelSite, RegExp[]> = {
 
 /** The channel a clip's public page names, or null if it names none we recognise. */
 export function channelFromClipPage(site: ChannelSite, html: string): Channel | null {
+  if (site === 'instagram') return instagramOwner(html);
   for (const pattern of PAGE_PATTERNS[site]) {
     const handle = pattern.exec(html)?.[1];
     if (handle && validHandle(site, handle)) return { site, handle: handle.toLowerCase() };
   }
   return null;
+}
+
+/**
+ * An Instagram post's data names its comments' authors as `owner`s too, so the post's owner is
+ * the only `owner` named, or else the one its title names (`Name (@handle) …`); a page naming
+ * several owners and no title says no channel rather than a commenter's.
+ */
+function instagramOwner(html: string): Channel | null {
+  const [ownerPattern, titlePattern] = PAGE_PATTERNS.instagram;
+  const owners = new Set<string>();
+  for (const match of html.matchAll(new RegExp(ownerPattern!.source, 'gi'))) {
+    const handle = match[1];
+    if (handle && validHandle('instagram', handle)) owners.add(handle.toLowerCase());
+  }
+  const titled = titlePattern!.exec(html)?.[1]?.toLowerCase();
+  const titleHandle = titled && validHandle('instagram', titled) ? titled : undefined;
+  let handle: string | undefined;
+  if (owners.size === 1) handle = [...owners][0];
+  else if (owners.size === 0) handle = titleHandle;
+  else if (titleHandle && owners.has(titleHandle)) handle = titleHandle;
+  return handle ? { site: 'instagram', handle } : null;
 }
 
 /** The path of a channel's public profile page on its site. */

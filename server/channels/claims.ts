@@ -4,16 +4,21 @@ import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { upsertClip } from '../clips/store';
 import { type Db, type DbOrTx, isUniqueViolation } from '../db/client';
 import { brands, channelClaims } from '../db/schema';
-import type { Env } from '../env';
 import { requireBrandOwner } from '../payments/catalog';
 import { type Channel, parseChannelLink, profilePath } from './channel-url';
-import { ClipChannelUnknown, clipChannel, fetchOptions } from './clip-channel';
+import {
+  type ChannelFetchDeps,
+  ClipChannelUnknown,
+  clipChannel,
+  fetchOptions,
+} from './clip-channel';
 import { fetchSitePage, PageFetchError } from './fetch-page';
+import { bioHasCode } from './profile-bio';
 
 /** A person has at most this many claims waiting to be verified. */
 export const MAX_PENDING_CLAIMS = 20;
 
-type Deps = { db: Db; env: Pick<Env, 'CHANNEL_FETCH_BASE'> };
+type Deps = { db: Db } & Omit<ChannelFetchDeps, 'db'>;
 type ClaimRow = typeof channelClaims.$inferSelect;
 
 // No 0/o, 1/l/i: the code is typed into a bio by hand.
@@ -59,7 +64,7 @@ export async function claimChannel(
   else {
     const clipRef = await upsertClip(deps.db, parsed.clip);
     try {
-      const found = await clipChannel(deps, parsed.clip, clipRef);
+      const found = await clipChannel(deps, parsed.clip, clipRef, userId);
       if (!found) throw new ClipChannelUnknown('That clip is on no channel.');
       channel = found;
     } catch (error) {
@@ -127,6 +132,7 @@ export async function verifyClaim(deps: Deps, userId: string, claimId: string) {
   if (claim.state === 'verified') return claimView(claim, brandName);
 
   let page: string;
+  await deps.limits.consumePageFetch(userId);
   try {
     page = await fetchSitePage(claim.site, profilePath(claim), fetchOptions(deps.env));
   } catch (error) {
@@ -136,7 +142,8 @@ export async function verifyClaim(deps: Deps, userId: string, claimId: string) {
       message: `Could not read the profile of @${claim.handle}: ${error.message} Try again in a moment.`,
     });
   }
-  if (!page.includes(claim.code)) {
+  // Only the bio counts: the rest of the page (comments, other accounts) anyone can write.
+  if (!bioHasCode(claim, page, claim.code)) {
     throw new TRPCError({
       code: 'PRECONDITION_FAILED',
       message: `The code ${claim.code} is not in the bio of @${claim.handle} yet. Add it, save, and verify again.`,
@@ -160,7 +167,7 @@ export async function verifyClaim(deps: Deps, userId: string, claimId: string) {
           ),
         );
       if (current) {
-        if (current.userId !== userId && page.includes(current.code)) {
+        if (current.userId !== userId && bioHasCode(claim, page, current.code)) {
           throw new TRPCError({
             code: 'CONFLICT',
             message: `@${claim.handle} is verified to someone else, and their code is still in the bio. Once it is removed, verify again.`,

@@ -3,10 +3,15 @@ import type { ResolvedClip } from '../clips/resolve';
 import type { DbOrTx } from '../db/client';
 import { type ChannelSite, clipChannels } from '../db/schema';
 import type { Env } from '../env';
+import type { Limits } from '../limits';
 import { type Channel, channelFromClipPage, channelFromClipUrl, clipPagePath } from './channel-url';
 import { type FetchOptions, fetchSitePage, PageFetchError } from './fetch-page';
 
-export type ChannelFetchDeps = { db: DbOrTx; env: Pick<Env, 'CHANNEL_FETCH_BASE'> };
+export type ChannelFetchDeps = {
+  db: DbOrTx;
+  env: Pick<Env, 'CHANNEL_FETCH_BASE'>;
+  limits: Pick<Limits, 'consumePageFetch'>;
+};
 
 /** How the fetcher is pointed, from the environment. */
 export const fetchOptions = (env: Pick<Env, 'CHANNEL_FETCH_BASE'>): FetchOptions => ({
@@ -19,27 +24,30 @@ export class ClipChannelUnknown extends Error {
 }
 
 /**
- * The channel a clip is on, remembered per clip: from its link where the link names it
- * (TikTok's `/@handle/video/…`), else from the clip's public page, fetched once and then
- * cached. A web page has no channel (null). A link naming another channel than the one
- * remembered is settled by the clip's page, so a made-up handle in a link cannot move a clip.
+ * The channel a clip is on, remembered per clip: read from the clip's public page, fetched
+ * once and then cached; a web page has no channel (null). The handle a TikTok link names
+ * (`/@handle/video/…`) is only a hint: TikTok serves a video under any handle, so a link can
+ * name a channel the video is not on. The clip's page decides whenever it can be read, and
+ * once it has, no link moves the clip. Only while the page cannot be read (the site is down
+ * or refuses) does the link's handle stand in, and a link naming another handle later asks
+ * the page again.
  */
 export async function clipChannel(
   deps: ChannelFetchDeps,
   clip: ResolvedClip,
   clipRef: string,
+  /** Who asked: each page read is counted against them (`LIMIT_PAGE_FETCHES`). */
+  askedBy: string,
 ): Promise<Channel | null> {
   if (clip.site === 'web') return null;
   const site = clip.site as ChannelSite;
   const [cached] = await deps.db
-    .select({ site: clipChannels.site, handle: clipChannels.handle })
+    .select({ site: clipChannels.site, handle: clipChannels.handle, source: clipChannels.source })
     .from(clipChannels)
     .where(eq(clipChannels.clipRef, clipRef));
   const named = channelFromClipUrl(clip);
-  if (cached && (!named || named.handle === cached.handle)) return cached;
-  if (named && !cached) {
-    await remember(deps.db, clipRef, named, 'url');
-    return named;
+  if (cached && (cached.source === 'page' || !named || named.handle === cached.handle)) {
+    return { site: cached.site, handle: cached.handle };
   }
   const path = clipPagePath(clip);
   if (!path) {
@@ -49,14 +57,17 @@ export async function clipChannel(
   }
   let html: string;
   try {
+    await deps.limits.consumePageFetch(askedBy);
     html = await fetchSitePage(site, path, fetchOptions(deps.env));
   } catch (error) {
-    if (error instanceof PageFetchError) {
-      throw new ClipChannelUnknown(
-        `Could not read the clip's page to see whose it is: ${error.message}`,
-      );
+    if (!(error instanceof PageFetchError)) throw error;
+    if (named) {
+      await remember(deps.db, clipRef, named, 'url');
+      return named;
     }
-    throw error;
+    throw new ClipChannelUnknown(
+      `Could not read the clip's page to see whose it is: ${error.message}`,
+    );
   }
   const found = channelFromClipPage(site, html);
   if (!found) throw new ClipChannelUnknown("The clip's page does not say whose channel it is on.");

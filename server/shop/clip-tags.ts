@@ -37,9 +37,10 @@ export async function channelIfKnown(
   deps: ChannelFetchDeps,
   clip: ResolvedClip,
   clipRef: string,
+  askedBy: string,
 ): Promise<Channel | null> {
   try {
-    return await clipChannel(deps, clip, clipRef);
+    return await clipChannel(deps, clip, clipRef, askedBy);
   } catch (error) {
     if (error instanceof ClipChannelUnknown) return null;
     throw error;
@@ -61,7 +62,7 @@ async function requireChannelOwner(
 ) {
   let channel: Channel | null;
   try {
-    channel = await clipChannel(deps, clip, clipRef);
+    channel = await clipChannel(deps, clip, clipRef, userId);
   } catch (error) {
     if (!(error instanceof ClipChannelUnknown)) throw error;
     throw new TRPCError({ code: 'PRECONDITION_FAILED', message: error.message });
@@ -142,7 +143,7 @@ export async function tagClip(
     const brand = await requireBrandOwner(deps.db, input.brandId, userId);
     const product = await brandProduct(deps.db, brand.id, input.productId);
     const clipRef = await upsertClip(deps.db, input.url);
-    const channel = await channelIfKnown(deps, input.url, clipRef);
+    const channel = await channelIfKnown(deps, input.url, clipRef, userId);
     const owner = channel ? await verifiedOwner(deps.db, channel) : null;
     await deps.db.transaction((tx) =>
       storeTag(tx, {

@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { isBlockedEitherWay } from '../access';
 import { verifiedOwner } from '../channels/claims';
-import { ClipChannelUnknown, clipChannel } from '../channels/clip-channel';
+import { type ChannelFetchDeps, ClipChannelUnknown, clipChannel } from '../channels/clip-channel';
 import type { ResolvedClip } from '../clips/resolve';
 import { upsertClip } from '../clips/store';
 import type { Db } from '../db/client';
@@ -15,11 +15,10 @@ import {
   products,
   tagRequests,
 } from '../db/schema';
-import type { Env } from '../env';
 import { productView, requireBrandOwner } from '../payments/catalog';
 import { storeTag, tagShown } from './clip-tags';
 
-type Deps = { db: Db; env: Pick<Env, 'CHANNEL_FETCH_BASE'> };
+type Deps = { db: Db } & Omit<ChannelFetchDeps, 'db'>;
 
 /** A brand has at most this many requests waiting for answers. */
 export const MAX_PENDING_TAG_REQUESTS = 200;
@@ -48,7 +47,7 @@ export async function requestTag(
   const clipRef = await upsertClip(deps.db, input.clipUrl);
   let owner: Awaited<ReturnType<typeof verifiedOwner>> = null;
   try {
-    const channel = await clipChannel(deps, input.clipUrl, clipRef);
+    const channel = await clipChannel(deps, input.clipUrl, clipRef, userId);
     owner = channel ? await verifiedOwner(deps.db, channel) : null;
   } catch (error) {
     if (!(error instanceof ClipChannelUnknown)) throw error;

@@ -28,11 +28,29 @@ export interface FakeProfiles {
 
 const esc = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** A profile page carrying the bio where each site does: in the data describing the channel. */
 function profilePage(site: string, handle: string, bio: string): string {
-  const data = JSON.stringify({ user: { uniqueId: handle, signature: bio } });
+  // `<` escaped as in the sites' own inline JSON, so a bio cannot end the script.
+  const json = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+  const data =
+    site === 'youtube'
+      ? `<script>var ytInitialData = ${json({
+          metadata: {
+            channelMetadataRenderer: {
+              title: handle,
+              description: bio,
+              vanityChannelUrl: `http://www.youtube.com/@${handle}`,
+            },
+          },
+        })};</script>`
+      : `<script type="application/json" id="data">${json(
+          site === 'instagram'
+            ? { user: { username: handle, biography: bio } }
+            : { userInfo: { user: { uniqueId: handle, signature: bio } } },
+        )}</script>`;
   return `<!doctype html><html><head><title>@${esc(handle)} on ${site}</title></head>
 <body><h1>@${esc(handle)}</h1><p class="bio">${esc(bio)}</p>
-<script type="application/json" id="data">${data}</script></body></html>`;
+${data}</body></html>`;
 }
 
 function clipPage(site: string, handle: string): string {

@@ -42,6 +42,8 @@ const variables: [string, keyof LimitSettings][] = [
   ['LIMIT_HASH_PER_ADDRESS', 'hashPerAddress'],
   ['LIMIT_FRIEND_REQUESTS', 'friendRequests'],
   ['LIMIT_FRIEND_REQUEST_WINDOW_SECONDS', 'friendRequestWindowSeconds'],
+  ['LIMIT_PAGE_FETCHES', 'pageFetches'],
+  ['LIMIT_PAGE_FETCH_WINDOW_SECONDS', 'pageFetchWindowSeconds'],
 ];
 
 describe('rate limits from the environment', () => {
