@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeProfiles, startFakeProfiles } from '../fakes/profiles';
@@ -78,8 +79,8 @@ describe.each(engines)('creator commission on %s', (engine) => {
     profiles.use(shop.deps);
     brandOwner = await signUp(shop.deps, 'brand');
     brandId = (await makeBrand(shop, brandOwner, { name: 'Commission Goods' })).id;
-    brandAccount = (await brandOwner.api.brands.mine()).find((b) => b.id === brandId)!
-      .stripe.accountId as string;
+    brandAccount = (await brandOwner.api.brands.mine()).find((b) => b.id === brandId)!.stripe
+      .accountId as string;
     const made = await newCreator('creator', true);
     creator = made.user;
     creatorHandle = made.channel;
@@ -310,6 +311,20 @@ describe.each(engines)('creator commission on %s', (engine) => {
     const anonymous = await callerFor(shop.deps, null);
     await expect(anonymous.creators.connect()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     await expect(anonymous.creators.earnings()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    // Stripe's return page says whether payouts work, asking Stripe at most once a minute.
+    const back = await fetch(`${shop.server.url}/connect/return?creator=${creator.id}`);
+    expect(back.status).toBe(200);
+    expect(await back.text()).toContain('You can earn commissions');
+    const waiting = await signUp(shop.deps, 'waiting');
+    const { accountId } = await waiting.api.creators.connect();
+    const asked = () => shop.fake.calls('GET', `/v1/accounts/${accountId}`).length;
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${shop.server.url}/connect/return?creator=${waiting.id}`);
+      expect(await res.text()).toContain('Almost there');
+    }
+    expect(asked()).toBe(1);
+    const unknown = await fetch(`${shop.server.url}/connect/return?creator=${randomUUID()}`);
+    expect(unknown.status).toBe(404);
     // Another person's earnings never show another's orders.
     const other = await signUp(shop.deps, 'other');
     expect((await other.api.creators.earnings()).orders).toEqual([]);
