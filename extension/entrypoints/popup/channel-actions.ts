@@ -12,14 +12,15 @@ export const siteName = (site: ChannelClaim['site']) => SITE_NAMES[site] ?? site
 /** My channels: claiming one, verifying it by the code in its bio, and brands' tag requests. */
 export function channelActions({ deps, act, channels, tagRequests, earnings }: PopupState) {
   async function loadChannels() {
-    const [mine, requests, earned] = await Promise.all([
+    // Earnings are extra: the channels show even if they cannot be loaded.
+    const earned = deps.api.creators.earnings.query().catch(() => null);
+    const [mine, requests] = await Promise.all([
       deps.api.channels.mine.query(),
       deps.api.shop.tagRequests.query(),
-      deps.api.creators.earnings.query(),
     ]);
     channels.value = mine;
     tagRequests.value = requests.incoming;
-    earnings.value = earned;
+    earnings.value = await earned;
   }
   return {
     async loadChannels() {

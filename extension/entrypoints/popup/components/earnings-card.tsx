@@ -22,7 +22,9 @@ export function EarningsCard({ store }: { store: PopupStore }) {
         earn the brand’s commission. Stripe pays it out to you.
       </p>
       {earnings === null ? (
-        <p class="muted">Loading…</p>
+        <p class="muted">
+          {store.channels.value === null ? 'Loading…' : 'Could not load earnings.'}
+        </p>
       ) : (
         <>
           {!earnings.account.payoutsEnabled && (
