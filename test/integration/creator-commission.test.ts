@@ -164,6 +164,9 @@ describe.each(engines)('creator commission on %s', (engine) => {
       transferred: true,
     });
     expect((await buyer.api.creators.earnings()).orders).toEqual([]);
+    // The creator's data export carries their commissions too.
+    const exported = await creator.api.account.export();
+    expect(exported.earnings.orders.map((o) => o.orderId)).toContain(orderId);
   });
 
   it('duplicated and retried webhooks still move the money once', async () => {
