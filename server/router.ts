@@ -4,6 +4,7 @@ import { brandsRouter } from './routers/brands';
 import { channelsRouter } from './routers/channels';
 import { checkoutRouter } from './routers/checkout';
 import { clipsRouter } from './routers/clips';
+import { creatorsRouter } from './routers/creators';
 import { friendsRouter } from './routers/friends';
 import { groupsRouter } from './routers/groups';
 import { messagesRouter } from './routers/messages';
@@ -20,6 +21,7 @@ export const appRouter = router({
   channels: channelsRouter,
   checkout: checkoutRouter,
   clips: clipsRouter,
+  creators: creatorsRouter,
   friends: friendsRouter,
   groups: groupsRouter,
   messages: messagesRouter,

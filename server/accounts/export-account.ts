@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { and, asc, desc, eq, inArray, isNull, or } from 'drizzle-orm';
+import { creatorEarnings } from '../creators/earnings';
 import type { DbOrTx } from '../db/client';
 import {
   blocks,
@@ -235,6 +236,8 @@ export async function exportAccount(db: DbOrTx, me: string) {
       };
     }),
     orders: await orderViews(db, orderRows, 'buyer'),
+    // As a creator: my payout account's state and the commissions I earned.
+    earnings: await creatorEarnings(db, me),
     brands: brandRows.map((b) => ({ ...b, createdAt: b.createdAt.toISOString() })),
     // My channel claims (the bio code is mine to know).
     channels: (

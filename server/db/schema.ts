@@ -530,6 +530,23 @@ export const orders = pgTable(
     sourceUrl: text('source_url'),
     sourceGroupId: uuid('source_group_id').references(() => groups.id, { onDelete: 'set null' }),
     sourceWidget: text('source_widget'),
+    /**
+     * The creator the sale is attributed to (a purchase started from their own clip where they
+     * tagged the product), or null. Such an order is a separate charge: on payment the platform
+     * transfers `total − fee − creatorCents` to the brand and `creatorCents` to the creator.
+     */
+    creatorId: uuid('creator_id').references(() => users.id, { onDelete: 'set null' }),
+    /** The creator's commission, fixed at checkout (0 without a creator). */
+    creatorCents: integer('creator_cents').notNull().default(0),
+    /** The creator's Connect account at checkout: the commission goes there even if they leave. */
+    creatorAccountId: text('creator_account_id'),
+    /** The charge the transfers are funded from (`source_transaction`). */
+    stripeChargeId: text('stripe_charge_id'),
+    brandTransferId: text('brand_transfer_id'),
+    creatorTransferId: text('creator_transfer_id'),
+    /** How much of each transfer has been reversed after refunds. */
+    brandReversedCents: integer('brand_reversed_cents').notNull().default(0),
+    creatorReversedCents: integer('creator_reversed_cents').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     paidAt: timestamp('paid_at', { withTimezone: true }),
@@ -539,9 +556,34 @@ export const orders = pgTable(
     index('orders_buyer_idx').on(t.buyerId, t.createdAt),
     index('orders_brand_idx').on(t.brandId, t.createdAt),
     index('orders_payment_intent_idx').on(t.stripePaymentIntentId),
+    index('orders_creator_idx').on(t.creatorId, t.createdAt),
     check('orders_total_positive', sql`${t.totalCents} > 0`),
+    check(
+      'orders_creator_cents_range',
+      sql`${t.creatorCents} >= 0 and ${t.creatorCents} + ${t.feeCents} <= ${t.totalCents}`,
+    ),
   ],
 );
+
+/**
+ * A creator's Stripe Connect Express account, for commissions on sales from their clips
+ * (`creators.connect`). Mirrors the account like `brands` does; commissions are attributed
+ * only while it can take transfers and payouts.
+ */
+export const creatorAccounts = pgTable('creator_accounts', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  stripeAccountId: text('stripe_account_id').notNull().unique(),
+  /** The account's `transfers` capability is active and payouts are enabled. */
+  payoutsEnabled: boolean('payouts_enabled').notNull().default(false),
+  detailsSubmitted: boolean('details_submitted').notNull().default(false),
+  /** Stripe time (seconds) of the account state recorded, so an older update never wins. */
+  stripeSyncedAt: bigint('stripe_synced_at', { mode: 'number' }).notNull().default(0),
+  /** When the return page last asked Stripe about the account (at most once a minute). */
+  stripeCheckedAt: timestamp('stripe_checked_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
 
 export const orderItems = pgTable(
   'order_items',

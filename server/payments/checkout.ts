@@ -37,9 +37,14 @@ export function checkoutUrls(payments: Payments, orderId: string, token: string)
   };
 }
 
+/** The Stripe transfer group of an order's separate charge and its transfers. */
+export const transferGroupOf = (orderId: string) => `order:${orderId}`;
+
 /**
- * A Checkout Session for the order: line items priced from the database, a destination charge
- * to the brand's connected account with the platform fee, and the order id in the metadata.
+ * A Checkout Session for the order: line items priced from the database, and the order id in
+ * the metadata. Without a creator it is a destination charge to the brand's connected account
+ * with the platform fee; with one (`creatorId`) it is a separate charge on the platform in the
+ * order's transfer group, and the webhook transfers the brand's and the creator's shares.
  * It asks for the buyer's email always and for a shipping address (in the brand's countries)
  * when something in it ships, and stops taking payment when the stock hold ends.
  */
@@ -53,6 +58,8 @@ export async function createCheckoutSession(
     lines: CheckoutLine[];
     feeCents: number;
     expiresAt: Date;
+    /** The creator the sale is attributed to: a separate charge instead of a destination one. */
+    creatorId?: string | null;
   },
 ): Promise<Stripe.Checkout.Session & { url: string }> {
   const { orderId, brand } = input;
@@ -73,11 +80,16 @@ export async function createCheckoutSession(
         },
       },
     })),
-    payment_intent_data: {
-      application_fee_amount: input.feeCents,
-      transfer_data: { destination: brand.stripeAccountId },
-      metadata: { order_id: orderId, brand_id: brand.id },
-    },
+    payment_intent_data: input.creatorId
+      ? {
+          transfer_group: transferGroupOf(orderId),
+          metadata: { order_id: orderId, brand_id: brand.id, creator_id: input.creatorId },
+        }
+      : {
+          application_fee_amount: input.feeCents,
+          transfer_data: { destination: brand.stripeAccountId },
+          metadata: { order_id: orderId, brand_id: brand.id },
+        },
     metadata: { order_id: orderId, brand_id: brand.id },
     expires_at: Math.floor(input.expiresAt.getTime() / 1000),
     ...(input.lines.some((l) => l.requiresShipping)

@@ -33,3 +33,16 @@ export function platformFee(amount: number, bps: number): number {
 export function formatMoney(amount: number, currency: string): string {
   return formatPrice(amount, currency.toUpperCase(), 'en');
 }
+
+/**
+ * How an order's total divides: what the platform keeps, what the creator earns (0 without
+ * one) and what the brand gets.
+ */
+export function orderSplit(order: { totalCents: number; feeCents: number; creatorCents: number }) {
+  return {
+    totalCents: order.totalCents,
+    platformFeeCents: order.feeCents,
+    creatorCents: order.creatorCents,
+    brandCents: order.totalCents - order.feeCents - order.creatorCents,
+  };
+}

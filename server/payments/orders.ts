@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { DbOrTx, Tx } from '../db/client';
-import { brands, type OrderStatus, orderItems, orders, products } from '../db/schema';
+import { brands, type OrderStatus, orderItems, orders, products, users } from '../db/schema';
 import { endHold } from './holds';
+import { orderSplit } from './money';
 
 export type OrderRow = typeof orders.$inferSelect;
 
@@ -140,6 +141,14 @@ export async function orderViews(db: DbOrTx, rows: OrderRow[], as: 'buyer' | 'br
       ),
     );
   const brandById = new Map(brandRows.map((b) => [b.id, b]));
+  const creatorIds = [...new Set(rows.flatMap((r) => (r.creatorId ? [r.creatorId] : [])))];
+  const creatorRows = creatorIds.length
+    ? await db
+        .select({ id: users.id, handle: users.handle })
+        .from(users)
+        .where(inArray(users.id, creatorIds))
+    : [];
+  const creatorById = new Map(creatorRows.map((c) => [c.id, c]));
   return rows.map((order) => {
     const lines = items
       .filter((i) => i.orderId === order.id)
@@ -175,10 +184,14 @@ export async function orderViews(db: DbOrTx, rows: OrderRow[], as: 'buyer' | 'br
           }
         : null,
       shippedAt: order.shippedAt?.toISOString() ?? null,
+      /** The creator the sale is attributed to (their commission is in `split`), or null. */
+      creator: order.creatorId ? (creatorById.get(order.creatorId) ?? null) : null,
+      /** How the total divides between the platform, the creator and the brand. */
+      split: orderSplit(order),
       ...(as === 'brand'
         ? {
             platformFeeCents: order.feeCents,
-            netCents: order.totalCents - order.feeCents,
+            netCents: order.totalCents - order.feeCents - order.creatorCents,
             buyer: order.buyerId ? 'member' : 'guest',
           }
         : {}),

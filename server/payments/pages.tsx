@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { ComponentChildren } from 'preact';
 import type { RouteHandler } from '../app';
-import { brands, orders } from '../db/schema';
+import { canTakePayouts, syncCreatorAccount } from '../creators/connect';
+import { brands, creatorAccounts, orders } from '../db/schema';
 import type { Deps } from '../deps';
 import { sendPage } from '../pages/render';
 import { syncAccount } from './connect';
@@ -425,6 +426,70 @@ async function connectReturnPage(deps: PagesDeps, res: ServerResponse, brandId: 
   );
 }
 
+/**
+ * Where Stripe sends a creator back from onboarding (`creators.connect`): like the brand's page,
+ * it asks Stripe about the account at most once a minute and otherwise shows what the webhook
+ * recorded. It names no one: only whether that account can take payouts.
+ */
+async function creatorReturnPage(deps: PagesDeps, res: ServerResponse, userId: string | null) {
+  const notFound = () => page(res, 404, 'Account not found', <h1>Account not found</h1>);
+  if (!userId || !UUID.test(userId)) return notFound();
+  const [account] = await deps.db
+    .select()
+    .from(creatorAccounts)
+    .where(eq(creatorAccounts.userId, userId));
+  if (!account) return notFound();
+  let ready = account.payoutsEnabled;
+  const now = new Date();
+  const claimed =
+    deps.payments && !ready
+      ? await deps.db
+          .update(creatorAccounts)
+          .set({ stripeCheckedAt: now })
+          .where(
+            and(
+              eq(creatorAccounts.userId, userId),
+              or(
+                isNull(creatorAccounts.stripeCheckedAt),
+                lt(creatorAccounts.stripeCheckedAt, new Date(now.getTime() - STRIPE_CHECK_MS)),
+              ),
+            ),
+          )
+          .returning({ id: creatorAccounts.userId })
+      : [];
+  if (deps.payments && claimed.length > 0) {
+    try {
+      ready = canTakePayouts(
+        await syncCreatorAccount(deps, deps.payments, account.stripeAccountId),
+      );
+    } catch (error) {
+      deps.log.warn({ err: error, userId }, 'could not refresh a creator account');
+    }
+  }
+  page(
+    res,
+    200,
+    'Stripe onboarding',
+    ready ? (
+      <>
+        <h1>You can earn commissions</h1>
+        <p>
+          Stripe is set up. Sales that start from your own clips, of products you tagged there, now
+          pay you the brand's commission. Your earnings are on the Account tab of the Kith popup.
+        </p>
+      </>
+    ) : (
+      <>
+        <h1>Almost there</h1>
+        <p>
+          Stripe still needs some details, or is checking them. Open the Kith popup's Account tab
+          and press Set up payouts again to continue.
+        </p>
+      </>
+    ),
+  );
+}
+
 function connectRefreshPage(res: ServerResponse) {
   page(
     res,
@@ -434,7 +499,7 @@ function connectRefreshPage(res: ServerResponse) {
       <h1>This onboarding link has expired</h1>
       <p>
         Links to Stripe onboarding work once and for a few minutes. Open the brand console and press
-        Connect again for a new one.
+        Connect again for a new one (creators: Set up payouts on the Kith popup's Account tab).
       </p>
       <p>
         <a class="button" href="/console">
@@ -461,7 +526,9 @@ export function paymentPagesRoute(deps: PagesDeps): RouteHandler {
         return true;
       case '/connect/return':
         if (!get) return false;
-        await connectReturnPage(deps, res, url.searchParams.get('brand'));
+        if (url.searchParams.has('creator'))
+          await creatorReturnPage(deps, res, url.searchParams.get('creator'));
+        else await connectReturnPage(deps, res, url.searchParams.get('brand'));
         return true;
       case '/connect/refresh':
         if (!get) return false;

@@ -3,6 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { eq } from 'drizzle-orm';
 import { requireMember } from '../access';
 import type { ResolvedClip } from '../clips/resolve';
+import { attributeToCreator } from '../creators/attribution';
 import { isUniqueViolation } from '../db/client';
 import { orderItems, orders } from '../db/schema';
 import type { Deps } from '../deps';
@@ -209,6 +210,9 @@ export async function startCheckout(
   const { brand, currency, lines, tracked, total } = await priceFromDatabase(deps, wanted);
   const returnUrl = allowedReturnUrl(brand, input.returnUrl);
   const feeCents = platformFee(total, payments.feeBps);
+  // A purchase from a creator's own clip, of a product they tagged there, earns them a
+  // commission (decided from the database; the client only names the clip).
+  const creator = await attributeToCreator(deps.db, input.source.url, lines, total, feeCents);
 
   // Attribution. A group counts only when the buyer is in it; otherwise it is dropped without
   // saying why, so nobody learns about groups they are not in.
@@ -249,6 +253,7 @@ export async function startCheckout(
       lines,
       feeCents,
       expiresAt: hold.expiresAt,
+      creatorId: creator?.creatorId ?? null,
     });
   } catch (error) {
     // Without a clientId nobody can retry this checkout: its units go back at once.
@@ -275,6 +280,9 @@ export async function startCheckout(
         sourceUrl: input.source.url?.url ?? null,
         sourceGroupId: groupId,
         sourceWidget: input.source.widget ?? null,
+        creatorId: creator?.creatorId ?? null,
+        creatorCents: creator?.creatorCents ?? 0,
+        creatorAccountId: creator?.accountId ?? null,
       });
       await tx.insert(orderItems).values(
         lines.map((line) => ({
@@ -294,6 +302,9 @@ export async function startCheckout(
     }
     throw error;
   }
-  deps.log.info({ orderId, brandId: brand.id, total, currency }, 'checkout started');
+  deps.log.info(
+    { orderId, brandId: brand.id, total, currency, creatorId: creator?.creatorId },
+    'checkout started',
+  );
   return answer(orderId, session.url, total, currency);
 }

@@ -2,11 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { RouteHandler } from '../app';
+import { applyCreatorAccountState } from '../creators/connect';
 import type { Tx } from '../db/client';
 import { brands, orders, stripeEvents } from '../db/schema';
 import type { Deps } from '../deps';
 import { applyAccountState } from './connect';
 import { advanceOrder, lockOrder, type OrderRow, type Transition } from './orders';
+import { settleTransfers } from './transfers';
 
 /** Stripe's events are a few kB; anything far larger is not from Stripe. */
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -241,7 +243,9 @@ async function applyEvent(
     }
     case 'account.updated': {
       const changed = await applyAccountState(tx, event.data.object, event.created);
-      return { status: 'handled', note: changed ? 'brand updated' : 'no newer brand state' };
+      if (changed) return { status: 'handled', note: 'brand updated' };
+      const creator = await applyCreatorAccountState(tx, event.data.object, event.created);
+      return { status: 'handled', note: creator ? 'creator updated' : 'no newer account state' };
     }
     default:
       return { status: 'ignored', note: `unhandled event type ${event.type}` };
@@ -275,7 +279,36 @@ export async function handleStripeEvent(
     throw error;
   });
   deps.log.info({ eventId: event.id, type: event.type, ...outcome }, 'stripe event');
+  // An order attributed to a creator gets its transfers (or their reversals) now, after the
+  // order's state is committed. A duplicate of the event settles again: if an earlier delivery
+  // failed half way, its retry finishes the job (the idempotency keys move money once).
+  const orderId = await orderToSettle(deps, event);
+  if (orderId) await settleTransfers(deps, orderId);
   return outcome;
+}
+
+/** The order whose transfers an event may change: one of ours, attributed to a creator. */
+async function orderToSettle(deps: Pick<Deps, 'db'>, event: Stripe.Event): Promise<string | null> {
+  let row: { id: string; creatorAccountId: string | null } | undefined;
+  if (
+    event.type === 'checkout.session.completed' ||
+    event.type === 'checkout.session.async_payment_succeeded'
+  ) {
+    const session = event.data.object;
+    [row] = await deps.db
+      .select({ id: orders.id, creatorAccountId: orders.creatorAccountId })
+      .from(orders)
+      .where(eq(orders.stripeSessionId, session.id));
+  } else if (event.type === 'charge.refunded') {
+    const pi = paymentIntentId(event.data.object.payment_intent);
+    if (!pi) return null;
+    [row] = await deps.db
+      .select({ id: orders.id, creatorAccountId: orders.creatorAccountId })
+      .from(orders)
+      .where(eq(orders.stripePaymentIntentId, pi))
+      .limit(1);
+  }
+  return row?.creatorAccountId ? row.id : null;
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {

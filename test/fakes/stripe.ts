@@ -8,9 +8,12 @@ import Stripe from 'stripe';
  * SDK through `STRIPE_API_BASE`:
  *   POST /v1/checkout/sessions, GET /v1/checkout/sessions/:id,
  *   POST /v1/checkout/sessions/:id/expire, POST /v1/accounts, GET /v1/accounts/:id,
- *   POST /v1/account_links.
+ *   POST /v1/account_links, GET /v1/payment_intents/:id, POST /v1/transfers,
+ *   GET /v1/transfers/:id, POST /v1/transfers/:id/reversals.
  * It checks what the SDK sends (secret key, Idempotency-Key on every create, form-encoded
- * parameters, a destination charge with an application fee), replays the stored answer for a
+ * parameters, a destination charge with an application fee, or a separate charge with a
+ * `transfer_group` whose transfers name their `source_transaction` and never move more than the
+ * charge), replays the stored answer for a
  * repeated idempotency key, and answers with objects shaped like Stripe's.
  *
  * Tests drive the rest of a payment's life with `pay`, `asyncResult`, `expire`, `refund` and
@@ -138,6 +141,8 @@ export class FakeStripe {
   readonly accounts = new Map<string, Json>();
   readonly sessions = new Map<string, SessionRecord>();
   readonly charges = new Map<string, Json>();
+  readonly paymentIntents = new Map<string, Json>();
+  readonly transfers = new Map<string, Json>();
   readonly requests: RecordedRequest[] = [];
   readonly events: FakeEvent[] = [];
   readonly deliveries: Delivery[] = [];
@@ -322,6 +327,23 @@ export class FakeStripe {
     if (method === 'POST' && path === '/v1/accounts') return this.createAccount(params);
     if (method === 'GET' && accountId) return clone(this.account(accountId));
     if (method === 'POST' && path === '/v1/account_links') return this.createAccountLink(params);
+    const intentId = at(/^\/v1\/payment_intents\/(\w+)$/);
+    if (method === 'GET' && intentId) {
+      const intent = this.paymentIntents.get(intentId);
+      if (!intent)
+        throw new StripeApiError(
+          404,
+          'invalid_request_error',
+          `No such payment_intent: '${intentId}'`,
+          'intent',
+        );
+      return clone(intent);
+    }
+    if (method === 'POST' && path === '/v1/transfers') return this.createTransfer(params);
+    const transferId = at(/^\/v1\/transfers\/(\w+)$/);
+    if (method === 'GET' && transferId) return clone(this.transfer(transferId));
+    const reversing = at(/^\/v1\/transfers\/(\w+)\/reversals$/);
+    if (method === 'POST' && reversing) return this.createReversal(reversing, params);
     throw new StripeApiError(
       404,
       'invalid_request_error',
@@ -416,11 +438,26 @@ export class FakeStripe {
       };
     });
     const pid = (params.payment_intent_data as Json | undefined) ?? {};
-    const destination = required(
-      (pid.transfer_data as Json | undefined)?.destination,
-      'payment_intent_data[transfer_data][destination]',
-    );
-    const account = this.accounts.get(destination);
+    if (pid.transfer_data === undefined) {
+      // A separate charge: the platform keeps the money and transfers it itself.
+      if (pid.application_fee_amount !== undefined)
+        throw new StripeApiError(
+          400,
+          'invalid_request_error',
+          'application_fee_amount needs transfer_data[destination] (or on_behalf_of).',
+          'payment_intent_data[application_fee_amount]',
+        );
+      required(pid.transfer_group, 'payment_intent_data[transfer_group]');
+    }
+    const destination =
+      pid.transfer_data === undefined
+        ? null
+        : required(
+            (pid.transfer_data as Json | undefined)?.destination,
+            'payment_intent_data[transfer_data][destination]',
+          );
+    const account =
+      destination === null ? { charges_enabled: true } : this.accounts.get(destination);
     if (!account)
       throw new StripeApiError(
         400,
@@ -435,7 +472,10 @@ export class FakeStripe {
         'Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments.',
         'payment_intent_data[transfer_data][destination]',
       );
-    const fee = int(pid.application_fee_amount, 'payment_intent_data[application_fee_amount]', 0);
+    const fee =
+      destination === null
+        ? 0
+        : int(pid.application_fee_amount, 'payment_intent_data[application_fee_amount]', 0);
     if (fee > total)
       throw new StripeApiError(
         400,
@@ -549,6 +589,118 @@ export class FakeStripe {
     };
   }
 
+  private transfer(transferId: string): Json {
+    const transfer = this.transfers.get(transferId);
+    if (!transfer)
+      throw new StripeApiError(
+        404,
+        'invalid_request_error',
+        `No such transfer: '${transferId}'`,
+        'id',
+      );
+    return transfer;
+  }
+
+  /** The transfers made from one charge (by `source_transaction`). */
+  transfersFrom(chargeId: string): Json[] {
+    return [...this.transfers.values()].filter((t) => t.source_transaction === chargeId);
+  }
+
+  /** The transfers of one transfer group (`order:<id>`). */
+  transfersInGroup(group: string): Json[] {
+    return [...this.transfers.values()].filter((t) => t.transfer_group === group);
+  }
+
+  private createTransfer(params: Json): Json {
+    const amount = int(params.amount, 'amount', 1);
+    const currency = required(params.currency, 'currency');
+    const destination = required(params.destination, 'destination');
+    const account = this.accounts.get(destination);
+    if (!account)
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        `No such destination: '${destination}'`,
+        'destination',
+      );
+    if ((account.capabilities as Json | undefined)?.transfers !== 'active')
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        'Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments.',
+        'destination',
+      );
+    const source = params.source_transaction as string | undefined;
+    if (source !== undefined) {
+      const charge = this.charges.get(source);
+      if (!charge)
+        throw new StripeApiError(
+          400,
+          'invalid_request_error',
+          `No such charge: '${source}'`,
+          'source_transaction',
+        );
+      if (charge.currency !== currency)
+        throw new StripeApiError(
+          400,
+          'invalid_request_error',
+          'The currency of source_transaction must match the transfer currency.',
+          'currency',
+        );
+      const already = this.transfersFrom(source).reduce((n, t) => n + (t.amount as number), 0);
+      if (already + amount > (charge.amount as number))
+        throw new StripeApiError(
+          400,
+          'invalid_request_error',
+          'Transfers from a source_transaction cannot exceed the amount of the charge.',
+          'amount',
+        );
+    }
+    const transfer: Json = {
+      id: id('tr'),
+      object: 'transfer',
+      amount,
+      amount_reversed: 0,
+      currency,
+      destination,
+      source_transaction: source ?? null,
+      transfer_group: params.transfer_group ?? null,
+      metadata: params.metadata ?? {},
+      reversed: false,
+      reversals: { object: 'list', data: [], has_more: false },
+      created: now(),
+      livemode: false,
+    };
+    this.transfers.set(transfer.id as string, transfer);
+    return clone(transfer);
+  }
+
+  private createReversal(transferId: string, params: Json): Json {
+    const transfer = this.transfer(transferId);
+    const left = (transfer.amount as number) - (transfer.amount_reversed as number);
+    const amount = params.amount === undefined ? left : int(params.amount, 'amount', 1);
+    if (amount > left)
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        `Refund amount (${amount}) is greater than unrefunded amount on transfer (${left})`,
+        'amount',
+      );
+    const reversal: Json = {
+      id: id('trr'),
+      object: 'transfer_reversal',
+      amount,
+      currency: transfer.currency,
+      transfer: transfer.id,
+      metadata: params.metadata ?? {},
+      created: now(),
+    };
+    transfer.amount_reversed = (transfer.amount_reversed as number) + amount;
+    transfer.reversed = transfer.amount_reversed === transfer.amount;
+    (transfer.reversals as { data: Json[] }).data.push(reversal);
+    return clone(reversal);
+  }
+
   // ---- what happens outside the API: payments, expiry, refunds, onboarding --------------------
 
   private event(type: string, object: Json, account?: string): FakeEvent {
@@ -638,26 +790,30 @@ export class FakeStripe {
       status: 'succeeded',
       currency: s.currency,
       payment_intent: pi,
-      application_fee_amount: Number(pid.application_fee_amount),
-      transfer_data: { destination: (pid.transfer_data as Json).destination },
+      application_fee_amount:
+        pid.application_fee_amount === undefined ? null : Number(pid.application_fee_amount),
+      transfer_data: pid.transfer_data
+        ? { destination: (pid.transfer_data as Json).destination }
+        : null,
+      transfer_group: pid.transfer_group ?? null,
       metadata: pid.metadata ?? {},
       created: now(),
       livemode: false,
     };
     this.charges.set(charge.id as string, charge);
     record.chargeId = charge.id as string;
-    return [
-      this.event('charge.succeeded', charge),
-      this.event('payment_intent.succeeded', {
-        id: pi,
-        object: 'payment_intent',
-        amount: s.amount_total,
-        currency: s.currency,
-        status: 'succeeded',
-        latest_charge: charge.id,
-        metadata: pid.metadata ?? {},
-      }),
-    ];
+    const intent: Json = {
+      id: pi,
+      object: 'payment_intent',
+      amount: s.amount_total,
+      currency: s.currency,
+      status: 'succeeded',
+      latest_charge: charge.id,
+      transfer_group: pid.transfer_group ?? null,
+      metadata: pid.metadata ?? {},
+    };
+    this.paymentIntents.set(pi, intent);
+    return [this.event('charge.succeeded', charge), this.event('payment_intent.succeeded', intent)];
   }
 
   /** A delayed payment method settles: succeeded or failed. */

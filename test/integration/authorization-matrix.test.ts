@@ -674,6 +674,9 @@ const SPECS: Record<string, Spec> = {
   'channels.verify': { kind: 'claim', by: 'owner', input: (w) => ({ claimId: w.claimId }) },
   'channels.mine': { kind: 'self', by: 'owner', input: () => undefined },
 
+  'creators.connect': { kind: 'self', by: 'member', input: () => undefined },
+  'creators.earnings': { kind: 'self', by: 'member', input: () => undefined },
+
   'sync.events': { kind: 'self', by: 'owner', input: () => ({}) },
 };
 
@@ -692,6 +695,9 @@ async function worldState(db: Db) {
     sessions: await rows(sql`select token_hash, user_id, expires_at from sessions order by 1`),
     invites: await rows(sql`select code, uses, max_uses, expires_at from invites order by code`),
     blocks: await rows(sql`select blocker_id, blocked_id from blocks order by 1, 2`),
+    creatorAccounts: await rows(
+      sql`select user_id, stripe_account_id, payouts_enabled from creator_accounts order by 1`,
+    ),
     brands: await rows(
       sql`select id, owner_id, name, slug, stripe_account_id, charges_enabled from brands order by id`,
     ),

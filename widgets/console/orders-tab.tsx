@@ -207,7 +207,19 @@ export function OrdersTab({ brand }: { brand: Brand }) {
                   </div>
                 ))}
               </td>
-              <td>{money(o.totalCents, o.currency)}</td>
+              <td class="split">
+                <div>{money(o.split.totalCents, o.currency)}</div>
+                <div class="muted small">
+                  Kith fee −{money(o.split.platformFeeCents, o.currency)}
+                </div>
+                {o.creator && (
+                  <div class="muted small creator-share">
+                    Creator <bdi>@{o.creator.handle}</bdi> −
+                    {money(o.split.creatorCents, o.currency)}
+                  </div>
+                )}
+                <div class="small brand-share">You get {money(o.split.brandCents, o.currency)}</div>
+              </td>
               <td class="break ship-to">
                 {o.email && <div class="email">{o.email}</div>}
                 {addressLines(o).map((line, n) => (

@@ -10,14 +10,17 @@ const SITE_NAMES: Record<ChannelClaim['site'], string> = {
 export const siteName = (site: ChannelClaim['site']) => SITE_NAMES[site] ?? site;
 
 /** My channels: claiming one, verifying it by the code in its bio, and brands' tag requests. */
-export function channelActions({ deps, act, channels, tagRequests }: PopupState) {
+export function channelActions({ deps, act, channels, tagRequests, earnings }: PopupState) {
   async function loadChannels() {
+    // Earnings are extra: the channels show even if they cannot be loaded.
+    const earned = deps.api.creators.earnings.query().catch(() => null);
     const [mine, requests] = await Promise.all([
       deps.api.channels.mine.query(),
       deps.api.shop.tagRequests.query(),
     ]);
     channels.value = mine;
     tagRequests.value = requests.incoming;
+    earnings.value = await earned;
   }
   return {
     async loadChannels() {
@@ -42,6 +45,14 @@ export function channelActions({ deps, act, channels, tagRequests }: PopupState)
         },
         `@${claim.handle} on ${siteName(claim.site)} is verified as yours. You can take the code out of your bio now.`,
       );
+    },
+
+    /** Opens Stripe onboarding for payouts of commissions, in a new tab. */
+    async connectPayouts() {
+      await act('payouts', async () => {
+        const { url } = await deps.api.creators.connect.mutate();
+        window.open(url, '_blank', 'noopener');
+      });
     },
 
     async copyCode(claim: ChannelClaim) {

@@ -29,6 +29,7 @@ export type FriendRequests = RouterOutputs['friends']['requests'];
 export type IncomingFriendRequest = FriendRequests['incoming'][number];
 export type OutgoingFriendRequest = FriendRequests['outgoing'][number];
 export type ChannelClaim = RouterOutputs['channels']['mine'][number];
+export type Earnings = RouterOutputs['creators']['earnings'];
 export type TagRequest = RouterOutputs['shop']['tagRequests']['incoming'][number];
 export type Panel = 'groups' | 'friends' | 'orders' | 'site' | 'account';
 
@@ -114,6 +115,8 @@ export function createPopupState(deps: PopupDeps) {
   /** My channel claims, and brands' requests to tag my clips (the Account tab). */
   const channels = signal<ChannelClaim[] | null>(null);
   const tagRequests = signal<TagRequest[] | null>(null);
+  /** My commissions as a creator (the Account tab's Earnings card). */
+  const earnings = signal<Earnings | null>(null);
 
   const signedIn = computed(() => Boolean(session.value?.user));
 
@@ -166,6 +169,7 @@ export function createPopupState(deps: PopupDeps) {
     friendRequests.value = null;
     channels.value = null;
     tagRequests.value = null;
+    earnings.value = null;
     panel.value = 'groups';
   }
 
@@ -211,6 +215,7 @@ export function createPopupState(deps: PopupDeps) {
     incomingCount,
     channels,
     tagRequests,
+    earnings,
     signedIn,
     act,
     loadFriends,

@@ -1,6 +1,7 @@
 import { useSignal } from '@preact/signals';
 import type { GroupAdds, PopupStore } from '../store';
 import { ChannelsCard } from './channels-card';
+import { EarningsCard } from './earnings-card';
 
 function Privacy({ store }: { store: PopupStore }) {
   const me = store.me.value;
@@ -159,6 +160,7 @@ export function AccountPanel({ store }: { store: PopupStore }) {
         <Privacy store={store} />
       </div>
       <ChannelsCard store={store} />
+      <EarningsCard store={store} />
       <div class="card">
         <h2>Your data</h2>
         <p class="small">Everything Kith keeps about you, as one JSON file.</p>
