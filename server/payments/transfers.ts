@@ -1,10 +1,11 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
+import type { Tx } from '../db/client';
 import { brands, orders } from '../db/schema';
 import type { Deps } from '../deps';
 import { transferGroupOf } from './checkout';
 import { orderSplit } from './money';
-import type { OrderRow } from './orders';
+import { lockOrder, type OrderRow } from './orders';
 
 /**
  * Money for an order attributed to a creator. Such an order is a separate charge on the
@@ -53,8 +54,24 @@ const idOf = (value: string | { id: string } | null | undefined) =>
  * throws, and the caller (the webhook, answering 500, so Stripe delivers again) retries.
  */
 export async function settleTransfers(deps: SettleDeps, orderId: string): Promise<void> {
-  const [order] = await deps.db.select().from(orders).where(eq(orders.id, orderId));
-  if (!order || !needsSettling(order)) return;
+  const [unlocked] = await deps.db.select().from(orders).where(eq(orders.id, orderId));
+  if (!unlocked || !needsSettling(unlocked)) return;
+  // One settling of an order at a time (two deliveries of refund events, two instances): each
+  // reads what Stripe has reversed already only after the one before it has finished, so two
+  // refunds settled together never reverse the same share twice. The order's row stays locked
+  // while Stripe answers; its webhook events wait for that, not longer.
+  await deps.db.transaction(async (tx) => {
+    const order = await lockOrder(tx, orderId);
+    if (!order || !needsSettling(order)) return;
+    await settleLocked({ ...deps, db: tx }, order);
+  });
+}
+
+async function settleLocked(
+  deps: Omit<SettleDeps, 'db'> & { db: Tx },
+  order: OrderRow,
+): Promise<void> {
+  const orderId = order.id;
   if (!deps.payments) {
     deps.log.error(
       { orderId },
