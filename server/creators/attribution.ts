@@ -30,8 +30,9 @@ export function commission(amount: number, bps: number): number {
  * clip by the clip's verified channel owner, where the owner is a person (the claim is not a
  * brand's, and the person does not own the product's brand), the tag still has their consent,
  * the product pays affiliates (`affiliateBps` > 0), and the creator has a Connect account that
- * can take transfers and payouts. The commission is the sum over those lines, capped so that
- * the brand's share is never negative. Null when nobody earns anything.
+ * can take transfers and payouts; and the buyer (`buyerId`, when signed in) is not the creator.
+ * The commission is the sum over those lines, capped so that the brand's share is never
+ * negative. Null when nobody earns anything.
  */
 export async function attributeToCreator(
   db: DbOrTx,
@@ -39,6 +40,7 @@ export async function attributeToCreator(
   lines: { productId: string; unitPriceCents: number; quantity: number }[],
   totalCents: number,
   feeCents: number,
+  buyerId: string | null = null,
 ): Promise<Attribution | null> {
   if (!clip || clip.site === 'web') return null;
   const rows = await db
@@ -86,6 +88,9 @@ export async function attributeToCreator(
   if (rows.length === 0) return null;
   // A channel has one verified owner, so every row names the same creator.
   const { creatorId, accountId } = rows[0]!;
+  // A creator's own purchase earns them nothing (a commission to oneself is a discount the
+  // brand never offered).
+  if (buyerId !== null && creatorId === buyerId) return null;
   let cents = 0;
   for (const row of rows) {
     const line = lines.find((l) => l.productId === row.productId);

@@ -212,7 +212,14 @@ export async function startCheckout(
   const feeCents = platformFee(total, payments.feeBps);
   // A purchase from a creator's own clip, of a product they tagged there, earns them a
   // commission (decided from the database; the client only names the clip).
-  const creator = await attributeToCreator(deps.db, input.source.url, lines, total, feeCents);
+  const creator = await attributeToCreator(
+    deps.db,
+    input.source.url,
+    lines,
+    total,
+    feeCents,
+    buyerId,
+  );
 
   // Attribution. A group counts only when the buyer is in it; otherwise it is dropped without
   // saying why, so nobody learns about groups they are not in.
