@@ -523,10 +523,7 @@ export class BackgroundService {
         if (!me) return { clip, groups: [], friends: [] };
         return localClipActivity(this.deps.db, clip, me);
       },
-      'clips.open': async (data, sender) => {
-        // The popup's clip cards open clips; a content script (a tab) never may.
-        if (sender.tabId !== undefined)
-          throw new KithError('FORBIDDEN', 'Only the Kith popup opens clips in a new tab.');
+      'clips.open': async (data) => {
         const request = openingRequest(data);
         if (!this.deps.openTab) throw new KithError('BAD_REQUEST', 'Tabs cannot be opened here.');
         const tabId = await this.deps.openTab(request.url);

@@ -409,20 +409,3 @@ describe('turning Kith on for a site', () => {
     });
   });
 });
-
-describe('clips.open', () => {
-  it('is refused to a tab: only the popup opens clips', async () => {
-    const bg = background(newProfile());
-    await bg.service.ready;
-    await expect(
-      bg.service.handle(
-        'clips.open',
-        {
-          url: 'https://www.tiktok.com/@a/video/7301234567890123451',
-          groupId: crypto.randomUUID(),
-        },
-        { tabId: 5 },
-      ),
-    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
-  });
-});
