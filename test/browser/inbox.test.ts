@@ -236,10 +236,26 @@ describe('the inbox and the share sheet, two friends', () => {
     await expectNoSeriousViolations(popup, "the inbox's thread with a clip card");
 
     // Clicking the card opens the clip in a tab, with the overlay on this thread at 0:01.
-    const opened = benBrowser.context.waitForEvent('page');
+    const tabsBefore = new Set(benBrowser.context.pages());
     await card.click();
-    const clipPage = await opened;
-    await clipPage.waitForURL(CLIP_URL);
+    // The clip's new tab (the first page a new tab shows may be a passing error page).
+    let newTab: Page | undefined;
+    await expect
+      .poll(
+        () => {
+          newTab = benBrowser.context
+            .pages()
+            .find((p) => !tabsBefore.has(p) && p.url() === CLIP_URL);
+          return benBrowser.context
+            .pages()
+            .filter((p) => !tabsBefore.has(p))
+            .map((p) => p.url());
+        },
+        { timeout: 30_000 },
+      )
+      .toContain(CLIP_URL);
+    const clipPage = newTab;
+    if (!clipPage) throw new Error('no tab opened on the clip');
     const o = overlayOf(clipPage);
     await o.panel.getByRole('tab', { name: 'Chat', selected: true }).waitFor({ timeout: 15_000 });
     await o.messages.filter({ hasText: 'look at 0:01' }).waitFor();
