@@ -253,7 +253,22 @@ describe('the inbox and the share sheet, two friends', () => {
         },
         { timeout: 30_000 },
       )
-      .toContain(CLIP_URL);
+      .toContain(CLIP_URL)
+      .catch(async (error) => {
+        // Say what the browser showed instead (a network or certificate error page says which).
+        const shown = await Promise.all(
+          benBrowser.context
+            .pages()
+            .filter((p) => !tabsBefore.has(p))
+            .map(
+              async (p) =>
+                `${p.url()}: ${(await p.textContent('body').catch(() => ''))?.slice(0, 200)}`,
+            ),
+        );
+        throw new Error(`the clip's tab did not load; new tabs show ${shown.join(' | ')}`, {
+          cause: error,
+        });
+      });
     const clipPage = newTab;
     if (!clipPage) throw new Error('no tab opened on the clip');
     const o = overlayOf(clipPage);
