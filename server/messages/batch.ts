@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
+import { and, inArray } from 'drizzle-orm';
+import { inPeriods, type Period } from '../access';
 import type { Bus, BusEvent } from '../bus';
 import { clipMeta, upsertClip } from '../clips/store';
 import { type Db, isDatabaseUnavailable, type Tx } from '../db/client';
+import { memberPeriods, messages } from '../db/schema';
 import { EVENT_ORDER_LOCK, type transact } from '../events';
+import { productsWithBrands } from '../payments/catalog';
 import { type StoreMessageInput, storeMessage } from './store-message';
 import type { MessageView } from './view';
 
@@ -89,33 +93,57 @@ const LOCK_SQL = `with locked as (
     floor(extract(epoch from now()) * 1000)::float8 as now_ms`;
 
 /**
- * One statement: the groups' seqs bumped, the messages inserted, and their events inserted
- * under the event-order lock (taken before any event id is drawn and held until commit, so
- * event ids become visible in id order; see `transact`). Each event's payload is the message
- * view with `atSeconds` as stored (a `real`), so it reads back exactly as it was sent out.
+ * One statement: the messages inserted, skipping any whose (sender, clientId) is already taken
+ * (by a send committed since the batch looked, or in flight in another transaction, whose
+ * commit the insert waits for); then, only if every message went in, the groups' seqs bumped
+ * and the messages' events inserted under the event-order lock (taken before any event id is
+ * drawn and held until commit, so event ids become visible in id order; see `transact`). Each
+ * event's payload is the message view with `atSeconds` as stored (a `real`), so it reads back
+ * exactly as it was sent out. Every inserted message comes back, with its event if it has one.
+ *
+ * The insert goes in (sender, clientId) order, so two batches racing for the same clientIds
+ * meet them in the same order and wait for each other instead of deadlocking. The event-order
+ * lock is taken only after the insert is done, so no batch holds it while waiting for another.
  */
-const WRITE_SQL = `with event_order as (select pg_advisory_xact_lock($1::bigint) as locked),
-  v as (select * from unnest($2::uuid[], $3::uuid[], $4::int[], $5::uuid[], $6::text[],
-      $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::real[], $13::jsonb[])
+const WRITE_SQL = `with v as (select * from unnest($2::uuid[], $3::uuid[], $4::int[], $5::uuid[], $6::text[],
+      $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::real[], $13::jsonb[],
+      $14::uuid[], $15::uuid[])
       with ordinality as v(id, group_id, seq, sender_id, client_id, kind, body, clip_ref,
-        clip_title, clip_thumbnail_url, at_seconds, payload, n)),
-  bumped as (update groups g set last_seq = b.seq
-      from (select group_id, max(seq) as seq from v group by group_id) b
-      where g.id = b.group_id),
+        clip_title, clip_thumbnail_url, at_seconds, payload, product_id, reply_to, n)),
   stored as (insert into messages (id, group_id, seq, sender_id, client_id, kind, body,
-        clip_ref, clip_title, clip_thumbnail_url, at_seconds)
+        clip_ref, clip_title, clip_thumbnail_url, at_seconds, product_id, reply_to)
       select id, group_id, seq, sender_id, client_id, kind, body, clip_ref, clip_title,
-        clip_thumbnail_url, at_seconds
-      from v order by n
+        clip_thumbnail_url, at_seconds, product_id, reply_to
+      from v order by sender_id, client_id
+      on conflict (sender_id, client_id) do nothing
       returning id, at_seconds),
+  complete as (select (select count(*) from stored) = (select count(*) from v) as ok),
+  event_order as (select pg_advisory_xact_lock($1::bigint) as locked from complete where ok),
+  bumped as (update groups g set last_seq = b.seq
+      from (select group_id, max(seq) as seq from v group by group_id) b, complete c
+      where g.id = b.group_id and c.ok),
   logged as (insert into events (group_id, type, payload)
       select v.group_id, 'message.created', v.payload || jsonb_build_object('atSeconds', s.at_seconds)
       from v join stored s on s.id = v.id cross join event_order
       order by v.n
       returning id, payload)
-  select id, payload from logged`;
+  select s.id as message_id, l.id, l.payload
+  from stored s left join logged l on (l.payload->>'id')::uuid = s.id`;
+
+/**
+ * Takes back the messages of a write that did not store the whole batch (they have no events
+ * and their seqs have holes), so the rest can be written again with seqs that count up.
+ */
+const UNDO_SQL = 'delete from messages where id = any($1::uuid[])';
 
 const CLIPS_SQL = 'select id, site, clip_id, url from clips where id = any($1::uuid[])';
+
+interface WriteRow {
+  message_id: string;
+  /** The message's event, drawn only when the whole batch went in. */
+  id: string | number | null;
+  payload: unknown;
+}
 
 interface Locked {
   groups: { id: string; kind: string; lastSeq: number; members: string[] }[];
@@ -139,12 +167,15 @@ const parsed = <T>(value: unknown): T =>
  * two with sends of the same group: a group's sends are stored in the order they arrived, and
  * its seqs count up with no hole. Across instances the group's row lock orders them.
  *
- * Only the common case takes this path: a text or clip message in a group, from a member, that
- * is not a retry. Anything else (a retry, a reply, a product, a direct thread, a non-member, a
- * clientId repeated within the batch) goes through `storeMessage` one by one, and so does every
- * send of a batch whose transaction fails (a concurrent retry on another instance, a deadlock):
- * the transaction stored nothing, and each send then gets exactly the answer it would have got
- * alone. Either way a send is acknowledged only after its commit.
+ * Every send waits in the same queue. A message in a group from a member that is not a retry
+ * (text, clip, a product on sale, a reply to a message the sender saw) is stored in the batch.
+ * Anything else (a retry, a direct thread, a non-member, a product not on sale, a reply to a
+ * message the sender never saw, a clientId repeated within the batch or taken by another
+ * transaction while the batch was written) is answered by `storeMessage` one by one after the
+ * batch, and the batch's other sends still go in with it. Every send of a batch whose
+ * transaction fails (a deadlock, a lost connection) goes that way too: the transaction stored
+ * nothing, and each send then gets exactly the answer it would have got alone. Either way a
+ * send is acknowledged only after its commit.
  *
  * Overload is bounded: at most `maxQueue` sends wait, none longer than `maxWaitMs`; past that a
  * send is refused with TOO_MANY_REQUESTS (nothing stored, so sending it again is safe).
@@ -167,8 +198,9 @@ export class SendBatcher {
   private readonly maxWaitMs: number;
   /**
    * What went which way: batches committed, sends stored in them, sends stored one by one,
-   * batches that failed, sends refused because the instance was overloaded, and the most
-   * batches that were in flight at once.
+   * batches that failed, sends refused because the instance was overloaded, the most batches
+   * that were in flight at once, and sends left out of their batch because another transaction
+   * took their clientId while it was being written.
    */
   readonly stats = {
     batches: 0,
@@ -177,6 +209,7 @@ export class SendBatcher {
     failedBatches: 0,
     refused: 0,
     mostInFlight: 0,
+    taken: 0,
   };
 
   constructor(
@@ -194,10 +227,11 @@ export class SendBatcher {
     return this.queue.length;
   }
 
+  /**
+   * Every kind of send waits here (text, clip, product, reply, in a group or a direct thread),
+   * so an overloaded instance refuses all of them the same way.
+   */
   submit(input: StoreMessageInput): Promise<MessageView> {
-    if (input.replyTo || input.productId || input.kind === 'product' || input.clipRef) {
-      return storeMessage(this.deps, input);
-    }
     if (this.queue.length >= this.maxQueue) {
       this.stats.refused += 1;
       return Promise.reject(busy());
@@ -338,21 +372,31 @@ export class SendBatcher {
           clipRef: string | null;
         }[] = [];
         const clipRefs = new Map<string, string>();
+        // Retries, direct threads (blocks, request quotas), non-members, archived groups and a
+        // clip stored beforehand: answered one by one.
+        const candidates: Waiting[] = [];
         for (const w of fresh) {
           const { input } = w;
-          const group = live.get(input.groupId);
-          const sender = senders.get(input.senderId);
-          // Retries, direct threads (blocks), non-members and archived groups: answered one by one.
           if (
-            group?.kind !== 'group' ||
-            !sender ||
+            live.get(input.groupId)?.kind !== 'group' ||
+            !senders.has(input.senderId) ||
             !isMember.has(`${input.groupId}\u0000${input.senderId}`) ||
-            retried.has(`${input.senderId}\u0000${input.clientId}`)
-          ) {
+            retried.has(`${input.senderId}\u0000${input.clientId}`) ||
+            input.clipRef
+          )
+            rest.push(w);
+          else candidates.push(w);
+        }
+        // A product that is not on sale, or a reply to a message the sender never saw: answered
+        // one by one too, with the error it gets there.
+        const fine = await this.sharable(tx, candidates);
+        for (const w of candidates) {
+          const { input } = w;
+          if (!fine.has(w)) {
             rest.push(w);
             continue;
           }
-          group.lastSeq += 1;
+          const sender = senders.get(input.senderId)!;
           let clipRef: string | null = null;
           let clip: MessageView['clip'] = null;
           if (input.clip) {
@@ -377,7 +421,8 @@ export class SendBatcher {
             view: {
               id: randomUUID(),
               groupId: input.groupId,
-              seq: group.lastSeq,
+              // Counted below, once it is known which sends go in.
+              seq: 0,
               clientId: input.clientId,
               kind: input.kind,
               sender: {
@@ -388,8 +433,8 @@ export class SendBatcher {
               body: input.body ?? null,
               clip,
               atSeconds: input.atSeconds ?? null,
-              productId: null,
-              replyTo: null,
+              productId: input.productId ?? null,
+              replyTo: input.replyTo ?? null,
               createdAt,
               editedAt: null,
               deletedAt: null,
@@ -415,28 +460,48 @@ export class SendBatcher {
             }
           }
         }
-        const written = await run<{ id: string | number; payload: unknown }>(
-          tx,
-          'send-batch-write',
-          WRITE_SQL,
-          [
+        // Seqs follow each group's last one in arrival order. A send whose clientId another
+        // transaction took since the lock (a retry on another instance, or the same clientId
+        // sent to another group at the same moment) is not inserted; the others are then
+        // written again without it, so the seqs have no hole, and it is answered one by one.
+        let pending = take;
+        let written: WriteRow[] = [];
+        for (;;) {
+          const next = new Map<string, number>();
+          for (const t of pending) {
+            const seq = (next.get(t.view.groupId) ?? live.get(t.view.groupId)!.lastSeq) + 1;
+            next.set(t.view.groupId, seq);
+            t.view.seq = seq;
+          }
+          written = await run<WriteRow>(tx, 'send-batch-write', WRITE_SQL, [
             EVENT_ORDER_LOCK,
-            take.map((t) => t.view.id),
-            take.map((t) => t.view.groupId),
-            take.map((t) => t.view.seq),
-            take.map((t) => t.w.input.senderId),
-            take.map((t) => t.view.clientId),
-            take.map((t) => t.view.kind),
-            take.map((t) => t.view.body),
-            take.map((t) => t.clipRef),
-            take.map((t) => (t.clipRef ? (t.view.clip?.title ?? null) : null)),
-            take.map((t) => (t.clipRef ? (t.view.clip?.thumbnailUrl ?? null) : null)),
-            take.map((t) => t.view.atSeconds),
-            take.map((t) => JSON.stringify(t.view)),
-          ],
-        );
+            pending.map((t) => t.view.id),
+            pending.map((t) => t.view.groupId),
+            pending.map((t) => t.view.seq),
+            pending.map((t) => t.w.input.senderId),
+            pending.map((t) => t.view.clientId),
+            pending.map((t) => t.view.kind),
+            pending.map((t) => t.view.body),
+            pending.map((t) => t.clipRef),
+            pending.map((t) => (t.clipRef ? (t.view.clip?.title ?? null) : null)),
+            pending.map((t) => (t.clipRef ? (t.view.clip?.thumbnailUrl ?? null) : null)),
+            pending.map((t) => t.view.atSeconds),
+            pending.map((t) => JSON.stringify(t.view)),
+            pending.map((t) => t.view.productId),
+            pending.map((t) => t.view.replyTo),
+          ]);
+          if (written.length === pending.length) break;
+          const inserted = new Set(written.map((r) => String(r.message_id)));
+          const taken = pending.filter((t) => !inserted.has(t.view.id));
+          this.stats.taken += taken.length;
+          for (const t of taken) rest.push(t.w);
+          pending = pending.filter((t) => inserted.has(t.view.id));
+          if (pending.length === 0) return [];
+          await run(tx, 'send-batch-undo', UNDO_SQL, [pending.map((t) => t.view.id)]);
+        }
         const byMessage = new Map(
           written.map((r) => {
+            if (r.id === null) throw new Error('a stored message has no event');
             const payload = parsed<MessageView>(r.payload);
             return [payload.id, { id: Number(r.id), payload }];
           }),
@@ -449,7 +514,7 @@ export class SendBatcher {
         turn = { before: this.published, done };
         this.published = next;
         const out: [Waiting, MessageView][] = [];
-        for (const t of take) {
+        for (const t of pending) {
           const event = byMessage.get(t.view.id);
           if (!event) throw new Error('a stored message has no event');
           events.push({
@@ -480,7 +545,64 @@ export class SendBatcher {
         t.done();
       }
     }
+    // Answered one by one in arrival order, so a group's sends keep their order there too.
+    const order = new Map(batch.map((w, i) => [w, i]));
+    rest.sort((a, b) => order.get(a)! - order.get(b)!);
     return { stored, rest };
+  }
+
+  /**
+   * Which sends may go in as they are: a product shared must be on sale, and a reply must be
+   * to a message of the same group said while the sender was a member (the checks
+   * `insertMessage` makes, in one query each for the whole batch).
+   */
+  private async sharable(tx: Tx, sends: Waiting[]): Promise<Set<Waiting>> {
+    const productIds = [...new Set(sends.flatMap((w) => w.input.productId ?? []))];
+    const replyTos = [...new Set(sends.flatMap((w) => w.input.replyTo ?? []))];
+    const onSale = new Set(
+      (await productsWithBrands(tx, productIds))
+        .filter((row) => row.product.active)
+        .map((row) => row.product.id),
+    );
+    const targets = new Map<string, { groupId: string; seq: number }>();
+    const periods = new Map<string, Period[]>();
+    if (replyTos.length > 0) {
+      for (const t of await tx
+        .select({ id: messages.id, groupId: messages.groupId, seq: messages.seq })
+        .from(messages)
+        .where(inArray(messages.id, replyTos)))
+        targets.set(t.id, t);
+      const asking = sends.filter((w) => w.input.replyTo);
+      for (const p of await tx
+        .select({
+          groupId: memberPeriods.groupId,
+          userId: memberPeriods.userId,
+          fromSeq: memberPeriods.fromSeq,
+          toSeq: memberPeriods.toSeq,
+        })
+        .from(memberPeriods)
+        .where(
+          and(
+            inArray(memberPeriods.groupId, [...new Set(asking.map((w) => w.input.groupId))]),
+            inArray(memberPeriods.userId, [...new Set(asking.map((w) => w.input.senderId))]),
+          ),
+        )) {
+        const key = `${p.groupId}\u0000${p.userId}`;
+        periods.set(key, [...(periods.get(key) ?? []), { fromSeq: p.fromSeq, toSeq: p.toSeq }]);
+      }
+    }
+    const fine = new Set<Waiting>();
+    for (const w of sends) {
+      const { input } = w;
+      if (input.productId && !onSale.has(input.productId)) continue;
+      if (input.replyTo) {
+        const target = targets.get(input.replyTo);
+        const seen = periods.get(`${input.groupId}\u0000${input.senderId}`) ?? [];
+        if (target?.groupId !== input.groupId || !inPeriods(seen, target.seq)) continue;
+      }
+      fine.add(w);
+    }
+    return fine;
   }
 }
 

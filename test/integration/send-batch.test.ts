@@ -4,17 +4,18 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../server/bus';
 import { resolveClipUrl } from '../../server/clips/resolve';
-import type { Db } from '../../server/db/client';
+import type { Db, Tx } from '../../server/db/client';
 import type { Deps } from '../../server/deps';
-import { SendBatcher, sendBatcher } from '../../server/messages/batch';
+import { BUSY_MESSAGE, SendBatcher, sendBatcher } from '../../server/messages/batch';
 import type { StoreMessageInput } from '../../server/messages/store-message';
+import type { MessageView } from '../../server/messages/view';
 import { engines, openTestDatabase, type TestDatabase } from '../fixtures/db';
 import { befriend, makeDeps, signUp, type TestUser } from '../fixtures/deps';
 
 const cid = () => `c_${randomUUID()}`;
 /** These tests are about batching, not overload: no send is refused for waiting on a busy machine. */
 const patient = { maxWaitMs: 120_000 };
-const text = (groupId: string, sender: TestUser, body: string, clientId = cid()) =>
+const text = (groupId: string, sender: TestUser, body: string | null, clientId = cid()) =>
   ({ groupId, senderId: sender.id, clientId, kind: 'text', body }) satisfies StoreMessageInput;
 
 describe.each(engines)('sends stored together on %s', (engine) => {
@@ -244,6 +245,247 @@ describe.each(engines)('sends stored together on %s', (engine) => {
     expect(rows.map((r) => r.client_id).sort()).toEqual(inputs.map((i) => i.clientId).sort());
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(new Set(views.map((v) => v.id)).size).toBe(6);
+  });
+
+  /**
+   * A database whose transactions the test watches: how many ran, and, once, rows a test writes
+   * inside the transaction just before the batch's write statement runs (as if another
+   * transaction had committed them between the batch's two statements).
+   */
+  function watched(beforeWrite: (tx: Tx, clientIds: string[]) => Promise<boolean>) {
+    const seen = { transactions: 0 };
+    let armed = true;
+    const db = new Proxy(database.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'transaction') return Reflect.get(target, prop, receiver);
+        return (work: (tx: Tx) => Promise<unknown>, config?: unknown) => {
+          seen.transactions += 1;
+          return target.transaction(
+            (tx) =>
+              work(
+                new Proxy(tx, {
+                  get(t, p, r) {
+                    const inner = Reflect.get(t, p, r);
+                    if (p !== '_') return inner;
+                    const session = new Proxy(inner.session, {
+                      get(sess, q, r2) {
+                        if (q !== 'prepareQuery') return Reflect.get(sess, q, r2);
+                        return (query: { sql: string; params: unknown[] }, ...rest: unknown[]) => {
+                          const prepared = sess.prepareQuery(query, ...(rest as [never, never]));
+                          if (rest[1] !== 'send-batch-write' || !armed) return prepared;
+                          return new Proxy(prepared, {
+                            get(o, k, r3) {
+                              if (k !== 'execute') return Reflect.get(o, k, r3);
+                              return async (...args: unknown[]) => {
+                                if (armed && (await beforeWrite(tx, query.params[5] as string[])))
+                                  armed = false;
+                                return o.execute(...(args as []));
+                              };
+                            },
+                          });
+                        };
+                      },
+                    });
+                    return { ...inner, session };
+                  },
+                }),
+              ),
+            config as never,
+          );
+        };
+      },
+    }) as Db;
+    return { db, seen };
+  }
+
+  it('a clientId another transaction takes while a batch is written leaves out only that send: the rest go in with the batch, seqs without a hole', async () => {
+    const roomA = await ana.api.groups.create({ name: 'Taken A', memberIds: [ben.id, cai.id] });
+    const roomB = await ana.api.groups.create({ name: 'Taken B', memberIds: [ben.id, cai.id] });
+    const elsewhere = await ana.api.groups.create({ name: 'Taken C', memberIds: [ben.id] });
+    // Ana's clientId is taken in another group; Ben's is his own send into `elsewhere`, stored
+    // by another transaction (a retry on another instance) while this batch was written.
+    const reused = cid();
+    const retried = cid();
+    const { db, seen } = watched(async (tx, clientIds) => {
+      if (!clientIds.includes(reused)) return false;
+      await tx.execute(sql`
+        with bumped as (update groups set last_seq = last_seq + 2 where id = ${elsewhere.id}
+            returning last_seq)
+        insert into messages (group_id, seq, sender_id, client_id, kind, body)
+        select ${elsewhere.id}::uuid, last_seq - 1, ${ana.id}::uuid, ${reused}, 'text', 'first use'
+          from bumped
+        union all
+        select ${elsewhere.id}::uuid, last_seq, ${ben.id}::uuid, ${retried}, 'text', 'from ben'
+          from bumped`);
+      return true;
+    });
+    // One batch in flight at a time: the first send goes alone, all the others wait for it
+    // and then go in one batch.
+    const batcher = new SendBatcher({ db, bus: deps.bus }, { ...patient, concurrency: 1 });
+    const senders = [ana, ben, cai];
+    const good = Array.from({ length: 30 }, (_, i) =>
+      text(i % 3 === 0 ? roomB.id : roomA.id, senders[i % 3]!, `good ${i}`),
+    );
+    const inputs = [
+      ...good.slice(0, 10),
+      text(roomA.id, ana, 'reused in another group', reused),
+      ...good.slice(10, 20),
+      text(elsewhere.id, ben, 'from ben', retried),
+      ...good.slice(20),
+    ];
+    const results = await Promise.allSettled(inputs.map((input) => batcher.submit(input)));
+
+    // Two transactions (the first send, then the batch of the rest); nothing failed, and only
+    // the two sends whose clientId was taken were answered on their own.
+    expect(seen.transactions).toBe(2);
+    expect(batcher.stats.failedBatches).toBe(0);
+    expect(batcher.stats.taken).toBe(2);
+    expect(batcher.stats.together).toBe(30);
+    expect(batcher.stats.alone).toBe(2);
+    const [conflict] = results.splice(10, 1);
+    const [retry] = results.splice(20, 1);
+    expect(conflict).toMatchObject({ status: 'rejected', reason: { code: 'CONFLICT' } });
+    expect(retry).toMatchObject({
+      status: 'fulfilled',
+      value: { groupId: elsewhere.id, clientId: retried, body: 'from ben', seq: 2 },
+    });
+    for (const [i, result] of results.entries())
+      expect(result).toMatchObject({ status: 'fulfilled', value: { body: `good ${i}` } });
+    for (const room of [roomA, roomB]) {
+      const mine = good.filter((input) => input.groupId === room.id);
+      const rows = await stored(room.id);
+      expect(rows.map((r) => r.client_id)).toEqual(mine.map((m) => m.clientId));
+      expect(rows.map((r) => r.seq)).toEqual(mine.map((_, i) => i + 1));
+      expect(await lastSeq(room.id)).toBe(mine.length);
+      const events = await database.db.execute<{ seq: number }>(
+        sql`select (payload->>'seq')::int as seq from events
+            where group_id = ${room.id} and type = 'message.created' order by id`,
+      );
+      expect(events.rows.map((r) => Number(r.seq))).toEqual(mine.map((_, i) => i + 1));
+    }
+    expect((await stored(elsewhere.id)).map((r) => [r.seq, r.client_id])).toEqual([
+      [1, reused],
+      [2, retried],
+    ]);
+    expect(await lastSeq(elsewhere.id)).toBe(2);
+  });
+
+  async function productOf(owner: TestUser, active = true) {
+    const slug = `b-${randomUUID().slice(0, 8)}`;
+    const result = await database.db.execute<{ id: string }>(sql`
+      with brand as (insert into brands (owner_id, name, slug)
+          values (${owner.id}, 'Brand', ${slug}) returning id)
+      insert into products (brand_id, title, price_cents, currency, active)
+      select id, 'Tote', 2500, 'USD', ${active} from brand returning id`);
+    return result.rows[0]!.id;
+  }
+
+  it('replies and product shares go in the batch, each checked as alone: a reply to an unseen message or a product not on sale is refused', async () => {
+    const room = await ana.api.groups.create({ name: 'Replies', memberIds: [ben.id, cai.id] });
+    const other = await ana.api.groups.create({ name: 'Other', memberIds: [ben.id] });
+    const productId = await productOf(dan);
+    const inactive = await productOf(dan, false);
+    const seed = new SendBatcher(deps, patient);
+    const root = await seed.submit(text(room.id, ana, 'root'));
+    const foreign = await seed.submit(text(other.id, ana, 'elsewhere'));
+    const batcher = new SendBatcher(deps, { ...patient, concurrency: 1 });
+    const inputs: StoreMessageInput[] = [
+      text(room.id, ben, 'first'),
+      ...Array.from({ length: 8 }, (_, i) => ({
+        ...text(room.id, i % 2 ? ben : cai, `reply ${i}`),
+        replyTo: root.id,
+      })),
+      ...Array.from({ length: 6 }, (_, i) => ({
+        ...text(room.id, ana, i % 2 ? `note ${i}` : null),
+        kind: 'product' as const,
+        productId,
+      })),
+      { ...text(room.id, ben, 'to another group'), replyTo: foreign.id },
+      { ...text(room.id, ben, 'to nothing'), replyTo: randomUUID() },
+      { ...text(room.id, ana, null), kind: 'product', productId: inactive },
+      { ...text(room.id, ana, null), kind: 'product', productId: randomUUID() },
+    ];
+    const results = await Promise.allSettled(inputs.map((input) => batcher.submit(input)));
+    const refused = results.slice(15);
+    for (const result of refused)
+      expect(result).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND' } });
+    expect(results.slice(0, 15).every((r) => r.status === 'fulfilled')).toBe(true);
+    // The first send alone, then one batch with every reply and product share in it.
+    expect(batcher.stats.together).toBe(15);
+    expect(batcher.stats.batches).toBe(2);
+    expect(batcher.stats.alone).toBe(4);
+    const { messages } = await cai.api.messages.list({ groupId: room.id, limit: 100 });
+    const listed = new Map(messages.map((m) => [m.id, m]));
+    for (const [i, result] of results.slice(0, 15).entries()) {
+      if (result.status !== 'fulfilled') continue;
+      expect(result.value).toEqual(listed.get(result.value.id));
+      if (i >= 1 && i <= 8) expect(result.value).toMatchObject({ replyTo: root.id, kind: 'text' });
+      if (i >= 9) expect(result.value).toMatchObject({ productId, kind: 'product' });
+    }
+    const rows = await stored(room.id);
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+    expect(rows).toHaveLength(16);
+  });
+
+  it('replies and product shares wait in the same bounded queue: past it they are refused at once, nothing refused is stored', async () => {
+    const room = await ana.api.groups.create({ name: 'Flood', memberIds: [ben.id, cai.id] });
+    const productId = await productOf(dan);
+    const root = await new SendBatcher(deps, patient).submit(text(room.id, ana, 'root'));
+    // The database answers nothing until the test opens the gate.
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const stalled = new Proxy(database.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'transaction') return Reflect.get(target, prop, receiver);
+        return async (work: never, config?: never) => {
+          await gate;
+          return target.transaction(work, config);
+        };
+      },
+    }) as Db;
+    const maxQueue = 4;
+    const batcher = new SendBatcher({ db: stalled, bus: deps.bus }, { ...patient, maxQueue });
+    const inputs: StoreMessageInput[] = Array.from({ length: 30 }, (_, i) =>
+      i % 2
+        ? { ...text(room.id, i % 4 === 1 ? ben : cai, `reply ${i}`), replyTo: root.id }
+        : { ...text(room.id, ana, null), kind: 'product', productId },
+    );
+    const settled: PromiseSettledResult<MessageView>[] = [];
+    const calls = inputs.map((input, i) =>
+      batcher.submit(input).then(
+        (value) => {
+          settled[i] = { status: 'fulfilled', value };
+        },
+        (reason: unknown) => {
+          settled[i] = { status: 'rejected', reason };
+        },
+      ),
+    );
+    // With the database stalled, one send is in a batch and `maxQueue` wait: every other send
+    // has its answer already.
+    for (let i = 0; i < 1000 && settled.filter(Boolean).length < 30 - 1 - maxQueue; i++)
+      await new Promise((resolve) => setImmediate(resolve));
+    const early = settled.filter(Boolean);
+    expect(early).toHaveLength(30 - 1 - maxQueue);
+    for (const result of early) {
+      expect(result).toMatchObject({ status: 'rejected', reason: { code: 'TOO_MANY_REQUESTS' } });
+      if (result.status === 'rejected') expect(result.reason.message).toBe(BUSY_MESSAGE);
+    }
+    expect(batcher.stats.refused).toBe(30 - 1 - maxQueue);
+    open();
+    await Promise.all(calls);
+    const acked = inputs.filter((_, i) => settled[i]?.status === 'fulfilled');
+    const refused = inputs.filter((_, i) => settled[i]?.status === 'rejected');
+    expect(acked).toHaveLength(1 + maxQueue);
+    const rows = await stored(room.id);
+    const count = new Map<string, number>();
+    for (const r of rows) count.set(r.client_id, (count.get(r.client_id) ?? 0) + 1);
+    for (const input of acked) expect(count.get(input.clientId)).toBe(1);
+    for (const input of refused) expect(count.has(input.clientId)).toBe(false);
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+    expect(rows).toHaveLength(2 + maxQueue);
   });
 
   it('messages.send goes through one batcher per database and bus', async () => {
