@@ -6,7 +6,7 @@ import type { Deps } from '../deps';
 import { transact } from '../events';
 import { loadGroup } from '../groups/load-group';
 import { addMemberRows } from '../groups/membership';
-import { storeMessage } from '../messages/store-message';
+import { submitSend } from '../messages/send-message';
 import type { MessageView } from '../messages/view';
 import { type BrandRow, requireActiveProduct, requireBrand } from '../payments/catalog';
 import type { SessionUser } from '../trpc';
@@ -91,7 +91,7 @@ export async function askBrand(ctx: AskDeps, input: AskBrandInput) {
   let message: MessageView | null = null;
   if (posting && input.clientId) {
     await ctx.limits.consumeSend(ctx.user.id);
-    message = await storeMessage(ctx, {
+    message = await submitSend(ctx, {
       groupId,
       senderId: ctx.user.id,
       clientId: input.clientId,

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { clipInputSchema } from '../clips/store';
 import type { Deps } from '../deps';
 import { sendBatcher } from './batch';
+import type { StoreMessageInput } from './store-message';
 import type { MessageView } from './view';
 
 export interface SendMessageInput {
@@ -31,8 +32,7 @@ export async function sendMessage(
     });
   }
   await deps.limits.consumeSend(senderId);
-  const { sendQueue, sendWaitMs } = deps.limits.settings;
-  return sendBatcher(deps, { maxQueue: sendQueue, maxWaitMs: sendWaitMs }).submit({
+  return submitSend(deps, {
     groupId: input.groupId,
     senderId,
     clientId: input.clientId,
@@ -43,4 +43,17 @@ export async function sendMessage(
     atSeconds: input.atSeconds ?? null,
     replyTo: input.replyTo ?? null,
   });
+}
+
+/**
+ * Stores a message through this instance's send queue, like every other send: past
+ * `LIMIT_SEND_QUEUE` waiting, or after `LIMIT_SEND_WAIT_MS`, it is refused with
+ * TOO_MANY_REQUESTS and nothing is stored.
+ */
+export function submitSend(
+  deps: Pick<Deps, 'db' | 'bus' | 'limits'>,
+  input: StoreMessageInput,
+): Promise<MessageView> {
+  const { sendQueue, sendWaitMs } = deps.limits.settings;
+  return sendBatcher(deps, { maxQueue: sendQueue, maxWaitMs: sendWaitMs }).submit(input);
 }
